@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint bench loadtest test-scaleout
+
+help:
+	@echo "make run       set up, then start the dashboard at http://127.0.0.1:8000 (sandbox, worker, demo users)"
+	@echo "make test      set up, then run ruff and every test (unit, integration, browser)"
+	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox)"
+	@echo "make loadtest  50 users for 60 s against a production-like setup"
+
+setup:
+	@scripts/bootstrap.sh
+
+run: setup
+	@scripts/run.sh
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: setup
+	@scripts/ensure_chromium.sh
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) bench/run.py
+
+loadtest: setup
+	$(PY) bench/loadtest.py

@@ -1,0 +1,219 @@
+"""The read model (a mirror of the account's agents) and the record of CAD jobs.
+
+Agents, their groups and working windows are copied here from the Agent API by
+`services.agent_sync`, so the directory can filter, sort and page 100,000 agents without
+calling DeepCall for each page. Secrets never reach these tables: the client drops them.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Group(models.Model):
+    group_id = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["name", "group_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.group_id})"
+
+
+class Agent(models.Model):
+    agent_id = models.CharField(max_length=32, unique=True)
+    # Sorting by id should be numeric where ids are numbers ("9" before "10").
+    agent_id_sort = models.BigIntegerField(default=0, db_index=True)
+    name = models.CharField(max_length=255)
+    email = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    dest_type = models.CharField(max_length=32, blank=True, db_index=True)
+    dest_value = models.CharField(max_length=255, blank=True)
+    role_id = models.CharField(max_length=32, blank=True)
+    role_name = models.CharField(max_length=255, blank=True, db_index=True)
+    is_active = models.BooleanField(default=True, db_index=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    parent_path = models.CharField(max_length=500, blank=True)
+    dids = models.JSONField(default=list, blank=True)
+    # Lower-cased name, email, phone and id, so a text search is one indexed-friendly LIKE.
+    search_text = models.TextField(blank=True)
+    groups = models.ManyToManyField(Group, related_name="agents", blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["agent_id_sort", "agent_id"]
+        indexes = [
+            models.Index(Lower("name"), "agent_id_sort", name="agent_name_lower_idx"),
+            models.Index(fields=["email"], name="agent_email_idx"),
+            models.Index(fields=["phone"], name="agent_phone_idx"),
+        ]
+        permissions = [
+            ("export_agents", "Can export the agent directory as CSV"),
+            ("refresh_agents", "Can refresh the directory from DeepCall"),
+            ("view_schedules", "Can view schedules and coverage"),
+            ("view_upstream_status", "Can view the DeepCall connection status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.agent_id})"
+
+
+class WorkingWindow(models.Model):
+    """One of an agent's working windows, as the API sends it.
+
+    `weekday_mask` has bit d set (1 << d, Monday = 0) for each day the window starts on, so
+    "works on Tuesday" is one bitwise test in SQL. The arithmetic lives in `schedules.py`.
+    """
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="windows")
+    weekday_mask = models.PositiveSmallIntegerField()
+    start_minute = models.PositiveSmallIntegerField()
+    end_minute = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["agent", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}: {self.weekday_mask:07b} {self.start_minute}-{self.end_minute}"
+
+
+class SyncRun(models.Model):
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    agent_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.RUNNING)
+    trigger = models.CharField(max_length=32, default="manual")  # ttl, button, command, cad_job
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
+
+
+class CadJob(models.Model):
+    class Action(models.TextChoices):
+        ENABLE = "enable", "Enable CAD"
+        DISABLE = "disable", "Disable CAD"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with failures"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New"
+        RETRY = "retry", "Retry of failed agents"
+        UNDO = "undo", "Undo"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The confirmation form carries this token, so a double click or a resubmitted form
+    # finds the job it already created instead of starting a second one.
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    action = models.CharField(max_length=16, choices=Action)
+    kind = models.CharField(max_length=16, choices=Kind, default=Kind.NEW)
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cad_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source_job = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    # Where the selection came from: the directory's query string, or "" for picked rows.
+    filter_query = models.TextField(blank=True)
+    filter_description = models.TextField(blank=True)
+    agent_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    not_attempted = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("run_cad_jobs", "Can enable or disable CAD for agents")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} for {self.total} agents ({self.status})"
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed + self.not_attempted
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class CadResult(models.Model):
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        NOT_ATTEMPTED = "not_attempted", "Not attempted"
+
+    job = models.ForeignKey(CadJob, on_delete=models.CASCADE, related_name="results")
+    agent_id = models.CharField(max_length=32, db_index=True)
+    agent_name = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome)
+    message = models.TextField(blank=True)
+    code = models.IntegerField(null=True, blank=True)
+    batch_number = models.PositiveIntegerField(default=0)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job", "batch_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "agent_id"], name="one_result_per_agent_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}: {self.outcome}"
+
+
+class CadBatch(models.Model):
+    """One call's worth of a job's agents: the unit a worker claims, runs and records."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    job = models.ForeignKey(CadJob, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    agent_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=16, choices=State, default=State.PENDING, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "number"], name="one_batch_number_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} batch {self.number} ({self.state})"

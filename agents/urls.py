@@ -1,0 +1,25 @@
+from django.urls import path
+
+from agents.views import cad, directory, schedules, status
+
+urlpatterns = [
+    # Directory (issue: the agent directory)
+    path("agents/", directory.agent_list, name="agent-list"),
+    path("agents/export.csv", directory.agent_export, name="agent-export"),
+    path("agents/refresh/", directory.agent_refresh, name="agent-refresh"),
+    path("agents/<str:agent_id>/", directory.agent_detail, name="agent-detail"),
+    # Bulk CAD
+    path("cad/", cad.job_list, name="cad-job-list"),
+    path("cad/selection/", cad.selection_update, name="cad-selection"),
+    path("cad/confirm/", cad.job_confirm, name="cad-job-confirm"),
+    path("cad/start/", cad.job_start, name="cad-job-start"),
+    path("cad/<uuid:public_id>/", cad.job_detail, name="cad-job-detail"),
+    path("cad/<uuid:public_id>/retry/", cad.job_retry, name="cad-job-retry"),
+    path("cad/<uuid:public_id>/undo/", cad.job_undo, name="cad-job-undo"),
+    # Schedules
+    path("schedules/", schedules.schedule_overview, name="schedules"),
+    path("schedules/coverage.csv", schedules.coverage_export, name="schedules-coverage-csv"),
+    path("schedules/slot/", schedules.slot_detail, name="schedules-slot"),
+    # DeepCall connection
+    path("status/", status.upstream_status, name="upstream-status"),
+]

@@ -1,0 +1,23 @@
+"""Views: HTTP only. They parse input with forms, call `agents.services`, and render.
+
+One module per area (directory, cad, schedules, status); the home page and health check here.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from agents import services
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers and `make run`'s readiness check: the process answers, the DB too."""
+    return JsonResponse({"status": "ok", "database": services.database_ok()})
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", services.home_summary(user=request.user))

@@ -1,0 +1,21 @@
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the test's own ORM calls are
+# still synchronous and safe, so tell Django not to refuse them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = [
+    "tests.fixtures.users",
+    "tests.fixtures.browser",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_static_files(settings):
+    # Tests never collect static files; serve them from their sources (as DEBUG does).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
