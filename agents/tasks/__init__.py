@@ -1,0 +1,1 @@
+"""Background tasks (Django's `django.tasks`, on the database-backed queue by default)."""
