@@ -1,0 +1,209 @@
+"""`make loadtest`: many supervisors at once against a production-like setup on this machine.
+
+Starts the sandbox (10,000 agents), migrates a fresh database, syncs, and serves the dashboard
+with gunicorn (2 processes) and one task worker, all with DJANGO_DEBUG=0. Then 50 concurrent
+users browse, search and filter for 60 s. Prints requests per second, p50/p95/p99 and errors,
+and the peak memory (VmHWM) of each web process. Every request goes to 127.0.0.1 only, and the
+run stops by itself.
+
+Options (environment): LOADTEST_USERS (50), LOADTEST_SECONDS (60), LOADTEST_AGENTS (10000),
+DATABASE_URL / REDIS_URL to run against PostgreSQL and Redis instead of SQLite and local memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+USERS = int(os.environ.get("LOADTEST_USERS", "50"))
+SECONDS = float(os.environ.get("LOADTEST_SECONDS", "60"))
+AGENTS = int(os.environ.get("LOADTEST_AGENTS", "10000"))
+WEB_PROCESSES = 2
+USERNAME, PASSWORD = "loadtest-supervisor", "loadtest-" + secrets.token_hex(8)
+SEARCH_TERMS = ["an", "sh", "ra", "kumar", "singh", "91", "@", "priya", "zz-no-match"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"loadtest: {url} did not answer within {timeout:.0f} s")
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        return []
+    return [int(p) for p in out.split()]
+
+
+async def one_user(base: str, deadline: float, latencies: list, errors: list, groups: list):
+    async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) as client:
+        page = await client.get("/accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        response = await client.post(
+            "/accounts/login/",
+            data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{base}/accounts/login/"},
+        )
+        if response.status_code != 302:
+            errors.append(f"login {response.status_code}")
+            return
+        rng = random.Random()
+        while time.monotonic() < deadline:
+            choice = rng.random()
+            headers = {"HX-Request": "true"} if rng.random() < 0.7 else {}
+            if choice < 0.25:
+                url = "/agents/"
+            elif choice < 0.5:
+                url = f"/agents/?q={rng.choice(SEARCH_TERMS)}"
+            elif choice < 0.7:
+                url = f"/agents/?group={rng.choice(groups)}&status=active" if groups else "/agents/"
+            elif choice < 0.8:
+                url = f"/agents/?page={rng.randint(2, 200)}&sort={rng.choice(['name', '-name'])}"
+            elif choice < 0.9:
+                url = f"/agents/?day={rng.randint(0, 6)}&on_shift=yes&per_page=50"
+            else:
+                url = "/schedules/"
+            started = time.perf_counter()
+            try:
+                response = await client.get(url, headers=headers)
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200:
+                    errors.append(f"{url} -> {response.status_code}")
+                else:
+                    latencies.append(elapsed)
+            except httpx.HTTPError as exc:
+                errors.append(f"{url} -> {type(exc).__name__}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="deepcall-loadtest-"))
+    web_port, sandbox_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DEEPCALL_SANDBOX_ENABLED": "1",
+        "DEEPCALL_SANDBOX_PORT": str(sandbox_port),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp / 'load.sqlite3'}"),
+        "PORT": str(web_port),
+        "WEB_CONCURRENCY": str(WEB_PROCESSES),
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+    processes: list[subprocess.Popen] = []
+    log = (tmp / "servers.log").open("w")
+    try:
+        processes.append(subprocess.Popen(
+            [PY, "manage.py", "deepcall_sandbox", "--port", str(sandbox_port),
+             "--agents", str(AGENTS)], cwd=ROOT, env=env, stdout=log, stderr=log))
+        manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "collectstatic", "--no-input", "-v", "0")
+        manage(env, "shell", "-c", (
+            "from django.contrib.auth.models import Group, User;"
+            f"u = User.objects.create_user({USERNAME!r}, password={PASSWORD!r});"
+            "u.groups.add(Group.objects.get(name='Supervisor'))"))
+        wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/state")
+        started = time.perf_counter()
+        manage(env, "sync_agents")
+        print(f"sync of {AGENTS:,} agents: {time.perf_counter() - started:.1f} s")
+        web = subprocess.Popen(
+            [str(Path(PY).parent / "gunicorn"), "dashboard.wsgi", "--config", "gunicorn.conf.py"],
+            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        processes.append(web)
+        processes.append(subprocess.Popen(
+            [PY, "manage.py", "db_worker", "--queue-name", "*", "--no-reload",
+             "--no-startup-delay"], cwd=ROOT, env=env, stdout=log, stderr=log))
+        base = f"http://127.0.0.1:{web_port}"
+        wait_for(f"{base}/healthz/")
+
+        groups = subprocess.run(
+            [PY, "manage.py", "shell", "-c",
+             "from agents.models import Group; print(' '.join(Group.objects.values_list("
+             "'group_id', flat=True)[:20]))"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
+
+        latencies: list[float] = []
+        errors: list[str] = []
+        deadline = time.monotonic() + SECONDS
+
+        async def run_all():
+            await asyncio.gather(*(one_user(base, deadline, latencies, errors, groups)
+                                   for _ in range(USERS)))
+
+        started = time.perf_counter()
+        asyncio.run(run_all())
+        elapsed = time.perf_counter() - started
+
+        count = len(latencies)
+        print(f"\n{USERS} users for {SECONDS:.0f} s, {WEB_PROCESSES} web processes, "
+              f"{AGENTS:,} agents, database {env['DATABASE_URL'].split(':')[0]}")
+        print(f"requests: {count + len(errors)}  ({(count + len(errors)) / elapsed:.1f}/s)")
+        if count:
+            print(f"p50 {percentile(latencies, 50) * 1000:.0f} ms   "
+                  f"p95 {percentile(latencies, 95) * 1000:.0f} ms   "
+                  f"p99 {percentile(latencies, 99) * 1000:.0f} ms   "
+                  f"mean {statistics.fmean(latencies) * 1000:.0f} ms")
+        print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
+        for pid in child_pids(web.pid):
+            print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")
+        return 1 if errors else 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()  # gunicorn's master stops its own workers on SIGTERM
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
