@@ -10,6 +10,7 @@ help:
 	@echo "make test      set up, then run ruff and every test (unit, integration, browser)"
 	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox)"
 	@echo "make loadtest  50 users for 60 s against a production-like setup"
+	@echo "make test-scaleout  the test suite on PostgreSQL and Redis"
 
 setup:
 	@scripts/bootstrap.sh
@@ -31,3 +32,10 @@ bench: setup
 
 loadtest: setup
 	$(PY) bench/loadtest.py
+
+# The same suite on the scale-out path: PostgreSQL and Redis (both at 127.0.0.1 on CI machines).
+SCALEOUT_DATABASE_URL ?= postgres://$(shell id -un)@127.0.0.1:5432/test
+SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/15
+test-scaleout: setup
+	@scripts/ensure_chromium.sh
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
