@@ -1,0 +1,44 @@
+from agents.sandbox import SANDBOX_TOKEN, SANDBOX_USER_ID
+
+
+def test_status_page_says_which_method_is_configured_but_never_the_credentials(
+    admin_client, sandbox_settings
+):
+    page = admin_client.get("/status/").content.decode()
+    assert "User id and token (DEEPCALL_USER_ID, DEEPCALL_TOKEN)" in page
+    assert "The embedded sandbox" in page
+    assert SANDBOX_TOKEN not in page
+    assert SANDBOX_USER_ID not in page
+
+
+def test_check_now_reports_a_working_connection(admin_client, sandbox_settings):
+    response = admin_client.post("/status/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Working." in body
+    assert "<html" not in body  # only the check's partial is swapped in
+    assert sandbox_settings.calls["list"] == 1
+
+
+def test_expired_credentials_tell_the_admin_exactly_what_to_do(admin_client, sandbox_settings):
+    sandbox_settings.set_faults(expire_after=0)
+    body = admin_client.post("/status/").content.decode()
+    assert "Not working." in body
+    assert "code 1014" in body
+    assert "update DEEPCALL_SSID or DEEPCALL_USER_ID/DEEPCALL_TOKEN" in body
+    assert SANDBOX_TOKEN not in body
+
+
+def test_unreachable_deepcall_is_reported_without_a_stack_trace(admin_client, sandbox_settings,
+                                                                settings):
+    settings.DEEPCALL_API_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    response = admin_client.post("/status/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Not working." in body
+    assert "DeepCall is not reachable" in body
+    assert "Traceback" not in body
+
+
+def test_supervisors_and_managers_cannot_see_the_status_page(supervisor_client, db):
+    assert supervisor_client.get("/status/").status_code == 403
