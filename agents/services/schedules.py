@@ -1,0 +1,335 @@
+"""Use-cases behind the schedules pages: the weekly timeline, the coverage heatmap, its CSV.
+
+The arithmetic (what a window covers, how it reads) lives in `agents/schedules.py`; this module
+only fetches the read model efficiently and shapes the figures for templates and exports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from agents import schedules
+from agents.models import Agent, WorkingWindow
+
+# Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
+TIMELINE_PAGE_SIZE = 50
+# The slot panel lists names; past this many the count says it all and the page stays light.
+SLOT_AGENT_LIMIT = 200
+# Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
+HEATMAP_LEVELS = 4
+
+# Query-string keys the schedules pages own; everything else is the directory's filters.
+PAGE_VAR = "page"
+SLOT_VAR = "slot"
+DAY_VAR = "day"
+MINUTE_VAR = "minute"
+SCHEDULE_VARS = frozenset({PAGE_VAR, SLOT_VAR, DAY_VAR, MINUTE_VAR})
+
+
+def agent_filter_query(params: QueryDict) -> QueryDict:
+    """The directory's filters from a query string: every key the schedules pages do not own."""
+    filters = params.copy()
+    for key in SCHEDULE_VARS:
+        filters.pop(key, None)
+    filters._mutable = False
+    return filters
+
+
+def filtered_agents(params: QueryDict) -> QuerySet[Agent]:
+    """The agents the directory's filters select, built by the directory's own service.
+
+    The schedules pages take the same filters as the directory, so both must read them the
+    same way: the directory's `agent_filter_queryset` is the one definition.
+    """
+    try:
+        from agents.services.directory import agent_filter_queryset
+    except ImportError:  # the directory is being built alongside; see the report
+        return _fallback_filter(params)
+    result = agent_filter_queryset(params)
+    # Accept a FilterSet-like answer as well as a bare queryset.
+    return getattr(result, "qs", result)
+
+
+def _fallback_filter(params: QueryDict) -> QuerySet[Agent]:
+    agents = Agent.objects.all()
+    text = (params.get("q") or "").strip().lower()
+    if text:
+        agents = agents.filter(search_text__contains=text)
+    status = params.get("status") or ""
+    if status in {"active", "1"}:
+        agents = agents.filter(is_active=True)
+    elif status in {"inactive", "0"}:
+        agents = agents.filter(is_active=False)
+    group = params.get("group") or ""
+    if group:
+        agents = agents.filter(groups__group_id=group)
+    return agents
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+
+def _percent(minute: int) -> str:
+    # A string, so a localised decimal comma can never reach a style attribute.
+    return f"{minute * 100 / schedules.MINUTES_PER_DAY:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineBar:
+    segment: schedules.Segment
+    left: str  # percent of the day, for style="left: …%"
+    width: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineDay:
+    weekday: int
+    name: str
+    bars: list[TimelineBar]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    agent: Agent
+    week: schedules.WeekSegments
+    on_shift_now: bool
+
+    @property
+    def days(self) -> list[TimelineDay]:
+        return [
+            TimelineDay(
+                weekday=day,
+                name=schedules.WEEKDAY_NAMES[day],
+                bars=[
+                    TimelineBar(
+                        s, _percent(s.start_minute), _percent(s.end_minute - s.start_minute)
+                    )
+                    for s in segments
+                ],
+            )
+            for day, segments in enumerate(self.week.days)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    page: Page
+    rows: list[TimelineRow]
+    now: datetime  # in the account's time zone
+    now_weekday: int
+    now_minute: int
+
+    @property
+    def now_left(self) -> str:
+        return _percent(self.now_minute)
+
+    @property
+    def now_text(self) -> str:
+        name = schedules.WEEKDAY_NAMES[self.now_weekday]
+        return f"{name} {schedules.format_minute(self.now_minute)}"
+
+
+def schedule_timeline_page(
+    *, agents: QuerySet[Agent], page_number: str | int | None, now: datetime
+) -> TimelinePage:
+    """One page of the weekly timeline: each agent's bars per weekday and whether on shift now.
+
+    Only the page's agents have their windows fetched (one prefetch query), so the cost does
+    not grow with the size of the account. A page number out of range shows the last page.
+    """
+    paginator = Paginator(agents.prefetch_related("windows"), TIMELINE_PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    weekday, minute = schedules.local_weekday_minute(now)
+    rows = []
+    for agent in page.object_list:
+        windows = list(agent.windows.all())
+        rows.append(
+            TimelineRow(
+                agent=agent,
+                week=schedules.windows_week_segments(windows),
+                on_shift_now=any(schedules.window_covers(w, weekday, minute) for w in windows),
+            )
+        )
+    return TimelinePage(
+        page=page,
+        rows=rows,
+        now=now.astimezone(schedules.account_zone()),
+        now_weekday=weekday,
+        now_minute=minute,
+    )
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCell:
+    weekday: int
+    minute: int  # the slot's first minute
+    count: int
+    level: int  # 0 = gap, 1..HEATMAP_LEVELS = relative load
+    label: str  # "Tuesday 09:00–10:00: 12 agents on duty"
+
+    @property
+    def is_gap(self) -> bool:
+        return self.count == 0
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    weekday: int
+    name: str
+    cells: list[CoverageCell]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    slot_minutes: int
+    slot_starts: list[int]
+    rows: list[CoverageRow]
+    max_count: int
+    active_agents: int  # how many filtered, active agents the figures are drawn from
+    gap_count: int
+
+    @property
+    def slot_headers(self) -> list[tuple[str, str]]:
+        """(full time, short text) per column: "09:00" and "09", or "09:30" and ":30"."""
+        return [
+            (schedules.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
+            for m in self.slot_starts
+        ]
+
+    @property
+    def legend(self) -> list[tuple[int, str]]:
+        """(level, text) for each shade actually used by this heatmap's scale."""
+        bands = []
+        for level in range(1, HEATMAP_LEVELS + 1):
+            low, high = _level_bounds(level, self.max_count)
+            if low > high:
+                continue
+            bands.append((level, f"{low}" if low == high else f"{low}–{high}"))
+        return bands
+
+
+def _level(count: int, max_count: int) -> int:
+    if count <= 0 or max_count <= 0:
+        return 0
+    return max(1, -(-count * HEATMAP_LEVELS // max_count))  # ceil, 1..HEATMAP_LEVELS
+
+
+def _level_bounds(level: int, max_count: int) -> tuple[int, int]:
+    counts = [c for c in range(1, max_count + 1) if _level(c, max_count) == level]
+    return (counts[0], counts[-1]) if counts else (1, 0)
+
+
+def _cell_label(weekday: int, minute: int, slot_minutes: int, count: int) -> str:
+    slot = schedules.slot_label(weekday, minute, slot_minutes)
+    if count == 0:
+        return f"{slot}: no agents on duty (gap)"
+    return f"{slot}: {count} agent{'s' if count != 1 else ''} on duty"
+
+
+def coverage_window_rows(agents: QuerySet[Agent]) -> QuerySet:
+    """(agent pk, weekday_mask, start_minute, end_minute) of the given agents' active members.
+
+    One query; the agents' filter runs as a subquery in the database.
+    """
+    active = agents.filter(is_active=True).order_by().values("pk")
+    return (
+        WorkingWindow.objects.filter(agent__in=active)
+        .order_by()
+        .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
+    )
+
+
+def coverage_for(
+    agents: QuerySet[Agent], slot_minutes: int = schedules.DEFAULT_SLOT_MINUTES
+) -> Coverage:
+    """The heatmap's figures: active agents on duty at the first minute of each slot of the week.
+
+    Inactive agents never count. One query fetches the windows of the filtered active agents;
+    `schedules.coverage_grid` does the arithmetic in O(windows + minutes of the week).
+    """
+    grid = schedules.coverage_grid(coverage_window_rows(agents), slot_minutes)
+    starts = schedules.slot_starts(slot_minutes)
+    max_count = max((max(day) for day in grid), default=0)
+    rows = []
+    gaps = 0
+    for weekday, counts in enumerate(grid):
+        cells = []
+        for minute, count in zip(starts, counts, strict=True):
+            gaps += count == 0
+            cells.append(
+                CoverageCell(
+                    weekday=weekday,
+                    minute=minute,
+                    count=count,
+                    level=_level(count, max_count),
+                    label=_cell_label(weekday, minute, slot_minutes, count),
+                )
+            )
+        rows.append(CoverageRow(weekday, schedules.WEEKDAY_NAMES[weekday], cells))
+    return Coverage(
+        slot_minutes=slot_minutes,
+        slot_starts=starts,
+        rows=rows,
+        max_count=max_count,
+        active_agents=agents.filter(is_active=True).count(),
+        gap_count=gaps,
+    )
+
+
+COVERAGE_CSV_HEADER = ("weekday", "start_time", "agents_on_duty")
+
+
+def coverage_csv_rows(coverage: Coverage) -> Iterator[tuple[str, str, int]]:
+    """The heatmap as CSV rows, header first: weekday name, slot start (HH:MM), agents on duty."""
+    yield COVERAGE_CSV_HEADER
+    for row in coverage.rows:
+        for cell in row.cells:
+            yield (row.name, schedules.format_minute(cell.minute), cell.count)
+
+
+# --- one slot --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlotDetail:
+    weekday: int
+    minute: int
+    slot_minutes: int
+    total: int
+    agents: list[tuple[Agent, str]]  # (agent, its hours humanised), at most SLOT_AGENT_LIMIT
+
+    @property
+    def label(self) -> str:
+        return schedules.slot_label(self.weekday, self.minute, self.slot_minutes)
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.agents))
+
+
+def slot_on_duty(
+    *, agents: QuerySet[Agent], weekday: int, minute: int, slot_minutes: int
+) -> SlotDetail:
+    """The active agents on duty at `minute` of `weekday` (a slot's first minute), by name.
+
+    The same rule as the heatmap's count, run in SQL (`schedules.agents_on_duty_at`).
+    """
+    on_duty = agents.filter(is_active=True).filter(schedules.agents_on_duty_at(weekday, minute))
+    total = on_duty.count()
+    listed = list(on_duty.prefetch_related("windows")[:SLOT_AGENT_LIMIT])
+    return SlotDetail(
+        weekday=weekday,
+        minute=minute,
+        slot_minutes=slot_minutes,
+        total=total,
+        agents=[(a, schedules.windows_humanise(a.windows.all())) for a in listed],
+    )
