@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytest_plugins = [
     "tests.fixtures.users",
     "tests.fixtures.browser",
+    "tests.fixtures.sandbox",
 ]
 
 

@@ -1,0 +1,114 @@
+"""How fast the sandbox serves `Agent/list`: median agents per second, all pages, real HTTP.
+
+    .venv/bin/python bench/sandbox_bench.py [--runs 5] [--sizes 10000 100000]
+
+The sandbox runs as its own process (`python -m agents.sandbox`), as `make run` starts it, so
+the client and the server do not share a GIL; the client fetches every page over one
+keep-alive httpx connection, at the sandbox's default page size.
+"""
+
+import argparse
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.sandbox import SANDBOX_SSID  # noqa: E402
+from agents.sandbox.state import DEFAULT_PAGE_SIZE  # noqa: E402
+
+SIZES = (10_000, 100_000)
+RUNS = 5
+URL = re.compile(r"DeepCall sandbox at (http://\S+)")
+
+
+def start_sandbox(agents: int, page_size: int) -> tuple[subprocess.Popen, str, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agents.sandbox",
+            "--port",
+            "0",
+            "--agents",
+            str(agents),
+            "--page-size",
+            str(page_size),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    line = process.stdout.readline()
+    match = URL.search(line)
+    if not match:
+        process.kill()
+        raise SystemExit(f"the sandbox did not start: {line!r}")
+    return process, match.group(1), time.perf_counter() - started
+
+
+def fetch_all(client: httpx.Client, url: str) -> int:
+    """Every page of Agent/list; returns how many agents came back."""
+    count, page = 0, 1
+    while True:
+        answer = client.post(
+            f"{url}/api/v2/Agent/list", json={"ssid": SANDBOX_SSID, "page": page}
+        ).json()
+        count += len(answer["response"])
+        if page >= answer["totalPages"]:
+            return count
+        page += 1
+
+
+def bench(agents: int, runs: int, page_size: int) -> dict:
+    process, url, startup = start_sandbox(agents, page_size)
+    try:
+        rates = []
+        with httpx.Client(timeout=60) as client:
+            for _ in range(runs):
+                started = time.perf_counter()
+                fetched = fetch_all(client, url)
+                elapsed = time.perf_counter() - started
+                assert fetched == agents, (fetched, agents)
+                rates.append(fetched / elapsed)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    return {
+        "agents": agents,
+        "startup_s": startup,
+        "rates": rates,
+        "median": statistics.median(rates),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
+    args = parser.parse_args()
+    print(f"sandbox Agent/list, page size {args.page_size}, {args.runs} runs each (median)")
+    for size in args.sizes:
+        result = bench(size, args.runs, args.page_size)
+        spread = ", ".join(f"{r:,.0f}" for r in result["rates"])
+        print(
+            f"  {size:>7,} agents: median {result['median']:>9,.0f} agents/s  "
+            f"(runs: {spread}; sandbox start {result['startup_s']:.1f} s)",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
