@@ -71,6 +71,9 @@ class AgentListing:
     skipped: tuple[SkippedAgent, ...] = ()
     pages_fetched: int = 1
     total_records: int | None = None  # what the API claimed, for the sync log
+    # False when paging stopped early (the server ignored `page`, or the max-pages cap was hit):
+    # a sync must then not treat agents missing from the listing as deleted.
+    complete: bool = True
 
 
 class CadOutcome(enum.StrEnum):

@@ -1,0 +1,76 @@
+"""The DeepCall Agent API: a typed client (no Django), its errors and its records.
+
+Django code gets the process-wide client from `agents.upstream.get_deepcall_client()`.
+"""
+
+from .client import (
+    CAD_RETRY_ATTEMPTS,
+    CAD_RETRY_TIMEOUT,
+    DEFAULT_CAD_BATCH_SIZE,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    LIST_RETRY_ATTEMPTS,
+    LIST_RETRY_TIMEOUT,
+    MAX_PAGES,
+    DeepCallClient,
+    DeepCallConfig,
+    DeepCallConfigError,
+    cad_not_attempted_reason,
+    redact,
+)
+from .errors import (
+    APIError,
+    AuthenticationError,
+    DeepCallError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+    error_for_code,
+    error_from_answer,
+)
+from .records import (
+    AgentListing,
+    AgentRecord,
+    CadAction,
+    CadAgentResult,
+    CadBatchResult,
+    CadOutcome,
+    GroupRef,
+    SkippedAgent,
+    WorkingWindow,
+)
+
+__all__ = [
+    "CAD_RETRY_ATTEMPTS",
+    "CAD_RETRY_TIMEOUT",
+    "DEFAULT_CAD_BATCH_SIZE",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
+    "LIST_RETRY_ATTEMPTS",
+    "LIST_RETRY_TIMEOUT",
+    "MAX_PAGES",
+    "APIError",
+    "AgentListing",
+    "AgentRecord",
+    "AuthenticationError",
+    "CadAction",
+    "CadAgentResult",
+    "CadBatchResult",
+    "CadOutcome",
+    "DeepCallClient",
+    "DeepCallConfig",
+    "DeepCallConfigError",
+    "DeepCallError",
+    "GroupRef",
+    "InvalidRequestError",
+    "PermissionDeniedError",
+    "SkippedAgent",
+    "UpstreamTimeoutError",
+    "UpstreamUnavailableError",
+    "WorkingWindow",
+    "cad_not_attempted_reason",
+    "error_for_code",
+    "error_from_answer",
+    "redact",
+]

@@ -1,0 +1,501 @@
+"""The DeepCall Agent API client: httpx, one pooled client per process, no Django.
+
+Every call is `POST {base_url}/api/v2/Agent/<action>` with a JSON body carrying the
+credentials (`ssid`, or `userId` + `token`). Answers are read through one function,
+`errors.error_from_answer`, because DeepCall sends errors with HTTP 200 and proxies send HTML
+with a 5xx. Successful bodies go straight to `parsing`, which drops the agents' secrets.
+
+Retry policies (stamina: exponential backoff with jitter, bounded in attempts and total time):
+
+* `Agent/list` is a read: it is retried on connection errors, timeouts, other transport
+  errors, HTTP 5xx and HTTP 429 — at most LIST_RETRY_ATTEMPTS attempts within
+  LIST_RETRY_TIMEOUT seconds. API error codes (1014, 15xx, …) are never retried.
+* `Agent/setCad` / `Agent/unsetCad` change state and DeepCall gives no idempotency key, so a
+  call is retried only when the request provably never left this process: the connection
+  could not be opened (httpx.ConnectError, httpx.ConnectTimeout, or no pooled connection freed
+  in time, httpx.PoolTimeout) — at most CAD_RETRY_ATTEMPTS attempts within CAD_RETRY_TIMEOUT
+  seconds. After a read timeout, a dropped connection or a 5xx the server may have applied the
+  change, so the error is raised at once and the caller reports the batch as unconfirmed.
+
+Tests switch waiting off with `stamina.set_testing(True, attempts=…, cap=True)`.
+
+Each HTTP attempt is logged once on the "agents.deepcall" logger with the action, duration
+(ms), number of agents, page and outcome. Credentials and agent secrets are never logged;
+`redact()` masks them wherever a payload has to be shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import stamina
+
+from .errors import (
+    AuthenticationError,
+    DeepCallError,
+    PermissionDeniedError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+    error_from_answer,
+)
+from .parsing import AGENT_SECRET_FIELDS, normalize_id, parse_agent_page, parse_cad_answer
+from .records import (
+    AgentListing,
+    AgentRecord,
+    CadAction,
+    CadAgentResult,
+    CadBatchResult,
+    CadOutcome,
+    SkippedAgent,
+)
+
+logger = logging.getLogger("agents.deepcall")
+
+API_PREFIX = "/api/v2/Agent/"
+
+# Connecting to a healthy server takes well under a second; 5 s tolerates a slow TLS handshake
+# without leaving a supervisor staring at a spinner.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+# A full agent list of a large account can take DeepCall several seconds to build.
+DEFAULT_READ_TIMEOUT = 20.0
+# The documents give no limit per call; 100 ids keeps one request small and one failure local.
+DEFAULT_CAD_BATCH_SIZE = 100
+
+# Paging guard: the API pages by `agtLimit` (12 in the example), so 500 pages is ~6,000 agents,
+# far above any account we serve; past it we stop and mark the listing incomplete.
+MAX_PAGES = 500
+
+# Reads: 4 attempts (3 retries) and never more than 45 s in all, so a page load or a sync
+# fails in bounded time when DeepCall is down.
+LIST_RETRY_ATTEMPTS = 4
+LIST_RETRY_TIMEOUT = 45.0
+# CAD writes, retried only when nothing was sent (see module docstring).
+CAD_RETRY_ATTEMPTS = 3
+CAD_RETRY_TIMEOUT = 15.0
+# Backoff between attempts: 0.5 s, 1 s, 2 s … capped at 5 s, plus up to 1 s of random jitter
+# so that workers retrying together do not hit DeepCall in step.
+RETRY_WAIT_INITIAL = 0.5
+RETRY_WAIT_MAX = 5.0
+RETRY_WAIT_JITTER = 1.0
+
+# One pool per process, shared by the request threads and the CAD job runner.
+MAX_CONNECTIONS = 20
+MAX_KEEPALIVE_CONNECTIONS = 10
+
+# Fields never to log or show: the account's credentials and the agents' passwords.
+SECRET_FIELDS: frozenset[str] = frozenset({"ssid", "token", *AGENT_SECRET_FIELDS})
+REDACTED = "[redacted]"
+
+CAD_ENDPOINTS: dict[CadAction, str] = {
+    CadAction.ENABLE: "setCad",
+    CadAction.DISABLE: "unsetCad",
+}
+
+
+class DeepCallConfigError(ValueError):
+    """The client's configuration is unusable (the message never contains a credential)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeepCallConfig:
+    """How to reach one DeepCall account. Exactly one of `ssid` or `user_id` + `token`."""
+
+    base_url: str
+    ssid: str = field(default="", repr=False)
+    user_id: str = ""
+    token: str = field(default="", repr=False)
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    cad_batch_size: int = DEFAULT_CAD_BATCH_SIZE
+
+    def __post_init__(self) -> None:
+        base_url = (self.base_url or "").strip().rstrip("/")
+        if not base_url.startswith(("https://", "http://")):
+            raise DeepCallConfigError(
+                "The DeepCall base URL must be an http(s):// origin, e.g. https://brand.example."
+            )
+        object.__setattr__(self, "base_url", base_url)
+        has_ssid = bool(self.ssid)
+        has_token_pair = bool(self.user_id) and bool(self.token)
+        if has_ssid and (self.user_id or self.token):
+            raise DeepCallConfigError(
+                "Configure DeepCall with an ssid or with a userId and token, not both."
+            )
+        if not has_ssid and not has_token_pair:
+            raise DeepCallConfigError(
+                "DeepCall credentials are missing: set an ssid, or both a userId and a token."
+            )
+        if not (self.connect_timeout > 0 and self.read_timeout > 0):
+            raise DeepCallConfigError("DeepCall timeouts must be positive numbers of seconds.")
+        if isinstance(self.cad_batch_size, bool) or not (
+            isinstance(self.cad_batch_size, int) and self.cad_batch_size >= 1
+        ):
+            raise DeepCallConfigError("DEEPCALL_CAD_BATCH_SIZE must be a whole number ≥ 1.")
+
+    def auth_fields(self) -> dict[str, str]:
+        """The credential fields every request body carries."""
+        if self.ssid:
+            return {"ssid": self.ssid}
+        return {"userId": self.user_id, "token": self.token}
+
+    def secrets(self) -> tuple[str, ...]:
+        """The credential values to scrub from anything shown or logged."""
+        return tuple(s for s in (self.ssid, self.token) if s)
+
+
+def redact(payload: Any) -> Any:
+    """A copy of `payload` (JSON-like) safe to log: every secret field's value is masked."""
+    if isinstance(payload, Mapping):
+        return {
+            key: REDACTED if key in SECRET_FIELDS else redact(value)
+            for key, value in payload.items()
+        }
+    if isinstance(payload, list | tuple):
+        return [redact(item) for item in payload]
+    return payload
+
+
+def _retry_list(exc: Exception) -> bool:
+    return isinstance(exc, UpstreamUnavailableError) and exc.retryable
+
+
+def _retry_cad(exc: Exception) -> bool:
+    return isinstance(exc, UpstreamUnavailableError) and not exc.request_sent
+
+
+@dataclass(frozen=True, slots=True)
+class _RetryPolicy:
+    should_retry: Callable[[Exception], bool]
+    attempts: int
+    timeout: float
+
+
+LIST_RETRY_POLICY = _RetryPolicy(_retry_list, LIST_RETRY_ATTEMPTS, LIST_RETRY_TIMEOUT)
+CAD_RETRY_POLICY = _RetryPolicy(_retry_cad, CAD_RETRY_ATTEMPTS, CAD_RETRY_TIMEOUT)
+
+# Errors after which further CAD batches of the same run are not sent: they would fail alike.
+_STOP_CAD_RUN_ON = (AuthenticationError, PermissionDeniedError, UpstreamUnavailableError)
+
+
+def cad_not_attempted_reason(exc: DeepCallError) -> str:
+    """Why the agents of a batch that raised `exc` have no confirmed outcome."""
+    if isinstance(exc, UpstreamUnavailableError) and exc.request_sent:
+        return (
+            f"{exc.user_message} DeepCall did not confirm this change; it may or may not have "
+            "been applied."
+        )
+    return exc.user_message
+
+
+class DeepCallClient:
+    """A thread-safe client of one DeepCall account; create one per process and reuse it."""
+
+    def __init__(self, config: DeepCallConfig, *, transport: httpx.BaseTransport | None = None):
+        self.config = config
+        self._secrets = config.secrets()
+        self._http = httpx.Client(
+            base_url=config.base_url + API_PREFIX,
+            timeout=httpx.Timeout(
+                connect=config.connect_timeout,
+                read=config.read_timeout,
+                write=config.read_timeout,
+                pool=config.connect_timeout,
+            ),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            ),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": "deepcall-dashboard",
+            },
+            transport=transport,
+            follow_redirects=False,  # a redirected POST would be replayed as a GET
+        )
+
+    def __repr__(self) -> str:
+        return f"<DeepCallClient {self.config.base_url}>"
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- Agent/list ---------------------------------------------------------------------------
+
+    def list_agents(
+        self,
+        *,
+        agent_id: str | int | None = None,
+        name: str | None = None,
+        group_id: str | int | None = None,
+    ) -> AgentListing:
+        """Every agent matching the filters, all pages fetched, deduplicated by id.
+
+        Malformed agents are skipped and listed in `skipped`. When paging had to stop early
+        (the server ignored `page`, or MAX_PAGES was reached) the listing says `complete=False`.
+        Raises a DeepCallError subclass when a page cannot be fetched.
+        """
+        filters: dict[str, str] = {}
+        if agent_id is not None and str(agent_id).strip():
+            filters["agentId"] = str(agent_id).strip()
+        if name is not None and name.strip():
+            filters["name"] = name.strip()
+        if group_id is not None and str(group_id).strip():
+            filters["groupid"] = str(group_id).strip()
+
+        agents: dict[str, AgentRecord] = {}
+        skipped: dict[tuple[str, str], SkippedAgent] = {}
+        total_records: int | None = None
+        complete = True
+        page = 1
+        pages_fetched = 0
+        while True:
+            # Page 1 is asked without `page`, exactly as the documents show the call.
+            fields = {**filters, "page": page} if page > 1 else dict(filters)
+            body = self._call("list", fields, policy=LIST_RETRY_POLICY, page=page)
+            parsed = parse_agent_page(body)
+            pages_fetched += 1
+            if page == 1:
+                total_records = parsed.total_records
+            if page > 1:
+                ignored_page = parsed.current_page is not None and parsed.current_page != page
+                nothing_new = all(a.agent_id in agents for a in parsed.agents)
+                if ignored_page or nothing_new:
+                    # A server that ignores `page` answers page 1 again: stop, keep what we have.
+                    logger.warning(
+                        "DeepCall list: page %d answered as page %s with %s; paging stopped",
+                        page,
+                        parsed.current_page,
+                        "no new agents" if parsed.agents else "no agents",
+                    )
+                    complete = False
+                    break
+            for agent in parsed.agents:
+                agents.setdefault(agent.agent_id, agent)
+            for skip in parsed.skipped:
+                skipped.setdefault((skip.agent_id, skip.reason), skip)
+            total_pages = parsed.total_pages or 1
+            if page >= total_pages:
+                break
+            if page >= MAX_PAGES:
+                logger.warning(
+                    "DeepCall list: stopped at the %d-page cap of %s pages", MAX_PAGES, total_pages
+                )
+                complete = False
+                break
+            page += 1
+
+        if skipped:
+            logger.warning("DeepCall list: %d agent(s) skipped as unreadable", len(skipped))
+        return AgentListing(
+            agents=tuple(agents.values()),
+            skipped=tuple(skipped.values()),
+            pages_fetched=pages_fetched,
+            total_records=total_records,
+            complete=complete,
+        )
+
+    # --- Agent/setCad, Agent/unsetCad ----------------------------------------------------------
+
+    def cad_batches(self, agent_ids: Sequence[str | int]) -> list[list[str]]:
+        """The ids as strings, deduplicated in order, cut in batches of the configured size."""
+        ids = _normalize_agent_ids(agent_ids)
+        size = self.config.cad_batch_size
+        return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+    def cad_batch(self, action: CadAction, agent_ids: Sequence[str | int]) -> CadBatchResult:
+        """One setCad/unsetCad call for at most `cad_batch_size` ids; every id accounted for.
+
+        Raises a DeepCallError subclass when the call as a whole fails (after the CAD retry
+        policy); the job runner records that per batch.
+        """
+        action = CadAction(action)
+        ids = _normalize_agent_ids(agent_ids)
+        if not ids:
+            return CadBatchResult()
+        if len(ids) > self.config.cad_batch_size:
+            raise ValueError(
+                f"{len(ids)} ids in one CAD batch; the limit is {self.config.cad_batch_size}"
+            )
+        body = self._call(
+            CAD_ENDPOINTS[action], {"agentIds": ids}, policy=CAD_RETRY_POLICY, agents=len(ids)
+        )
+        result = parse_cad_answer(body, ids)
+        logger.info(
+            "DeepCall %s: %d succeeded, %d failed of %d",
+            CAD_ENDPOINTS[action],
+            result.succeeded,
+            result.failed,
+            len(ids),
+        )
+        return result
+
+    def run_cad(self, action: CadAction, agent_ids: Sequence[str | int]) -> CadBatchResult:
+        """setCad/unsetCad over all batches, one after the other; never raises a DeepCallError.
+
+        A batch whose call raised marks its ids NOT_ATTEMPTED with the reason. After an
+        authentication, permission or availability error the remaining batches are not sent
+        and are marked NOT_ATTEMPTED with the same reason.
+        """
+        results: list[CadAgentResult] = []
+        stopped_by: DeepCallError | None = None
+        for batch in self.cad_batches(agent_ids):
+            if stopped_by is not None:
+                reason = f"Not sent: {stopped_by.user_message}"
+                results.extend(
+                    CadAgentResult(a, CadOutcome.NOT_ATTEMPTED, reason, stopped_by.code)
+                    for a in batch
+                )
+                continue
+            try:
+                results.extend(self.cad_batch(action, batch).results)
+            except DeepCallError as exc:
+                reason = cad_not_attempted_reason(exc)
+                results.extend(
+                    CadAgentResult(a, CadOutcome.NOT_ATTEMPTED, reason, exc.code) for a in batch
+                )
+                if isinstance(exc, _STOP_CAD_RUN_ON):
+                    stopped_by = exc
+        return CadBatchResult(results=tuple(results))
+
+    def set_cad(self, agent_ids: Sequence[str | int]) -> CadBatchResult:
+        """Enable CAD for every id (all batches); see run_cad."""
+        return self.run_cad(CadAction.ENABLE, agent_ids)
+
+    def unset_cad(self, agent_ids: Sequence[str | int]) -> CadBatchResult:
+        """Disable CAD for every id (all batches); see run_cad."""
+        return self.run_cad(CadAction.DISABLE, agent_ids)
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def _call(
+        self,
+        action: str,
+        fields: Mapping[str, object],
+        *,
+        policy: _RetryPolicy,
+        page: int | None = None,
+        agents: int | None = None,
+    ) -> Mapping[str, Any]:
+        for attempt in stamina.retry_context(
+            on=policy.should_retry,
+            attempts=policy.attempts,
+            timeout=policy.timeout,
+            wait_initial=RETRY_WAIT_INITIAL,
+            wait_max=RETRY_WAIT_MAX,
+            wait_jitter=RETRY_WAIT_JITTER,
+        ):
+            with attempt:
+                return self._call_once(
+                    action, fields, page=page, agents=agents, attempt=attempt.num
+                )
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+    def _call_once(
+        self,
+        action: str,
+        fields: Mapping[str, object],
+        *,
+        page: int | None,
+        agents: int | None,
+        attempt: int,
+    ) -> Mapping[str, Any]:
+        body = {**self.config.auth_fields(), **fields}
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("DeepCall %s request %s", action, redact(body))
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            response = self._send(action, body)
+            try:
+                decoded: object = response.json()
+            except ValueError:  # not JSON (an HTML error page, a truncated body, …)
+                decoded = None
+            error = error_from_answer(response.status_code, decoded, secrets=self._secrets)
+            if error is not None:
+                raise error
+            assert isinstance(decoded, Mapping)  # error_from_answer vouches for it
+            if action == "list" and agents is None:
+                response_field = decoded.get("response")
+                if isinstance(response_field, list | dict):
+                    agents = len(response_field)
+            return decoded
+        except DeepCallError as exc:
+            outcome = type(exc).__name__ + (f" code={exc.code}" if exc.code is not None else "")
+            if getattr(exc, "http_status", None):
+                outcome += f" http={exc.http_status}"
+            raise
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000)
+            logger.info(
+                "DeepCall %s page=%s agents=%s attempt=%d outcome=%s duration_ms=%d",
+                action,
+                page,
+                agents,
+                attempt,
+                outcome,
+                duration_ms,
+                extra={
+                    "deepcall_action": action,
+                    "deepcall_page": page,
+                    "deepcall_agents": agents,
+                    "deepcall_attempt": attempt,
+                    "deepcall_outcome": outcome,
+                    "deepcall_duration_ms": duration_ms,
+                },
+            )
+
+    def _send(self, action: str, body: Mapping[str, object]) -> httpx.Response:
+        """POST once; httpx failures become typed errors raised from the httpx exception."""
+        try:
+            return self._http.post(action, json=body)
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise UpstreamTimeoutError(
+                "DeepCall could not be reached in time. Please try again in a few minutes.",
+                request_sent=False,
+                retryable=True,
+                api_message=type(exc).__name__,
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeoutError(retryable=True, api_message=type(exc).__name__) from exc
+        except httpx.ConnectError as exc:
+            raise UpstreamUnavailableError(
+                request_sent=False, retryable=True, api_message=type(exc).__name__
+            ) from exc
+        except httpx.TransportError as exc:
+            # Read/write errors, dropped connections, protocol errors: possibly sent.
+            raise UpstreamUnavailableError(retryable=True, api_message=type(exc).__name__) from exc
+        except httpx.RequestError as exc:  # decoding errors, too many redirects
+            raise UpstreamUnavailableError(api_message=type(exc).__name__) from exc
+
+
+def _normalize_agent_ids(agent_ids: Sequence[str | int]) -> list[str]:
+    if isinstance(agent_ids, str | bytes):
+        raise TypeError("agent_ids must be a sequence of ids, not a single string")
+    ids: list[str] = []
+    for raw in agent_ids:
+        agent_id = normalize_id(raw)
+        if agent_id is None:
+            raise ValueError("agent ids must be non-empty numbers or strings")
+        ids.append(agent_id)
+    return list(dict.fromkeys(ids))

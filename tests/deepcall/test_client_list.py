@@ -1,0 +1,266 @@
+"""Agent/list over a mocked transport: auth, filters, paging and its guards, faults, retries."""
+
+import dataclasses
+import time
+
+import httpx
+import pytest
+import stamina
+
+from agents.deepcall import (
+    LIST_RETRY_ATTEMPTS,
+    AuthenticationError,
+    DeepCallClient,
+    InvalidRequestError,
+    PermissionDeniedError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from agents.deepcall import client as client_module
+
+from .conftest import LIST_URL, SSID, TOKEN, USER_ID, example_list, request_json
+
+HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+def agents_page(ids, *, current, total, **extra):
+    return {
+        "status": "success",
+        "code": 200,
+        "response": [{"unique_id": i, "name": f"Agent {i}", "password": f"pw{i}"} for i in ids],
+        "currentPage": current,
+        "totalPages": total,
+        "totalRecords": 99,
+        **extra,
+    }
+
+
+def paged(pages: dict[int, list[int]], *, honour_page=True, say_current=True):
+    """A side effect serving `pages` by the request's `page` (1 when absent)."""
+
+    def answer(request):
+        asked = request_json(request).get("page", 1)
+        page = asked if honour_page else 1
+        body = agents_page(pages.get(page, []), current=page, total=len(pages))
+        if not say_current:
+            del body["currentPage"]
+        return httpx.Response(200, json=body)
+
+    return answer
+
+
+def test_lists_the_real_example_with_ssid_and_json_content_type(client, api):
+    route = api.post(LIST_URL).respond(200, json=example_list())
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["2", "3", "4", "5", "6", "8", "9"]
+    assert (listing.pages_fetched, listing.total_records, listing.complete) == (1, 7, True)
+    request = route.calls.last.request
+    assert request.headers["content-type"] == "application/json"
+    assert request_json(request) == {"ssid": SSID}  # no `page` on the first call
+
+
+def test_token_credentials_are_sent_without_ssid(token_config, api):
+    route = api.post(LIST_URL).respond(200, json=example_list())
+
+    with DeepCallClient(token_config) as deepcall:
+        deepcall.list_agents()
+
+    assert request_json(route.calls.last.request) == {"userId": USER_ID, "token": TOKEN}
+
+
+def test_filters_are_sent_as_the_api_names_them(client, api):
+    route = api.post(LIST_URL).respond(200, json=example_list())
+
+    client.list_agents(agent_id=5, name=" bha ", group_id=17)
+
+    body = request_json(route.calls.last.request)
+    assert body == {"ssid": SSID, "agentId": "5", "name": "bha", "groupid": "17"}
+
+
+def test_all_pages_are_fetched_with_a_one_based_page_field(client, api):
+    route = api.post(LIST_URL).mock(side_effect=paged({1: [1, 2], 2: [3, 4], 3: [5]}))
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["1", "2", "3", "4", "5"]
+    assert listing.pages_fetched == 3 and listing.complete
+    assert [request_json(c.request).get("page") for c in route.calls] == [None, 2, 3]
+
+
+def test_agents_repeated_across_pages_are_kept_once(client, api):
+    api.post(LIST_URL).mock(side_effect=paged({1: [1, 2], 2: [2, 3]}))
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("say_current", [True, False])
+def test_a_server_ignoring_page_neither_spins_nor_duplicates(client, api, say_current):
+    route = api.post(LIST_URL).mock(
+        side_effect=paged({1: [1, 2], 2: [3], 3: [4]}, honour_page=False, say_current=say_current)
+    )
+
+    listing = client.list_agents()
+
+    assert route.call_count == 2
+    assert [a.agent_id for a in listing.agents] == ["1", "2"]
+    assert listing.complete is False
+
+
+def test_paging_stops_at_the_max_pages_cap(client, api, monkeypatch):
+    monkeypatch.setattr(client_module, "MAX_PAGES", 3)
+    route = api.post(LIST_URL).mock(side_effect=paged({p: [p] for p in range(1, 11)}))
+
+    listing = client.list_agents()
+
+    assert route.call_count == 3
+    assert [a.agent_id for a in listing.agents] == ["1", "2", "3"]
+    assert listing.complete is False
+
+
+def test_max_pages_is_a_bounded_constant():
+    assert 1 < client_module.MAX_PAGES <= 10_000
+
+
+def test_skipped_agents_are_reported_in_the_listing(client, api):
+    body = example_list()
+    del body["response"][0]["unique_id"]
+    body["response"][0]["agentId"] = None
+    api.post(LIST_URL).respond(200, json=body)
+
+    listing = client.list_agents()
+
+    assert len(listing.agents) == 6
+    assert [s.reason for s in listing.skipped] == ["no usable unique_id"]
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+def test_timeout_is_retried_then_raised_as_upstream_timeout_from_httpx(client, api):
+    route = api.post(LIST_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+
+    with pytest.raises(UpstreamTimeoutError) as caught:
+        client.list_agents()
+
+    assert route.call_count == LIST_RETRY_ATTEMPTS
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert caught.value.code is None
+
+
+def test_connection_error_is_retried_and_recovers(client, api):
+    route = api.post(LIST_URL).mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=example_list())]
+    )
+
+    assert len(client.list_agents().agents) == 7
+    assert route.call_count == 2
+
+
+def test_502_with_an_html_body_is_retried_then_upstream_unavailable(client, api):
+    route = api.post(LIST_URL).respond(502, html=HTML_502)
+
+    with pytest.raises(UpstreamUnavailableError) as caught:
+        client.list_agents()
+
+    assert type(caught.value) is UpstreamUnavailableError
+    assert caught.value.http_status == 502 and "502" in caught.value.user_message
+    assert route.call_count == LIST_RETRY_ATTEMPTS
+
+
+def test_503_then_success_returns_the_agents(client, api):
+    api.post(LIST_URL).mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=example_list())]
+    )
+
+    assert len(client.list_agents().agents) == 7
+
+
+def test_malformed_json_is_upstream_unavailable_and_not_retried(client, api):
+    route = api.post(LIST_URL).respond(200, text='{"response": [{"name": "bhawesh", "pass')
+
+    with pytest.raises(UpstreamUnavailableError) as caught:
+        client.list_agents()
+
+    assert route.call_count == 1
+    assert caught.value.__cause__ is None  # the half body (with passwords) is not chained
+
+
+def test_json_that_is_not_the_expected_shape_is_upstream_unavailable(client, api):
+    api.post(LIST_URL).respond(200, json=[1, 2, 3])
+
+    with pytest.raises(UpstreamUnavailableError):
+        client.list_agents()
+
+
+def test_1014_is_an_authentication_error_and_not_retried(client, api):
+    route = api.post(LIST_URL).respond(
+        200, json={"status": "error", "code": 1014, "message": "Invalid token"}
+    )
+
+    with pytest.raises(AuthenticationError) as caught:
+        client.list_agents()
+
+    assert route.call_count == 1
+    assert caught.value.code == 1014 and "DEEPCALL_SSID" in caught.value.admin_hint
+
+
+def test_http_200_with_error_json_raises_the_mapped_error(client, api):
+    api.post(LIST_URL).respond(
+        200, json={"status": "error", "code": 1006, "message": "GroupId does not exist"}
+    )
+
+    with pytest.raises(InvalidRequestError) as caught:
+        client.list_agents(group_id=404)
+
+    assert caught.value.code == 1006
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [(401, AuthenticationError), (403, PermissionDeniedError), (400, InvalidRequestError)],
+)
+def test_4xx_without_body_is_typed_and_not_retried(client, api, status, cls):
+    route = api.post(LIST_URL).respond(status)
+
+    with pytest.raises(cls):
+        client.list_agents()
+
+    assert route.call_count == 1
+
+
+def test_list_retries_are_bounded_in_total_time(client, api, monkeypatch):
+    # Many attempts allowed, but a 0.1 s budget: slow failures stop after the budget.
+    monkeypatch.setattr(
+        client_module,
+        "LIST_RETRY_POLICY",
+        dataclasses.replace(client_module.LIST_RETRY_POLICY, attempts=50, timeout=0.1),
+    )
+
+    def slow_failure(request):
+        time.sleep(0.06)
+        return httpx.Response(503)
+
+    route = api.post(LIST_URL).mock(side_effect=slow_failure)
+    for name in ("RETRY_WAIT_INITIAL", "RETRY_WAIT_MAX", "RETRY_WAIT_JITTER"):
+        monkeypatch.setattr(client_module, name, 0.0)
+
+    # stamina's test mode ignores the time budget, so run this one for real (with no waits).
+    with stamina.set_testing(False), pytest.raises(UpstreamUnavailableError):
+        client.list_agents()
+
+    assert route.call_count == 2
+
+
+def test_list_retry_limits_are_named_and_bounded():
+    assert 1 < LIST_RETRY_ATTEMPTS <= 5
+    assert client_module.LIST_RETRY_TIMEOUT <= 60
+
+
+def test_client_context_manager_closes_the_pool(config):
+    with DeepCallClient(config) as deepcall:
+        pass
+    assert deepcall._http.is_closed
