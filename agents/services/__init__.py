@@ -4,6 +4,25 @@ Views, management commands and tasks all call these; none of them speaks HTTP to
 or parses its JSON (that is `agents.deepcall`).
 """
 
+from agents.services.directory import (
+    agent_detail,
+    agent_directory_page,
+    agent_export_rows,
+    agent_filter_describe,
+    agent_filter_queryset,
+)
 from agents.services.home import database_ok, home_summary
+from agents.services.sync import agent_sync, agent_sync_request, sync_status
 
-__all__ = ["database_ok", "home_summary"]
+__all__ = [
+    "agent_detail",
+    "agent_directory_page",
+    "agent_export_rows",
+    "agent_filter_describe",
+    "agent_filter_queryset",
+    "agent_sync",
+    "agent_sync_request",
+    "database_ok",
+    "home_summary",
+    "sync_status",
+]

@@ -1,4 +1,19 @@
+"""The home page: what people look for first (how many agents, who is on shift, last sync)."""
+
+from __future__ import annotations
+
 from django.db import DatabaseError, connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from agents import schedules
+from agents.models import Agent, CadJob, Group
+from agents.services.directory import duplicated_group_names, group_display_name
+from agents.services.sync import sync_status
+
+# The busiest groups listed on the home page; the directory's filter has them all.
+HOME_TOP_GROUPS = 10
+HOME_RECENT_JOBS = 5
 
 
 def database_ok() -> bool:
@@ -11,5 +26,32 @@ def database_ok() -> bool:
 
 
 def home_summary(*, user) -> dict:
-    """What people look for first on the home page."""
-    return {}
+    """Counts of the directory, the top groups, the sync's freshness and recent CAD jobs.
+
+    Recent CAD jobs only for users who may see them (agents.view_cadjob).
+    """
+    counts = Agent.objects.aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
+    )
+    on_shift = Agent.objects.filter(schedules.agent_on_shift_q(timezone.now())).count()
+    duplicated = duplicated_group_names()
+    groups = [
+        (group, group_display_name(group, duplicated), group.agent_count)
+        for group in Group.objects.annotate(agent_count=Count("agents"))
+        .filter(agent_count__gt=0)
+        .order_by("-agent_count", "name", "group_id")[:HOME_TOP_GROUPS]
+    ]
+    can_see_jobs = user.has_perm("agents.view_cadjob")
+    recent_jobs = (
+        list(CadJob.objects.select_related("created_by")[:HOME_RECENT_JOBS]) if can_see_jobs else []
+    )
+    return {
+        "agents_total": counts["total"],
+        "agents_active": counts["active"],
+        "agents_on_shift": on_shift,
+        "top_groups": groups,
+        "sync": sync_status(),
+        "can_see_jobs": can_see_jobs,
+        "recent_jobs": recent_jobs,
+        "time_zone": schedules.account_zone().key,
+    }

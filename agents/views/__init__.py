@@ -3,7 +3,7 @@
 One module per area (directory, cad, schedules, status); the home page and health check here.
 """
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -19,5 +19,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@permission_required("agents.view_agent", raise_exception=True)
 def home(request: HttpRequest) -> HttpResponse:
+    # The counts come from the local copy: refresh it in the background when it is stale.
+    services.agent_sync_request(trigger="ttl")
     return render(request, "home.html", services.home_summary(user=request.user))

@@ -1,22 +1,167 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+"""The agent directory: list (page or htmx partial), detail panel, CSV export, refresh.
+
+HTTP only: the query string is parsed and the data built by `agents.services.directory`; the
+freshness of the copy and the background refresh are `agents.services.sync`'s.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.forms import PER_PAGE_CHOICES
+from agents.selection import selection_for
+from agents.services import directory as directory_service
+from agents.services.sync import (
+    TRIGGER_BUTTON,
+    TRIGGER_TTL,
+    agent_sync_request,
+    sync_status,
+)
+from agents.tables import AgentTable
+
+LIST_TEMPLATE = "agents/agent_list.html"
+DETAIL_TEMPLATE = "agents/agent_detail.html"
+# Engineer D's bulk bar, shown above the table to those who may run CAD jobs, once it exists.
+BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
+EXPORT_FILENAME = "agents.csv"
 
 
+def _template_exists(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _is_partial(request: HttpRequest) -> bool:
+    # A history restore (back button with htmx's cache off) needs the whole page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _list_context(request: HttpRequest, params: QueryDict) -> dict:
+    page = directory_service.agent_directory_page(params)
+    can_select = request.user.has_perm("agents.run_cad_jobs")
+    table = AgentTable(
+        page.agents,
+        selection=selection_for(request) if can_select else None,
+        duplicated_names=page.duplicated_names,
+        now=page.now,
+        can_select=can_select,
+    )
+    status = sync_status()
+    list_url = reverse("agent-list")
+    query = directory_service.directory_query(page.params)
+    return {
+        "directory": page,
+        "table": table,
+        "sync": status,
+        "list_url": list_url,
+        "current_query": query,
+        "export_url": reverse("agent-export") + query,
+        "filter_form": page.filterset.form,
+        "target_url": list_url,
+        "filter_target": "#agent-table-region",
+        "show_per_page": True,
+        "per_page": page.per_page,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "can_export": request.user.has_perm("agents.export_agents"),
+        "can_refresh": request.user.has_perm("agents.refresh_agents"),
+        "bulk_bar_template": BULK_BAR_TEMPLATE
+        if can_select and _template_exists(BULK_BAR_TEMPLATE)
+        else None,
+        # Never synced and nothing queued that failed: keep polling until the first data.
+        "first_load": not status.has_synced and not page.total_count,
+    }
+
+
+def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
+    template_name = LIST_TEMPLATE
+    if _is_partial(request):
+        template_name += "#agent-table"
+    response = render(request, template_name, _list_context(request, params))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@require_GET
 @login_required
-def agent_list(request):
-    return HttpResponse("directory: not built yet")
+@permission_required("agents.view_agent", raise_exception=True)
+def agent_list(request: HttpRequest) -> HttpResponse:
+    # A stale copy is refreshed in the background; this page shows the previous one meanwhile.
+    agent_sync_request(trigger=TRIGGER_TTL)
+    return _render_list(request, request.GET)
 
 
+@require_GET
 @login_required
-def agent_export(request):
-    return HttpResponse("export: not built yet")
+@permission_required("agents.view_agent", raise_exception=True)
+def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
+    detail = directory_service.agent_detail(agent_id=agent_id)
+    partial = _is_partial(request)
+    template_name = DETAIL_TEMPLATE + ("#agent-detail" if partial else "")
+    context = {"detail": detail, "agent_id": agent_id, "list_url": reverse("agent-list")}
+    # An htmx swap needs a 200 for the "not found" message to show in the panel.
+    status = 404 if detail is None and not partial else 200
+    response = render(request, template_name, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
+@require_GET
 @login_required
-def agent_refresh(request):
-    return HttpResponse("refresh: not built yet")
+@permission_required("agents.view_agent", raise_exception=True)
+@permission_required("agents.export_agents", raise_exception=True)
+def agent_export(request: HttpRequest) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    rows = directory_service.agent_export_rows(request.GET)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="agents-{stamp}.csv"'
+    return response
 
 
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_POST
 @login_required
-def agent_detail(request, agent_id):
-    return HttpResponse("detail: not built yet")
+@permission_required("agents.view_agent", raise_exception=True)
+@permission_required("agents.refresh_agents", raise_exception=True)
+def agent_refresh(request: HttpRequest) -> HttpResponse:
+    queued = agent_sync_request(trigger=TRIGGER_BUTTON)
+    text = (
+        "Refreshing the directory from DeepCall…"
+        if queued
+        else "A refresh is already under way; the directory updates when it finishes."
+    )
+    # The form carries the directory's query string, so the user comes back to the same view.
+    query = request.POST.get("query", "")
+    if query.startswith("?"):
+        query = query[1:]
+    params = QueryDict(query)
+    if _is_partial(request):
+        return _render_list(request, params)
+    messages.info(request, text)
+    target = reverse("agent-list") + (f"?{params.urlencode()}" if params else "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("agent-list")
+    return redirect(target)

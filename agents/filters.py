@@ -1,0 +1,152 @@
+"""The directory's filters: one FilterSet reads the query string, whatever page uses it.
+
+The query-string keys are named constants (as Django admin's ChangeList does), so links, forms,
+exports and the bulk-CAD "all matching" selection all speak the same names. Invalid values are
+dropped by the form (and reported by the view), never raised.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from agents import schedules
+from agents.models import Agent, Group
+
+# The directory's query-string keys.
+SEARCH_VAR = "q"
+GROUP_VAR = "group"
+STATUS_VAR = "status"
+DEST_TYPE_VAR = "dest_type"
+ROLE_VAR = "role"
+DAY_VAR = "day"
+ON_SHIFT_VAR = "on_shift"
+SORT_VAR = "sort"
+PAGE_VAR = "page"
+PER_PAGE_VAR = "per_page"
+# The keys that select agents (as opposed to how they are shown).
+FILTER_VARS = (SEARCH_VAR, GROUP_VAR, STATUS_VAR, DEST_TYPE_VAR, ROLE_VAR, DAY_VAR, ON_SHIFT_VAR)
+
+STATUS_ACTIVE = "active"
+STATUS_INACTIVE = "inactive"
+STATUS_CHOICES = [(STATUS_ACTIVE, "Active"), (STATUS_INACTIVE, "Inactive")]
+ON_SHIFT_YES = "yes"
+ON_SHIFT_CHOICES = [(ON_SHIFT_YES, "On shift now")]
+SELECT_ATTRS = {"class": "form-select form-select-sm"}
+# Longer search text is cut: nobody types 200 characters, and LIKE patterns stay cheap.
+SEARCH_MAX_LENGTH = 200
+
+
+def group_label(group: Group) -> str:
+    return f"{group.name} (#{group.group_id})"
+
+
+class GroupChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Group) -> str:
+        return group_label(obj)
+
+
+class GroupFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = GroupChoiceField
+
+
+def _distinct_values(field: str) -> list[tuple[str, str]]:
+    values = (
+        Agent.objects.exclude(**{field: ""})
+        .order_by(field)
+        .values_list(field, flat=True)
+        .distinct()
+    )
+    return [(v, v) for v in values]
+
+
+def dest_type_choices() -> list[tuple[str, str]]:
+    return _distinct_values("dest_type")
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return _distinct_values("role_name")
+
+
+class AgentFilter(django_filters.FilterSet):
+    """Free text, groups (any of), status, destination type, role, working day, on shift now."""
+
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Search",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    group = GroupFilter(
+        queryset=Group.objects.all(),
+        to_field_name="group_id",
+        method="filter_groups",
+        label="Groups",
+        widget=forms.SelectMultiple(attrs={**SELECT_ATTRS, "size": 3}),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES,
+        method="filter_status",
+        label="Status",
+        empty_label="Any status",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    dest_type = django_filters.ChoiceFilter(
+        choices=dest_type_choices,
+        label="Destination",
+        empty_label="Any destination",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    role = django_filters.ChoiceFilter(
+        choices=role_choices,
+        field_name="role_name",
+        label="Role",
+        empty_label="Any role",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    day = django_filters.ChoiceFilter(
+        choices=schedules.WEEKDAY_CHOICES,
+        method="filter_day",
+        label="Works on",
+        empty_label="Any day",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    on_shift = django_filters.ChoiceFilter(
+        choices=ON_SHIFT_CHOICES,
+        method="filter_on_shift",
+        label="Shift",
+        empty_label="Anyone",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+
+    class Meta:
+        model = Agent
+        fields: list[str] = []
+
+    def filter_text(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        # Every word must appear somewhere in name, email, phone or id (search_text is lower).
+        for term in value.lower().split():
+            queryset = queryset.filter(search_text__contains=term)
+        return queryset
+
+    def filter_groups(self, queryset: QuerySet[Agent], name: str, value) -> QuerySet[Agent]:
+        if not value:
+            return queryset
+        links = Agent.groups.through.objects.filter(
+            agent_id=OuterRef("pk"), group_id__in=[g.pk for g in value]
+        )
+        # EXISTS, not a join: an agent in two of the chosen groups is still one row.
+        return queryset.filter(Exists(links))
+
+    def filter_status(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        return queryset.filter(is_active=value == STATUS_ACTIVE)
+
+    def filter_day(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        return queryset.filter(schedules.works_on_day_q(int(value)))
+
+    def filter_on_shift(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        if value != ON_SHIFT_YES:
+            return queryset
+        return queryset.filter(schedules.agent_on_shift_q(timezone.now()))

@@ -1,0 +1,21 @@
+"""`manage.py sync_agents`: mirror DeepCall's agents into the directory now, in this process."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from agents.models import SyncRun
+from agents.services.sync import TRIGGER_COMMAND, agent_sync
+
+
+class Command(BaseCommand):
+    help = "Fetch every agent from DeepCall and refresh the local directory (one transaction)."
+
+    def handle(self, *args, **options):
+        run = agent_sync(trigger=TRIGGER_COMMAND)
+        if run.outcome != SyncRun.Outcome.SUCCEEDED:
+            raise CommandError(f"Sync failed after {run.duration_ms} ms: {run.message}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synced {run.agent_count} agents in {run.duration_ms} ms "
+                f"({run.pages_fetched} pages, {run.skipped_count} skipped). {run.message}"
+            )
+        )

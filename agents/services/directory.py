@@ -1,0 +1,480 @@
+"""The agent directory's use-cases: filter, sort, page, describe, export, and one agent's detail.
+
+Everything reads the local read model (see `services.sync`); nothing here calls DeepCall. The
+query string is the state: `params` is always a QueryDict such as `request.GET`, parsed by
+`filters.AgentFilter` and `forms.DirectoryDisplayForm`, so a bad value is dropped with a
+notice instead of raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Lower
+from django.http import QueryDict
+from django.utils import timezone
+
+from agents import schedules
+from agents.filters import (
+    DAY_VAR,
+    DEST_TYPE_VAR,
+    FILTER_VARS,
+    GROUP_VAR,
+    ON_SHIFT_VAR,
+    PAGE_VAR,
+    PER_PAGE_VAR,
+    ROLE_VAR,
+    SEARCH_VAR,
+    SORT_VAR,
+    STATUS_ACTIVE,
+    STATUS_VAR,
+    AgentFilter,
+    group_label,
+)
+from agents.forms import DEFAULT_PER_PAGE, DirectoryDisplayForm
+from agents.models import Agent, CadResult, Group, WorkingWindow
+
+DEFAULT_SORT = "id"
+# The sortable columns: the query-string value -> the ordering, ascending. Anything else in
+# `sort` falls back to DEFAULT_SORT. Each ends with the id, so pages are stable.
+SORT_ORDERINGS: dict[str, tuple] = {
+    "id": (F("agent_id_sort"), F("agent_id")),
+    # Matches the (lower(name), agent_id_sort) index.
+    "name": (Lower("name"), F("agent_id_sort")),
+    "email": (F("email"), F("agent_id_sort")),
+    "phone": (F("phone"), F("agent_id_sort")),
+    "destination": (F("dest_type"), F("dest_value"), F("agent_id_sort")),
+    "groups": (F("first_group_name"), F("agent_id_sort")),
+    "hours": (F("first_start_minute"), F("agent_id_sort")),
+    "status": (F("is_active"), F("agent_id_sort")),
+    "role": (F("role_name"), F("agent_id_sort")),
+    "on_shift": (F("on_shift_now"), F("agent_id_sort")),
+}
+SORT_LABELS = {"id": "ID", "hours": "working hours", "on_shift": "on shift"}
+# The columns the table shows; address, parent path, DIDs and search text stay in the DB.
+LIST_FIELDS = (
+    "agent_id",
+    "agent_id_sort",
+    "name",
+    "email",
+    "phone",
+    "dest_type",
+    "dest_value",
+    "role_name",
+    "is_active",
+)
+# Rows fetched per round trip while streaming the CSV; each chunk prefetches its relations.
+EXPORT_CHUNK_SIZE = 2000
+# Characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_COLUMNS = (
+    "agent_id",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "dest_type",
+    "dest_value",
+    "groups",
+    "working_hours",
+    "status",
+    "role",
+    "on_shift_now",
+    "created_at",
+)
+# The CAD history on the detail panel: the newest results; older ones are on the job pages.
+CAD_HISTORY_LIMIT = 50
+
+
+# --- filtering ---------------------------------------------------------------------------------
+
+
+def agent_filter_set(params: QueryDict) -> AgentFilter:
+    """The bound FilterSet for `params` (invalid values are left out of its queryset)."""
+    return AgentFilter(params, queryset=Agent.objects.all())
+
+
+def agent_filter_queryset(params: QueryDict) -> QuerySet[Agent]:
+    """The agents the directory's filters in `params` select; invalid values are ignored.
+
+    Only the filter keys (`q`, `group`, `status`, `dest_type`, `role`, `day`, `on_shift`) are
+    read; sort and page keys are not. Used by bulk CAD ("select all matching") and schedules.
+    """
+    return agent_filter_set(params).qs
+
+
+def agent_filter_describe(params: QueryDict) -> str:
+    """The filters in words, e.g. 'group Sales (#3), active, text “ann”'; "all agents" if none.
+
+    Invalid values are left out, as they are when filtering.
+    """
+    return _describe(agent_filter_set(params))
+
+
+def _describe(filterset: AgentFilter) -> str:
+    filterset.is_valid()
+    data = getattr(filterset.form, "cleaned_data", {})
+    parts: list[str] = []
+    groups = data.get(GROUP_VAR)
+    if groups:
+        word = "group" if len(groups) == 1 else "groups"
+        parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
+    if data.get(STATUS_VAR):
+        parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
+    if data.get(DEST_TYPE_VAR):
+        parts.append(f"destination {data[DEST_TYPE_VAR]}")
+    if data.get(ROLE_VAR):
+        parts.append(f"role {data[ROLE_VAR]}")
+    if data.get(DAY_VAR) not in (None, ""):
+        parts.append(f"works on {schedules.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
+    if data.get(ON_SHIFT_VAR):
+        parts.append("on shift now")
+    if data.get(SEARCH_VAR):
+        parts.append(f"text “{data[SEARCH_VAR]}”")
+    return ", ".join(parts) if parts else "all agents"
+
+
+def duplicated_group_names() -> frozenset[str]:
+    """Names two or more groups share: those are shown with their id ("Test_Group (#13)")."""
+    return frozenset(
+        Group.objects.values("name")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("name", flat=True)
+    )
+
+
+def group_display_name(group: Group, duplicated: frozenset[str]) -> str:
+    return group_label(group) if group.name in duplicated else group.name
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def directory_query(params: QueryDict, **changes: object) -> str:
+    """The query string for a directory link: `params` with `changes` (None removes a key).
+
+    The one helper behind every sort, page, export and refresh link, so each keeps the other
+    filters. Returns "?…", or "" when nothing is left.
+    """
+    query = params.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        elif isinstance(value, list | tuple):
+            query.setlist(key, [str(v) for v in value])
+        else:
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+@dataclass
+class SortHeader:
+    key: str
+    url: str  # "?…" that sorts by this column (toggling the direction when it is current)
+    direction: str  # "ascending", "descending" or "" (aria-sort)
+    label: str  # what the link does, for screen readers
+
+
+@dataclass
+class DirectoryPage:
+    filterset: AgentFilter
+    page: Page
+    agents: list[Agent]
+    total_count: int  # every agent in the read model
+    matching_count: int
+    params: QueryDict  # the valid state, without `page`: the base of every link
+    sort: str  # e.g. "name" or "-name"
+    per_page: int
+    notices: list[str]
+    sort_headers: dict[str, SortHeader]
+    duplicated_names: frozenset[str]
+    now: datetime
+    page_links: list[tuple[str, str, bool]] = field(default_factory=list)  # text, url, current
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.params.get(key) for key in FILTER_VARS)
+
+    @property
+    def description(self) -> str:
+        return _describe(self.filterset)
+
+    @property
+    def previous_url(self) -> str:
+        number = self.page.previous_page_number()
+        return directory_query(self.params, **{PAGE_VAR: None if number == 1 else number})
+
+    @property
+    def next_url(self) -> str:
+        return directory_query(self.params, **{PAGE_VAR: self.page.next_page_number()})
+
+    @property
+    def sort_caption(self) -> str:
+        key = self.sort.removeprefix("-")
+        direction = "descending" if self.sort.startswith("-") else "ascending"
+        return f"sorted by {SORT_LABELS.get(key, key)}, {direction}"
+
+
+def _field_label(filterset: AgentFilter, name: str) -> str:
+    return str(filterset.form.fields[name].label or name)
+
+
+def _valid_params(params: QueryDict, filterset: AgentFilter) -> QueryDict:
+    """The filter keys of `params` that parsed, so links never repeat a rejected value."""
+    valid = QueryDict(mutable=True)
+    errors = filterset.form.errors
+    for key in FILTER_VARS:
+        if key in errors:
+            continue
+        values = [v for v in params.getlist(key) if v.strip()]
+        if values:
+            valid.setlist(key, values)
+    return valid
+
+
+def _ordering(sort: str) -> list:
+    key = sort.removeprefix("-")
+    ordering = SORT_ORDERINGS[key]
+    if sort.startswith("-"):
+        return [expr.desc() for expr in ordering]
+    return [expr.asc() for expr in ordering]
+
+
+def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> QuerySet[Agent]:
+    """Add the computed value a sort by groups, hours or on-shift needs (only then)."""
+    key = sort.removeprefix("-")
+    if key == "groups":
+        first = (
+            Agent.groups.through.objects.filter(agent_id=OuterRef("pk"))
+            .values("agent_id")
+            .annotate(first=Min("group__name"))
+            .values("first")
+        )
+        return queryset.annotate(first_group_name=Subquery(first))
+    if key == "hours":
+        first = (
+            WorkingWindow.objects.filter(agent_id=OuterRef("pk"))
+            .exclude(start_minute=F("end_minute"))
+            .values("agent_id")
+            .annotate(first=Min("start_minute"))
+            .values("first")
+        )
+        return queryset.annotate(first_start_minute=Subquery(first))
+    if key == "on_shift":
+        on_duty = WorkingWindow.objects.filter(agent_id=OuterRef("pk")).filter(
+            schedules.window_on_duty_q(*schedules.local_weekday_minute(now))
+        )
+        return queryset.annotate(on_shift_now=Exists(on_duty))
+    return queryset
+
+
+def _sort_headers(params: QueryDict, sort: str) -> dict[str, SortHeader]:
+    headers = {}
+    current_key, descending = sort.removeprefix("-"), sort.startswith("-")
+    for key in SORT_ORDERINGS:
+        if key == current_key:
+            next_sort = key if descending else f"-{key}"
+            direction = "descending" if descending else "ascending"
+            label = "sort ascending" if descending else "sort descending"
+        else:
+            next_sort, direction, label = key, "", "sort ascending"
+        headers[key] = SortHeader(
+            key=key,
+            url=directory_query(
+                params, **{SORT_VAR: None if next_sort == DEFAULT_SORT else next_sort}
+            ),
+            direction=direction,
+            label=label,
+        )
+    return headers
+
+
+def _page_links(params: QueryDict, page: Page) -> list[tuple[str, str, bool]]:
+    links = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if number == page.paginator.ELLIPSIS:
+            links.append((str(number), "", False))
+        else:
+            url = directory_query(params, **{PAGE_VAR: None if number == 1 else number})
+            links.append((str(number), url, number == page.number))
+    return links
+
+
+def agent_directory_page(params: QueryDict) -> DirectoryPage:
+    """One page of the directory for the query string `params`, with its counts and notices.
+
+    Invalid filter values are ignored, an unknown sort falls back to the id, a page size other
+    than 25/50/100 to 25, and a page past the end to the last page; each (but the sort) adds a
+    notice saying so.
+    """
+    now = timezone.now()
+    notices: list[str] = []
+    filterset = agent_filter_set(params)
+    for name, errors in filterset.form.errors.items():
+        shown = ", ".join(f"“{v}”" for v in params.getlist(name)[:3])
+        notices.append(
+            f"Ignored {_field_label(filterset, name).lower()} {shown}: {' '.join(errors)}"
+        )
+    display = DirectoryDisplayForm(params)
+    display.is_valid()
+    cleaned = display.cleaned_data
+    if PER_PAGE_VAR in display.errors:
+        notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
+    if PAGE_VAR in display.errors:
+        notices.append("The page number was not a positive whole number; showing page 1.")
+    per_page = cleaned.get(PER_PAGE_VAR) or DEFAULT_PER_PAGE
+    sort = cleaned.get(SORT_VAR) or DEFAULT_SORT
+    if sort.removeprefix("-") not in SORT_ORDERINGS:
+        sort = DEFAULT_SORT
+
+    state = _valid_params(params, filterset)
+    if sort != DEFAULT_SORT:
+        state[SORT_VAR] = sort
+    if per_page != DEFAULT_PER_PAGE:
+        state[PER_PAGE_VAR] = str(per_page)
+
+    queryset = _annotate_for_sort(filterset.qs, sort, now).order_by(*_ordering(sort))
+    paginator = Paginator(queryset, per_page)
+    matching = paginator.count
+    page_number = cleaned.get(PAGE_VAR) or 1
+    if page_number > paginator.num_pages:
+        if matching:
+            notices.append(
+                f"There is no page {page_number}; showing the last page, {paginator.num_pages}."
+            )
+        page_number = paginator.num_pages
+    page = paginator.page(page_number)
+    agents = list(
+        page.object_list.only(*LIST_FIELDS).prefetch_related(
+            Prefetch("groups", queryset=Group.objects.only("group_id", "name")),
+            Prefetch(
+                "windows",
+                queryset=WorkingWindow.objects.only(
+                    "agent_id", "weekday_mask", "start_minute", "end_minute", "position"
+                ),
+            ),
+        )
+    )
+    filtered = any(state.get(key) for key in FILTER_VARS)
+    total = Agent.objects.count() if filtered else matching
+    return DirectoryPage(
+        filterset=filterset,
+        page=page,
+        agents=agents,
+        total_count=total,
+        matching_count=matching,
+        params=state,
+        sort=sort,
+        per_page=per_page,
+        notices=notices,
+        sort_headers=_sort_headers(state, sort),
+        duplicated_names=duplicated_group_names(),
+        now=now,
+        page_links=_page_links(state, page),
+    )
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def neutralise_cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a '."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def agent_export_rows(params: QueryDict) -> Iterator[list[str]]:
+    """The CSV rows (header first) of every agent the filters in `params` select, streamed.
+
+    Sorted as the directory is; no secrets (the read model holds none); each cell neutralised
+    against formula injection.
+    """
+    now = timezone.now()
+    display = DirectoryDisplayForm(params)
+    display.is_valid()
+    sort = display.cleaned_data.get(SORT_VAR) or DEFAULT_SORT
+    if sort.removeprefix("-") not in SORT_ORDERINGS:
+        sort = DEFAULT_SORT
+    duplicated = duplicated_group_names()
+    queryset = (
+        _annotate_for_sort(agent_filter_queryset(params), sort, now)
+        .order_by(*_ordering(sort))
+        .prefetch_related("groups", "windows")
+    )
+    weekday, minute = schedules.local_weekday_minute(now)
+    yield list(EXPORT_COLUMNS)
+    for agent in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        windows = list(agent.windows.all())
+        row = [
+            agent.agent_id,
+            agent.name,
+            agent.email,
+            agent.phone,
+            agent.address,
+            agent.dest_type,
+            agent.dest_value,
+            "; ".join(group_display_name(g, duplicated) for g in agent.groups.all()),
+            schedules.windows_humanise(windows),
+            "active" if agent.is_active else "inactive",
+            agent.role_name,
+            "yes" if any(schedules.window_covers(w, weekday, minute) for w in windows) else "no",
+            agent.created_at.isoformat() if agent.created_at else "",
+        ]
+        yield [neutralise_cell(cell) for cell in row]
+
+
+# --- one agent ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AgentDetail:
+    agent: Agent
+    groups: list[tuple[Group, str]]  # the group and how to show it
+    windows: list[WorkingWindow]
+    week: schedules.WeekSegments
+    hours_text: str
+    on_shift: bool
+    cad_results: list[CadResult]
+    cad_results_total: int
+
+    @property
+    def week_rows(self) -> list[tuple[str, str, tuple[schedules.Segment, ...]]]:
+        """(short day name, full day name, that day's bars), Monday first."""
+        return list(
+            zip(schedules.WEEKDAY_SHORT_NAMES, schedules.WEEKDAY_NAMES, self.week.days, strict=True)
+        )
+
+
+def agent_detail(*, agent_id: str) -> AgentDetail | None:
+    """Everything the dashboard knows about one agent, or None when it is not in the directory."""
+    agent = Agent.objects.filter(agent_id=agent_id).prefetch_related("groups", "windows").first()
+    if agent is None:
+        return None
+    duplicated = duplicated_group_names()
+    windows = list(agent.windows.all())
+    results = CadResult.objects.filter(agent_id=agent_id).select_related("job")
+    return AgentDetail(
+        agent=agent,
+        groups=[(g, group_display_name(g, duplicated)) for g in agent.groups.all()],
+        windows=windows,
+        week=schedules.windows_week_segments(windows),
+        hours_text=schedules.windows_humanise(windows),
+        on_shift=schedules.agent_is_on_shift(windows, timezone.now()),
+        cad_results=list(results.order_by("-recorded_at", "-id")[:CAD_HISTORY_LIMIT]),
+        cad_results_total=results.count(),
+    )

@@ -1,0 +1,166 @@
+"""The directory sync against the sandbox over real HTTP: parsing, removals, outages, secrets."""
+
+import json
+
+import pytest
+import stamina
+from django.core.management import call_command
+from django.db import connection
+
+from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.sandbox.data import published_agents
+from agents.sandbox.server import start_in_thread
+from agents.services.sync import (
+    agent_id_sort_key,
+    agent_search_text,
+    agent_sync,
+    agent_sync_request,
+    sync_status,
+)
+from agents.upstream import reset_deepcall_client
+from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deepcall(sandbox_settings):
+    reset_deepcall_client()
+    yield sandbox_settings
+    reset_deepcall_client()
+
+
+@pytest.fixture
+def no_retry_waits():
+    stamina.set_testing(True, attempts=1)
+    yield
+    stamina.set_testing(False)
+
+
+def test_full_sync_mirrors_every_agent_over_several_pages(deepcall):
+    run = agent_sync(trigger="command")
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    assert run.agent_count == SANDBOX_TEST_AGENTS == Agent.objects.count()
+    assert run.pages_fetched == 3
+    assert run.trigger == "command" and run.duration_ms is not None and run.finished_at
+
+
+def test_published_agents_are_parsed_with_groups_and_windows(deepcall):
+    agent_sync(trigger="command")
+    vijay = Agent.objects.get(agent_id="4")
+    assert vijay.name == "vijay developer"
+    assert vijay.email == "vijay.k@sarv.com" and vijay.phone == "919694730287"
+    assert vijay.role_name == "test" and vijay.is_active and vijay.dest_type == "MOBILE"
+    assert vijay.search_text == "vijay developer vijay.k@sarv.com 919694730287 4"
+    assert vijay.agent_id_sort == 4
+    assert {(g.group_id, g.name) for g in vijay.groups.all()} == {
+        ("17", "Perm"),
+        ("18", "Manoj Rao"),
+        ("4", "Unknown group (4)"),
+        ("28", "Mahipal singh"),
+    }
+    (window,) = vijay.windows.all()
+    assert (window.weekday_mask, window.start_minute, window.end_minute) == (0b0111111, 0, 1380)
+    brijendra = Agent.objects.get(agent_id="5")
+    assert brijendra.parent_path == ",START,4,"
+    assert [
+        g.group_id for g in brijendra.groups.filter(name="Test_Group").order_by("group_id")
+    ] == [
+        "13",
+        "15",
+        "16",
+    ]
+    assert Agent.objects.get(agent_id="6").dids == ["918645313598"]
+    manoj = Agent.objects.get(agent_id="8")
+    assert [(w.weekday_mask, w.start_minute, w.end_minute) for w in manoj.windows.all()] == [
+        (1 << 4, 0, 0)
+    ]
+    published = {str(a["unique_id"]) for a in published_agents()}
+    assert published <= set(Agent.objects.values_list("agent_id", flat=True))
+
+
+def test_a_second_sync_of_unchanged_data_writes_nothing(deepcall):
+    agent_sync(trigger="command")
+    before = dict(Agent.objects.values_list("agent_id", "synced_at"))
+    run = agent_sync(trigger="ttl")
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert f"{SANDBOX_TEST_AGENTS} unchanged" in run.message
+    assert dict(Agent.objects.values_list("agent_id", "synced_at")) == before
+
+
+def test_agents_removed_upstream_disappear(deepcall, settings):
+    agent_sync(trigger="command")
+    assert Agent.objects.count() == SANDBOX_TEST_AGENTS
+    with start_in_thread(agents=5) as smaller:
+        settings.DEEPCALL_API_URL = smaller.url
+        reset_deepcall_client()
+        run = agent_sync(trigger="command")
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert sorted(Agent.objects.values_list("agent_id", flat=True)) == ["2", "3", "4", "5", "6"]
+    assert f"{SANDBOX_TEST_AGENTS - 5} removed" in run.message
+    assert WorkingWindow.objects.count() == 5
+    # Groups nobody belongs to any more are gone from the filter too.
+    assert not Group.objects.filter(agents=None).exists()
+
+
+def test_api_down_keeps_the_last_good_data_and_records_the_failure(deepcall, no_retry_waits):
+    agent_sync(trigger="command")
+    deepcall.set_faults(error_rate=1.0)
+    run = agent_sync(trigger="ttl")
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "DeepCall" in run.message and run.finished_at
+    assert Agent.objects.count() == SANDBOX_TEST_AGENTS
+    status = sync_status()
+    assert status.has_synced and status.last_error == run.message
+
+
+def test_no_secret_reaches_any_table(deepcall):
+    agent_sync(trigger="command")
+    secrets = {
+        str(agent[key])
+        for agent in deepcall.state.dataset.agents
+        for key in ("password", "call_pass")
+    }
+    assert "vijay123" in secrets
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - our own table names
+            for row in cursor.fetchall():
+                text = json.dumps([str(v) for v in row])
+                found.extend(s for s in secrets if len(s) >= 6 and s in text)
+    assert not found
+
+
+def test_sync_request_queues_only_one_at_a_time(deepcall, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    assert agent_sync_request(trigger="ttl") is True  # never synced: stale
+    assert agent_sync_request(trigger="button") is False  # one already queued
+    assert SyncRun.objects.filter(outcome="running").count() == 1
+
+
+def test_sync_request_runs_the_task_and_respects_the_ttl(deepcall, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    assert agent_sync_request(trigger="ttl") is True
+    run = SyncRun.objects.get()
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED and run.trigger == "ttl"
+    assert agent_sync_request(trigger="ttl") is False  # fresh now
+    assert agent_sync_request(trigger="cad_job") is True  # after a CAD job: always
+    settings.DEEPCALL_SYNC_TTL = 0
+    reset_deepcall_client()
+    assert agent_sync_request(trigger="ttl") is True
+    assert SyncRun.objects.count() == 3
+
+
+def test_sync_command(deepcall, capsys):
+    call_command("sync_agents")
+    assert f"Synced {SANDBOX_TEST_AGENTS} agents" in capsys.readouterr().out
+
+
+def test_search_text_and_numeric_sort_key():
+    assert agent_search_text(agent_id="7", name="Ann LEE", email="A@x.io", phone="91") == (
+        "ann lee a@x.io 91 7"
+    )
+    assert agent_id_sort_key("42") == 42
+    assert agent_id_sort_key("ab12") == 0
+    assert agent_id_sort_key("9" * 30) == 0

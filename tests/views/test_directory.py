@@ -1,0 +1,372 @@
+"""The directory's views through Django's test client: filters, sort, paging, bad input,
+the htmx partial against the full page, the detail panel and the CSV export."""
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, WorkingWindow
+from agents.models import Agent, CadJob, CadResult, SyncRun
+from agents.services.directory import agent_filter_describe, agent_filter_queryset
+from agents.services.sync import _apply_listing
+
+pytestmark = pytest.mark.django_db
+
+ALL_WEEK = (0, 1, 2, 3, 4, 5, 6)
+SALES = GroupRef("30", "Sales")
+SALES_TWO = GroupRef("31", "Sales")
+SUPPORT = GroupRef("32", "Support")
+
+
+def record(agent_id, name, **fields):
+    fields.setdefault("email", f"{name.split()[0].lower()}@example.com")
+    fields.setdefault("phone", f"9198000000{agent_id}")
+    return AgentRecord(agent_id=str(agent_id), name=name, **fields)
+
+
+AGENTS = [
+    record(
+        1,
+        "Ann Lee",
+        groups=(SALES,),
+        role_name="test",
+        dest_type="MOBILE",
+        dest_value="98000001",
+        windows=(WorkingWindow(ALL_WEEK, 0, 1439),),
+    ),
+    record(
+        2,
+        "Bob Kumar",
+        groups=(SALES_TWO, SUPPORT),
+        role_name="Supervisor",
+        dest_type="SIP",
+        dest_value="sip2",
+        is_active=False,
+        windows=(WorkingWindow((0, 1, 2, 3, 4), 540, 1260),),
+    ),
+    record(
+        3,
+        "Chitra Rao",
+        groups=(SUPPORT,),
+        role_name="test",
+        dest_type="MOBILE",
+        address='=HYPERLINK("http://evil")',
+        windows=(WorkingWindow((4,), 0, 0),),
+    ),
+    record(
+        10,
+        "Dev Anand",
+        role_name="Quality",
+        dest_type="LANDLINE",
+        dest_value="0141222",
+        email="-dev@example.com",
+        created_at=datetime(2024, 7, 4, 10, 0, tzinfo=UTC),
+    ),
+    *[
+        record(100 + i, f"Zed Filler{i:02d}", groups=(SUPPORT,), role_name="test")
+        for i in range(40)
+    ],
+]
+
+
+@pytest.fixture
+def directory(db):
+    _apply_listing(AgentListing(agents=tuple(AGENTS)), now=timezone.now())
+    # A fresh good sync, so the page shows data and queues nothing.
+    now = timezone.now()
+    SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded", agent_count=44)
+    return Agent.objects.all()
+
+
+def get(client, params=None, htmx=False):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.get(reverse("agent-list"), params or {}, headers=headers)
+
+
+def names(response):
+    return [a.name for a in response.context["directory"].agents]
+
+
+def test_full_page_lists_agents_with_counts_and_filter_form(supervisor_client, directory):
+    response = get(supervisor_client)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html and 'id="agent-table-region"' in html
+    assert "Apply filters" in html
+    for name in ("q", "group", "status", "dest_type", "role", "day", "on_shift", "per_page"):
+        assert f'name="{name}"' in html
+    assert "44</strong> of 44 agents" in html
+    assert names(response)[:4] == ["Ann Lee", "Bob Kumar", "Chitra Rao", "Dev Anand"]
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_request_gets_only_the_table_partial(supervisor_client, directory):
+    response = get(supervisor_client, {"q": "ann"}, htmx=True)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and "Apply filters" not in html
+    assert 'id="agent-table"' in html
+    assert names(response) == ["Ann Lee"]
+    assert "HX-Request" in response["Vary"]
+
+
+def test_duplicate_group_names_show_their_id(supervisor_client, directory):
+    html = get(supervisor_client, {"q": "bob"}).content.decode()
+    assert "Sales (#31)" in html
+    assert "Support</td>" in html or "Support," in html or ", Support" in html
+
+
+def test_table_shows_hours_status_and_on_shift_as_text(supervisor_client, directory):
+    html = get(supervisor_client, {"q": "ann"}, htmx=True).content.decode()
+    assert "All day, every day" in html
+    assert ">Active<" in html
+    assert ">On shift<" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"q": "KUMAR"}, ["Bob Kumar"]),
+        ({"q": "9198000000"}, None),  # every agent's phone
+        ({"q": "dev@example"}, ["Dev Anand"]),
+        ({"q": "ann lee"}, ["Ann Lee"]),
+        ({"status": "inactive"}, ["Bob Kumar"]),
+        ({"dest_type": "LANDLINE"}, ["Dev Anand"]),
+        ({"role": "Supervisor"}, ["Bob Kumar"]),
+        ({"day": "5", "q": "a"}, ["Ann Lee"]),
+        ({"day": "4", "q": "rao"}, []),  # 0–0 is no hours, not a Friday shift
+    ],
+)
+def test_filters(supervisor_client, directory, params, expected):
+    response = get(supervisor_client, params, htmx=True)
+    if expected is not None:
+        assert names(response) == expected
+
+
+def test_several_groups_at_once_match_any_of_them(supervisor_client, directory):
+    response = get(supervisor_client, {"group": ["30", "31"]}, htmx=True)
+    assert names(response) == ["Ann Lee", "Bob Kumar"]
+
+
+def test_group_and_status_combine(supervisor_client, directory):
+    response = get(supervisor_client, {"group": "32", "status": "active", "per_page": "100"})
+    assert response.context["directory"].matching_count == 41
+    assert "Bob Kumar" not in names(response)
+
+
+def test_on_shift_filter_uses_the_windows(supervisor_client, directory):
+    response = get(supervisor_client, {"on_shift": "yes"}, htmx=True)
+    assert "Ann Lee" in names(response)  # all day, every day
+    assert "Chitra Rao" not in names(response)
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        ("name", "Ann Lee"),
+        ("-name", "Zed Filler39"),
+        ("-id", "Zed Filler39"),
+        ("status", "Bob Kumar"),
+        ("role", "Dev Anand"),
+        ("email", "Dev Anand"),  # "-dev@" sorts first
+        ("groups", "Dev Anand"),  # no group sorts first (NULL)
+        ("hours", "Chitra Rao"),  # no real hours: NULL first, then by id
+        ("-on_shift", "Ann Lee"),
+        ("-destination", "Bob Kumar"),
+        ("phone", "Ann Lee"),
+    ],
+)
+def test_sort_by_each_column(supervisor_client, directory, sort, first):
+    response = get(supervisor_client, {"sort": sort}, htmx=True)
+    assert response.status_code == 200
+    assert names(response)[0] == first
+
+
+def test_numeric_ids_sort_as_numbers(supervisor_client, directory):
+    response = get(supervisor_client, {"sort": "id", "q": "a"}, htmx=True)
+    ids = [a.agent_id for a in response.context["directory"].agents]
+    assert ids[:4] == ["1", "2", "3", "10"]
+
+
+def test_unknown_sort_falls_back_to_default_without_error(supervisor_client, directory):
+    response = get(supervisor_client, {"sort": "password"}, htmx=True)
+    assert response.status_code == 200
+    assert response.context["directory"].sort == "id"
+
+
+def test_paging_and_page_size(supervisor_client, directory):
+    response = get(supervisor_client, {"page": "2"}, htmx=True)
+    assert len(names(response)) == 19 and response.context["directory"].page.number == 2
+    response = get(supervisor_client, {"per_page": "50"}, htmx=True)
+    assert len(names(response)) == 44
+    response = get(supervisor_client, {"per_page": "7"}, htmx=True)
+    assert len(names(response)) == 25
+    assert "25, 50 or 100" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "notice"),
+    [
+        ({"page": "abc"}, "showing page 1"),
+        ({"page": "99999"}, "showing the last page, 2"),
+        ({"group": "999"}, "Ignored groups"),
+        ({"day": "9"}, "Ignored works on"),
+        ({"status": "maybe"}, "Ignored status"),
+    ],
+)
+def test_bad_parameters_give_a_page_and_a_notice(supervisor_client, directory, params, notice):
+    for htmx in (False, True):
+        response = get(supervisor_client, params, htmx=htmx)
+        assert response.status_code == 200
+        assert notice in response.content.decode()
+
+
+def test_links_keep_the_other_filters_and_drop_invalid_ones(supervisor_client, directory):
+    response = get(supervisor_client, {"group": "32", "day": "9", "sort": "-name"})
+    page = response.context["directory"]
+    assert page.params.urlencode() == "group=32&sort=-name"
+    assert page.sort_headers["name"].url == "?group=32&sort=name"  # toggles to ascending
+    assert page.sort_headers["id"].url == "?group=32"  # the default sort needs no key
+    assert page.sort_headers["email"].url == "?group=32&sort=email"
+    assert page.next_url == "?group=32&sort=-name&page=2"
+
+
+def test_no_match_shows_a_clear_filters_link(supervisor_client, directory):
+    html = get(supervisor_client, {"q": "nobody-here"}, htmx=True).content.decode()
+    assert "No agents match these filters" in html
+    assert f'href="{reverse("agent-list")}">Clear filters' in html
+
+
+def test_never_synced_shows_first_load_and_polls(supervisor_client, settings, db):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    html = get(supervisor_client).content.decode()
+    assert "Loading agents from DeepCall for the first time…" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert SyncRun.objects.filter(outcome="running", trigger="ttl").count() == 1
+
+
+def test_failed_sync_keeps_data_under_a_banner(supervisor_client, directory):
+    now = timezone.now()
+    SyncRun.objects.create(
+        started_at=now, finished_at=now, outcome="failed", message="DeepCall is not reachable."
+    )
+    html = get(supervisor_client).content.decode()
+    assert "DeepCall is not reachable." in html
+    assert "Ann Lee" in html
+
+
+def test_filter_queryset_and_description_for_other_pages(directory):
+    from django.http import QueryDict
+
+    params = QueryDict("group=30&group=31&status=active&q=ann&day=9")
+    assert [a.name for a in agent_filter_queryset(params)] == ["Ann Lee"]
+    assert agent_filter_describe(params) == "groups Sales (#30), Sales (#31), active, text “ann”"
+    assert agent_filter_describe(QueryDict("")) == "all agents"
+
+
+def test_detail_page_and_panel(supervisor_client, directory, supervisor_user):
+    job = CadJob.objects.create(
+        idempotency_key="k1", action="enable", created_by=supervisor_user, total=1
+    )
+    CadResult.objects.create(job=job, agent_id="2", outcome="failed", message="Busy", code=1501)
+    url = reverse("agent-detail", args=["2"])
+    full = supervisor_client.get(url)
+    assert full.status_code == 200
+    html = full.content.decode()
+    assert "<html" in html and "Bob Kumar" in html and "Sales (#31)" in html
+    assert reverse("cad-job-detail", args=[job.public_id]) in html and "Busy" in html
+    partial = supervisor_client.get(url, headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode() and "Bob Kumar" in partial.content.decode()
+
+
+def test_unknown_agent_is_a_clear_404(supervisor_client, directory):
+    response = supervisor_client.get(reverse("agent-detail", args=["nope"]))
+    assert response.status_code == 404
+    assert "No agent with id “nope”" in response.content.decode()
+    panel = supervisor_client.get(
+        reverse("agent-detail", args=["nope"]), headers={"HX-Request": "true"}
+    )
+    assert panel.status_code == 200 and "No agent with id" in panel.content.decode()
+
+
+def export(client, params=None):
+    response = client.get(reverse("agent-export"), params or {})
+    assert response.status_code == 200
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_has_the_filtered_rows_and_columns(supervisor_client, directory):
+    rows = export(supervisor_client, {"group": ["30", "31"]})
+    assert rows[0] == [
+        "agent_id",
+        "name",
+        "email",
+        "phone",
+        "address",
+        "dest_type",
+        "dest_value",
+        "groups",
+        "working_hours",
+        "status",
+        "role",
+        "on_shift_now",
+        "created_at",
+    ]
+    assert [r[1] for r in rows[1:]] == ["Ann Lee", "Bob Kumar"]
+    bob = rows[2]
+    assert bob[7] == "Sales (#31); Support" and bob[8] == "Mon–Fri 09:00–21:00"
+    assert bob[9] == "inactive"
+
+
+def test_export_neutralises_formulas(supervisor_client, directory):
+    rows = {r[0]: r for r in export(supervisor_client)[1:]}
+    assert rows["3"][4] == '\'=HYPERLINK("http://evil")'
+    assert rows["10"][2] == "'-dev@example.com"
+    assert rows["10"][12] == "2024-07-04T10:00:00+00:00"
+    assert len(rows) == 44
+
+
+def test_export_needs_the_export_permission(client, directory, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="view_agent"))
+    client.force_login(user)
+    assert client.get(reverse("agent-export")).status_code == 403
+    assert client.get(reverse("agent-list")).status_code == 200
+
+
+def test_refresh_queues_a_sync_and_returns_to_the_same_view(supervisor_client, directory, settings):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    response = supervisor_client.post(reverse("agent-refresh"), {"query": "?q=ann"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("agent-list") + "?q=ann"
+    assert SyncRun.objects.filter(trigger="button", outcome="running").exists()
+    # A second press while it is queued does not queue another.
+    partial = supervisor_client.post(
+        reverse("agent-refresh"), {"query": "?q=ann"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200 and "Ann Lee" in partial.content.decode()
+    assert SyncRun.objects.filter(trigger="button").count() == 1
+    assert supervisor_client.get(reverse("agent-refresh")).status_code == 405
+
+
+def test_anonymous_goes_to_login_and_no_role_is_refused(client, nobody_user, directory):
+    assert client.get(reverse("agent-list")).status_code == 302
+    client.force_login(nobody_user)
+    assert client.get(reverse("agent-list")).status_code == 403
+
+
+def test_home_summarises_the_directory(supervisor_client, directory):
+    response = supervisor_client.get(reverse("home"))
+    assert response.status_code == 200
+    assert response.context["agents_total"] == 44
+    assert response.context["agents_active"] == 43
+    html = response.content.decode()
+    assert "?group=32" in html and "?status=active" in html
