@@ -67,9 +67,10 @@ DEFAULT_READ_TIMEOUT = 20.0
 # The documents give no limit per call; 100 ids keeps one request small and one failure local.
 DEFAULT_CAD_BATCH_SIZE = 100
 
-# Paging guard: the API pages by `agtLimit` (12 in the example), so 500 pages is ~6,000 agents,
-# far above any account we serve; past it we stop and mark the listing incomplete.
-MAX_PAGES = 500
+# Paging guard: the API may page by `agtLimit` (12 in the example), and the dashboard serves
+# accounts of 100,000 agents (8,334 such pages); past this cap we stop and mark the listing
+# incomplete. The real loop guard is "a page that brings no new agent ends the listing".
+MAX_PAGES = 10_000
 
 # Reads: 4 attempts (3 retries) and never more than 45 s in all, so a page load or a sync
 # fails in bounded time when DeepCall is down.
