@@ -215,8 +215,25 @@ def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts:
     return run
 
 
+# Any constant of our own: the key of the PostgreSQL advisory lock that serialises syncs.
+SYNC_ADVISORY_LOCK_ID = 0x5D_C411_5E7C
+
+
+def _lock_read_model() -> None:
+    """Let one sync at a time write the read model, until its transaction ends.
+
+    Two syncs that both deleted and re-inserted one agent's windows would otherwise leave it
+    with both copies (each transaction cannot see the other's uncommitted rows). SQLite needs
+    nothing more: its IMMEDIATE transactions (settings) already admit one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_ADVISORY_LOCK_ID])
+
+
 @transaction.atomic
 def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
+    _lock_read_model()  # before reading what the table holds, so the diff is against the truth
     records = {r.agent_id: r for r in listing.agents}
 
     # Groups: keyed by id, since names repeat; the newest name wins.
