@@ -284,5 +284,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django_tasks": {"level": "INFO"},
+        # One INFO line per login otherwise; lock-outs are still logged as warnings.
+        "axes": {"level": "WARNING"},
     },
 }
