@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, Group
+from agents.models import Agent, CadJob, Group
 
 # The directory's query-string keys.
 SEARCH_VAR = "q"
@@ -150,3 +150,49 @@ class AgentFilter(django_filters.FilterSet):
         if value != ON_SHIFT_YES:
             return queryset
         return queryset.filter(schedules.agent_on_shift_q(timezone.now()))
+
+
+# --- The CAD audit log ---------------------------------------------------------------------------
+
+
+class CadJobFilter(django_filters.FilterSet):
+    """Who, which action, and when: the audit page's filters (invalid values are ignored)."""
+
+    created_by = django_filters.ModelChoiceFilter(
+        queryset=lambda request: _job_authors(),
+        label="Started by",
+        empty_label="Anyone",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    action = django_filters.ChoiceFilter(
+        choices=[("enable", "Enable CAD"), ("disable", "Disable CAD")],
+        label="Action",
+        empty_label="Any action",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    created_from = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    created_to = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+
+    class Meta:
+        model = CadJob
+        fields: list[str] = []
+
+
+def _job_authors():
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(pk__in=CadJob.objects.values("created_by"))
+        .order_by("username")
+    )

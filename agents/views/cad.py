@@ -1,37 +1,247 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+"""Bulk CAD: the selection, the confirmation, starting jobs, their progress and the audit log.
+
+HTTP only: forms parse the input, `agents.services.cad` does the work. Every view that changes
+anything needs `agents.run_cad_jobs`; reading jobs needs `agents.view_cadjob`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from agents.filters import CadJobFilter
+from agents.forms import (
+    CadActionForm,
+    CadStartForm,
+    IdempotentActionForm,
+    SelectionChangeForm,
+)
+from agents.models import CadJob, CadResult
+from agents.selection import (
+    Selection,
+    filter_query,
+    parse_id_list,
+    selection_for,
+    selection_save,
+)
+from agents.services import cad as cad_service
+
+JOBS_PER_PAGE = 25
+RESULTS_PER_PAGE = 50
+BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 
 
+def bulk_bar_context(
+    request: HttpRequest,
+    params: QueryDict,
+    *,
+    matching_count: int,
+    selection: Selection | None = None,
+) -> dict:
+    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
+    selection = selection or selection_for(request)
+    query = filter_query(params)
+    return {
+        "selection": selection,
+        "selected_count": selection.count(),
+        "matching_count": matching_count,
+        "filter_query": query,
+        "all_matching_active": selection.is_all_matching
+        and selection.all_matching_query == query
+        and not selection.excluded_ids,
+    }
+
+
+def _back_to_directory(query: str) -> HttpResponse:
+    return redirect(reverse("agent-list") + (f"?{query}" if query else ""))
+
+
+@require_POST
 @login_required
-def job_list(request):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.run_cad_jobs", raise_exception=True)
+def selection_update(request: HttpRequest) -> HttpResponse:
+    from agents.services.directory import agent_filter_queryset
+
+    form = SelectionChangeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("That selection change could not be read.", status=400)
+    selection = selection_for(request)
+    query = filter_query(QueryDict(form.cleaned_data["query"]))
+    op = form.cleaned_data["op"]
+    response_headers = {}
+    if op == SelectionChangeForm.OP_CLEAR:
+        selection.clear()
+        response_headers["HX-Trigger"] = "cad-selection-changed"
+    elif op == SelectionChangeForm.OP_ALL_MATCHING:
+        selection.select_all_matching(query)
+        response_headers["HX-Trigger"] = "cad-selection-changed"
+    else:
+        selection.add(parse_id_list(form.cleaned_data["add"]))
+        selection.remove(parse_id_list(form.cleaned_data["remove"]))
+    selection_save(request, selection)
+    context = bulk_bar_context(
+        request,
+        QueryDict(query),
+        matching_count=agent_filter_queryset(QueryDict(query)).count(),
+        selection=selection,
+    )
+    return render(request, BULK_BAR_TEMPLATE, context, headers=response_headers)
 
 
+@require_POST
 @login_required
-def selection_update(request):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.run_cad_jobs", raise_exception=True)
+def job_confirm(request: HttpRequest) -> HttpResponse:
+    """Show how many agents and which, and the filter they came from, before anything runs."""
+    form = CadActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Enable CAD or Disable CAD.")
+        return _back_to_directory("")
+    query = filter_query(QueryDict(form.cleaned_data["query"]))
+    selection = selection_for(request)
+    # Without JavaScript the ticked boxes arrive with the form instead of one by one.
+    selection.add(set(request.POST.getlist("agent_id")))
+    selection_save(request, selection)
+    preview = cad_service.selection_preview(selection)
+    if preview.count == 0:
+        messages.error(request, "No agents selected: tick at least one agent first.")
+        return _back_to_directory(query)
+    action = form.cleaned_data["action"]
+    context = {
+        "action": action,
+        "action_label": dict(CadJob.Action.choices)[action],
+        "preview": preview,
+        "start_form": {
+            "idempotency_key": cad_service.new_idempotency_key(),
+            "agent_ids": "" if selection.is_all_matching else ",".join(sorted(selection.agent_ids)),
+            "all_matching": selection.is_all_matching,
+            "all_matching_query": selection.all_matching_query or "",
+            "excluded_ids": ",".join(sorted(selection.excluded_ids)),
+        },
+        "back_url": reverse("agent-list") + (f"?{query}" if query else ""),
+    }
+    return render(request, "cad/confirm.html", context)
 
 
+@require_POST
 @login_required
-def job_confirm(request):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.run_cad_jobs", raise_exception=True)
+def job_start(request: HttpRequest) -> HttpResponse:
+    form = CadStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            "That confirmation was incomplete or out of date; please start "
+            "again from the directory.",
+        )
+        return _back_to_directory("")
+    data = form.cleaned_data
+    if data["all_matching"]:
+        selection = Selection(
+            all_matching_query=filter_query(QueryDict(data["all_matching_query"])),
+            excluded_ids=parse_id_list(data["excluded_ids"]),
+        )
+    else:
+        selection = Selection(agent_ids=parse_id_list(data["agent_ids"]))
+    try:
+        job = cad_service.cad_job_start(
+            user=request.user,
+            action=data["action"],
+            selection=selection,
+            idempotency_key=data["idempotency_key"],
+        )
+    except cad_service.CadJobRefused as refused:
+        messages.error(request, refused.message)
+        return _back_to_directory(selection.all_matching_query or "")
+    selection_save(request, Selection())
+    return redirect("cad-job-detail", public_id=job.public_id)
 
 
+@require_GET
 @login_required
-def job_start(request):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.view_cadjob", raise_exception=True)
+def job_detail(request: HttpRequest, public_id) -> HttpResponse:
+    job = get_object_or_404(
+        CadJob.objects.select_related("created_by", "source_job"), public_id=public_id
+    )
+    if request.htmx and request.GET.get("progress"):
+        if job.is_finished and request.GET.get("running"):
+            # It finished while the page watched: reload once to show every result.
+            return HttpResponseClientRefresh()
+        return render(request, "cad/job_detail.html#job-progress", {"job": job})
+    outcome = request.GET.get("outcome", "")
+    results = cad_service.cad_job_results(job, outcome=outcome)
+    page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    can_run = request.user.has_perm("agents.run_cad_jobs")
+    context = {
+        "job": job,
+        "page": page,
+        "outcome": outcome if outcome in CadResult.Outcome.values else "",
+        "outcome_choices": CadResult.Outcome.choices,
+        "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),
+        "can_undo": can_run and job.is_finished and job.succeeded,
+        "reverse_label": dict(CadJob.Action.choices)[cad_service.REVERSE_ACTION[job.action]],
+        "idempotency_key": cad_service.new_idempotency_key(),
+    }
+    template_name = "cad/job_detail.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template_name += "#job-results"
+    return render(request, template_name, context)
 
 
+def _follow_up(request: HttpRequest, public_id, start) -> HttpResponse:
+    job = get_object_or_404(CadJob, public_id=public_id)
+    form = IdempotentActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That form was out of date; please try again.")
+        return redirect("cad-job-detail", public_id=job.public_id)
+    try:
+        new = start(
+            job=job, user=request.user, idempotency_key=form.cleaned_data["idempotency_key"]
+        )
+    except cad_service.CadJobRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("cad-job-detail", public_id=job.public_id)
+    return redirect("cad-job-detail", public_id=new.public_id)
+
+
+@require_POST
 @login_required
-def job_detail(request, public_id):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.run_cad_jobs", raise_exception=True)
+def job_retry(request: HttpRequest, public_id) -> HttpResponse:
+    return _follow_up(request, public_id, cad_service.cad_job_retry_failed)
 
 
+@require_POST
 @login_required
-def job_retry(request, public_id):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.run_cad_jobs", raise_exception=True)
+def job_undo(request: HttpRequest, public_id) -> HttpResponse:
+    return _follow_up(request, public_id, cad_service.cad_job_undo)
 
 
+@require_GET
 @login_required
-def job_undo(request, public_id):
-    return HttpResponse("cad: not built yet")
+@permission_required("agents.view_cadjob", raise_exception=True)
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = CadJob.objects.select_related("created_by").order_by("-created_at")
+    job_filter = CadJobFilter(request.GET, queryset=jobs, request=request)
+    filtered = job_filter.qs if job_filter.is_valid() else jobs
+    page = Paginator(filtered, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": job_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "invalid": not job_filter.is_valid(),
+    }
+    template_name = "cad/job_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template_name += "#job-table"
+    return render(request, template_name, context)

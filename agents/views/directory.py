@@ -12,8 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -30,20 +28,11 @@ from agents.services.sync import (
     sync_status,
 )
 from agents.tables import AgentTable
+from agents.views.cad import bulk_bar_context
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
-# Engineer D's bulk bar, shown above the table to those who may run CAD jobs, once it exists.
-BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 EXPORT_FILENAME = "agents.csv"
-
-
-def _template_exists(name: str) -> bool:
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -54,9 +43,12 @@ def _is_partial(request: HttpRequest) -> bool:
 def _list_context(request: HttpRequest, params: QueryDict) -> dict:
     page = directory_service.agent_directory_page(params)
     can_select = request.user.has_perm("agents.run_cad_jobs")
+    selection = selection_for(request) if can_select else None
+    if selection is not None:
+        selection.mark_page([agent.agent_id for agent in page.agents])
     table = AgentTable(
         page.agents,
-        selection=selection_for(request) if can_select else None,
+        selection=selection,
         duplicated_names=page.duplicated_names,
         now=page.now,
         can_select=can_select,
@@ -79,8 +71,10 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "per_page_choices": PER_PAGE_CHOICES,
         "can_export": request.user.has_perm("agents.export_agents"),
         "can_refresh": request.user.has_perm("agents.refresh_agents"),
-        "bulk_bar_template": BULK_BAR_TEMPLATE
-        if can_select and _template_exists(BULK_BAR_TEMPLATE)
+        "bulk": bulk_bar_context(
+            request, page.params, matching_count=page.matching_count, selection=selection
+        )
+        if can_select
         else None,
         # Never synced and nothing queued that failed: keep polling until the first data.
         "first_load": not status.has_synced and not page.total_count,

@@ -1,0 +1,224 @@
+"""Bulk CAD jobs against the sandbox over real HTTP: batching, partial failures, durability."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.utils import timezone
+
+from agents.models import Agent, CadBatch, CadJob, CadResult
+from agents.selection import Selection
+from agents.services import agent_sync
+from agents.services import cad as cad_service
+
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# The database queue, with no worker: jobs wait until a test runs them. Tests that run a job
+# use transactional databases: the job's worker threads write through their own connections.
+QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def synced(sandbox_settings, settings):
+    settings.DEEPCALL_CAD_BATCH_SIZE = 10
+    settings.DEEPCALL_CAD_CONCURRENCY = 3
+    run = agent_sync(trigger="command")
+    assert run.outcome == "succeeded"
+    return sandbox_settings
+
+
+def some_ids(count: int) -> list[str]:
+    return list(Agent.objects.order_by("agent_id_sort").values_list("agent_id", flat=True)[:count])
+
+
+def start(user, ids, *, action="enable", key=None):
+    job, _ = cad_service.cad_job_create(
+        user=user,
+        action=action,
+        agent_ids=ids,
+        idempotency_key=key or cad_service.new_idempotency_key(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_enables_cad_in_batches_and_records_every_agent(synced, admin_user, settings):
+    settings.TASKS = IMMEDIATE
+    ids = some_ids(35)
+    job = start(admin_user, ids)
+
+    assert job.status == CadJob.Status.SUCCEEDED
+    assert (job.total, job.succeeded, job.failed, job.not_attempted) == (35, 35, 0, 0)
+    assert synced.cad_on == set(ids)
+    assert synced.calls["setCad"] == 4  # 10 + 10 + 10 + 5
+    assert CadResult.objects.filter(job=job).count() == 35
+    assert set(CadResult.objects.filter(job=job).values_list("agent_id", flat=True)) == set(ids)
+    assert CadResult.objects.get(job=job, agent_id="2").agent_name == "bhawesh"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_partial_failures_keep_the_api_message_and_retry_takes_only_the_failed(
+    synced, admin_user, settings
+):
+    settings.TASKS = IMMEDIATE
+    ids = some_ids(12)
+    synced.set_faults(
+        cad_failures={
+            ids[0]: {"code": 1501, "message": "Data already in processing"},
+            ids[5]: "Agent is busy",
+        }
+    )
+    job = start(admin_user, ids)
+
+    assert job.status == CadJob.Status.PARTIAL
+    assert (job.succeeded, job.failed) == (10, 2)
+    failed = CadResult.objects.get(job=job, agent_id=ids[0])
+    assert failed.outcome == "failed"
+    assert failed.message == "Data already in processing"
+    assert failed.code == 1501
+
+    synced.set_faults()  # DeepCall is fine again
+    retry = cad_service.cad_job_retry_failed(
+        job=job, user=admin_user, idempotency_key=cad_service.new_idempotency_key()
+    )
+    retry.refresh_from_db()
+    assert retry.kind == CadJob.Kind.RETRY and retry.source_job == job
+    assert sorted(retry.agent_ids) == sorted([ids[0], ids[5]])
+    assert retry.status == CadJob.Status.SUCCEEDED
+    assert synced.cad_on == set(ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_disables_exactly_the_agents_the_job_changed(synced, admin_user, settings):
+    settings.TASKS = IMMEDIATE
+    ids = some_ids(6)
+    synced.set_cad_on(["999999"])  # someone else's CAD, untouched by the undo
+    synced.set_faults(cad_failures={ids[1]: "nope"})
+    job = start(admin_user, ids)
+    undo = cad_service.cad_job_undo(
+        job=job, user=admin_user, idempotency_key=cad_service.new_idempotency_key()
+    )
+    undo.refresh_from_db()
+    assert undo.action == CadJob.Action.DISABLE
+    assert sorted(undo.agent_ids) == sorted(set(ids) - {ids[1]})
+    assert synced.cad_on == {"999999"}
+
+
+@pytest.mark.django_db
+def test_the_same_confirmation_twice_creates_one_job(synced, admin_user, settings):
+    settings.TASKS = QUEUED
+    key = cad_service.new_idempotency_key()
+    first = start(admin_user, some_ids(3), key=key)
+    second = start(admin_user, some_ids(3), key=key)
+    assert first.pk == second.pk
+    assert CadJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_job_for_agents_a_running_job_covers_is_refused(synced, admin_user, settings):
+    settings.TASKS = QUEUED
+    start(admin_user, some_ids(5))
+    with pytest.raises(cad_service.CadJobRefused, match="already in a CAD job"):
+        start(admin_user, some_ids(8)[3:])
+    # Agents of no running job are fine.
+    assert start(admin_user, some_ids(20)[10:]).status == CadJob.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_nothing_selected_is_refused_with_a_clear_message(synced, admin_user):
+    with pytest.raises(cad_service.CadJobRefused, match="No agents selected"):
+        start(admin_user, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crashed_worker_loses_nothing_and_reports_nothing_twice(synced, admin_user, settings):
+    settings.TASKS = QUEUED
+    ids = some_ids(30)
+    job = start(admin_user, ids)
+    # A worker recorded batch 1, then died holding batch 2.
+    batch1 = CadBatch.objects.get(job=job, number=1)
+    batch1.state = CadBatch.State.RUNNING
+    batch1.save()
+    cad_service._record_batch(job, batch1, [(i, "succeeded", "", None) for i in batch1.agent_ids])
+    CadBatch.objects.filter(job=job, number=2).update(
+        state=CadBatch.State.RUNNING, claimed_at=timezone.now() - cad_service.CLAIM_LEASE * 2
+    )
+    CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.RUNNING)
+
+    resumed = cad_service.cad_jobs_resume()
+    assert [j.pk for j in resumed] == [job.pk]
+    job = cad_service.cad_job_run(job_id=job.pk)
+
+    assert job.status == CadJob.Status.SUCCEEDED
+    assert CadResult.objects.filter(job=job).count() == 30
+    assert job.succeeded == 30
+    assert synced.calls["setCad"] == 2  # batches 2 and 3 only; batch 1 was not sent again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_send_the_same_batch(synced, admin_user, settings):
+    settings.TASKS = QUEUED
+    synced.set_faults(latency_ms=20)
+    job = start(admin_user, some_ids(100))
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        try:
+            cad_service.cad_job_run(job_id=job.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    job.refresh_from_db()
+    assert job.status == CadJob.Status.SUCCEEDED
+    assert synced.calls["setCad"] == 10  # 100 agents in batches of 10, each sent once
+    assert CadResult.objects.filter(job=job).count() == 100
+
+
+@pytest.mark.django_db
+def test_expired_credentials_stop_the_job_and_say_why(synced, admin_user, settings):
+    settings.TASKS = IMMEDIATE
+    settings.DEEPCALL_CAD_CONCURRENCY = 1
+    synced.set_faults(expire_after=0)
+    job = start(admin_user, some_ids(30))
+    assert job.status == CadJob.Status.FAILED
+    assert job.not_attempted == 30
+    assert synced.calls["setCad"] == 1  # no point sending the other batches
+    assert "credentials" in job.message
+    result = CadResult.objects.filter(job=job).first()
+    assert result.outcome == "not_attempted"
+
+
+@pytest.mark.django_db
+def test_all_matching_twenty_thousand_agents_makes_a_job_without_posting_ids(admin_user, settings):
+    settings.TASKS = QUEUED
+    now = timezone.now()
+    Agent.objects.bulk_create(
+        Agent(
+            agent_id=str(n),
+            agent_id_sort=n,
+            name=f"Agent {n}",
+            synced_at=now,
+            is_active=n % 2 == 0,
+            search_text=f"agent {n}",
+        )
+        for n in range(1, 40_001)
+    )
+    selection = Selection(all_matching_query=QueryDict("status=active").urlencode())
+    assert selection.count() == 20_000
+    job = cad_service.cad_job_start(
+        user=admin_user,
+        action="enable",
+        selection=selection,
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    assert job.total == 20_000
+    assert job.filter_description.startswith("all agents matching")
+    assert CadBatch.objects.filter(job=job).count() == 200
