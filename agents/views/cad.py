@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from agents.filters import CadJobFilter
 from agents.forms import (
@@ -74,13 +74,10 @@ def selection_update(request: HttpRequest) -> HttpResponse:
     selection = selection_for(request)
     query = filter_query(QueryDict(form.cleaned_data["query"]))
     op = form.cleaned_data["op"]
-    response_headers = {}
     if op == SelectionChangeForm.OP_CLEAR:
         selection.clear()
-        response_headers["HX-Trigger"] = "cad-selection-changed"
     elif op == SelectionChangeForm.OP_ALL_MATCHING:
         selection.select_all_matching(query)
-        response_headers["HX-Trigger"] = "cad-selection-changed"
     else:
         selection.add(parse_id_list(form.cleaned_data["add"]))
         selection.remove(parse_id_list(form.cleaned_data["remove"]))
@@ -91,7 +88,11 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         matching_count=agent_filter_queryset(QueryDict(query)).count(),
         selection=selection,
     )
-    return render(request, BULK_BAR_TEMPLATE, context, headers=response_headers)
+    response = render(request, BULK_BAR_TEMPLATE, context)
+    if op != SelectionChangeForm.OP_UPDATE:
+        # Rows beyond the ones clicked changed: the page redraws its table (selection.js).
+        trigger_client_event(response, "cad-selection-changed")
+    return response
 
 
 @require_POST

@@ -1,0 +1,191 @@
+"""The bulk-CAD pages: permissions enforced on every request, clear answers to bad input."""
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from agents.models import Agent, CadJob
+from agents.selection import SESSION_KEY
+from agents.services import cad as cad_service
+
+QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def agents(db, settings):
+    settings.TASKS = QUEUED
+    settings.DEEPCALL_SYNC_TTL = 10**9  # the pages must not queue a sync from DeepCall
+    now = timezone.now()
+    Agent.objects.bulk_create(
+        Agent(
+            agent_id=str(n),
+            agent_id_sort=n,
+            name=f"Agent {n:03}",
+            synced_at=now,
+            is_active=n <= 40,
+            search_text=f"agent {n:03}",
+        )
+        for n in range(1, 61)
+    )
+
+
+def selection(client):
+    return client.session.get(SESSION_KEY) or {}
+
+
+def test_ticking_rows_updates_the_server_side_selection(admin_client, agents):
+    response = admin_client.post(
+        "/cad/selection/",
+        {"op": "update", "add": "1,2,3", "query": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "3 selected" in response.content.decode()
+    admin_client.post("/cad/selection/", {"op": "update", "remove": "2", "query": ""})
+    assert selection(admin_client)["ids"] == ["1", "3"]
+
+
+def test_select_all_matching_keeps_the_filter_not_the_ids(admin_client, agents):
+    response = admin_client.post(
+        "/cad/selection/", {"op": "all_matching", "query": "status=active"}
+    )
+    body = response.content.decode()
+    assert "40 selected (all matching a filter)" in body
+    assert "cad-selection-changed" in response["HX-Trigger"]
+    assert selection(admin_client) == {"ids": [], "query": "status=active", "excluded": []}
+    # Unticking one row of it leaves the other 39.
+    response = admin_client.post(
+        "/cad/selection/", {"op": "update", "remove": "5", "query": "status=active"}
+    )
+    assert "39 selected" in response.content.decode()
+
+
+def test_the_directory_shows_the_bulk_bar_and_ticked_rows_to_admins(admin_client, agents):
+    admin_client.post("/cad/selection/", {"op": "update", "add": "2", "query": ""})
+    body = admin_client.get("/agents/").content.decode()
+    assert "1 selected" in body
+    assert re.search(r'value="2" aria-label="Select Agent 002" form="bulk-form" checked', body)
+    assert re.search(r'value="3" aria-label="Select Agent 003" form="bulk-form">', body)
+    assert ">Enable CAD</button>" in body and ">Disable CAD</button>" in body
+    assert "Select all 60 matching agents" in body
+
+
+def test_supervisors_see_no_selection_and_no_cad_buttons(supervisor_client, agents):
+    body = supervisor_client.get("/agents/").content.decode()
+    assert "Enable CAD" not in body
+    assert "Select all on this page" not in body
+    assert 'name="agent_id"' not in body
+
+
+@pytest.mark.parametrize("url", ["/cad/selection/", "/cad/confirm/", "/cad/start/"])
+def test_supervisors_and_managers_are_refused_every_cad_change(
+    supervisor_client, manager_user, agents, url, client
+):
+    assert supervisor_client.post(url, {"action": "enable"}).status_code == 403
+    client.force_login(manager_user)
+    assert client.post(url, {"action": "enable"}).status_code == 403
+
+
+def test_managers_may_read_the_audit_log(manager_client, admin_user, agents):
+    job, _ = cad_service.cad_job_create(
+        user=admin_user,
+        action="enable",
+        agent_ids=["1"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    assert manager_client.get("/cad/").status_code == 200
+    page = manager_client.get(f"/cad/{job.public_id}/").content.decode()
+    assert "Enable CAD for 1 agent" in page
+    assert "Retry failed" not in page and "Undo" not in page
+
+
+def test_confirmation_shows_how_many_which_and_the_filter(admin_client, agents):
+    admin_client.post("/cad/selection/", {"op": "all_matching", "query": "status=active"})
+    page = admin_client.post("/cad/confirm/", {"action": "enable", "query": "status=active"})
+    body = page.content.decode()
+    assert "Enable CAD for 40 agents?" in body
+    assert "Agent 001, Agent 002" in body and "and 30 more" in body
+    assert "all agents matching" in body and "active" in body
+    assert "Confirm: Enable CAD for 40 agents" in body
+    assert CadJob.objects.count() == 0  # nothing runs before the confirmation
+
+
+def test_without_javascript_the_ticked_boxes_come_with_the_form(admin_client, agents):
+    body = admin_client.post(
+        "/cad/confirm/", {"action": "disable", "agent_id": ["7", "8"]}
+    ).content.decode()
+    assert "Disable CAD for 2 agents?" in body
+    assert 'name="agent_ids" value="7,8"' in body
+
+
+def test_confirming_starts_one_job_even_when_posted_twice(admin_client, agents):
+    form = {"action": "enable", "idempotency_key": "a" * 32, "agent_ids": "1,2,3"}
+    first = admin_client.post("/cad/start/", form)
+    second = admin_client.post("/cad/start/", form)
+    job = CadJob.objects.get()
+    assert first["Location"] == second["Location"] == f"/cad/{job.public_id}/"
+    assert job.total == 3
+    assert selection(admin_client) == {}  # the selection is used up
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"action": "enable"}, "No agents selected"),
+        ({"action": "explode", "agent_ids": "1"}, "out of date"),
+        ({"action": "enable", "idempotency_key": "not-a-key", "agent_ids": "1"}, "out of date"),
+        ({"action": "enable", "agent_ids": "no-such-agent,also-not"}, "No agents selected"),
+    ],
+)
+def test_bad_or_tampered_input_gets_a_clear_message(admin_client, agents, form, message):
+    form.setdefault("idempotency_key", cad_service.new_idempotency_key())
+    response = admin_client.post("/cad/start/", form, follow=True)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert CadJob.objects.count() == 0
+
+
+def test_tampered_ids_outside_the_directory_are_dropped(admin_client, agents):
+    form = {
+        "action": "enable",
+        "idempotency_key": cad_service.new_idempotency_key(),
+        "agent_ids": "1,2,<script>,99999",
+    }
+    admin_client.post("/cad/start/", form)
+    assert CadJob.objects.get().agent_ids == ["1", "2"]
+
+
+def test_an_empty_selection_cannot_reach_the_confirmation(admin_client, agents):
+    response = admin_client.post("/cad/confirm/", {"action": "enable"}, follow=True)
+    assert "No agents selected" in response.content.decode()
+
+
+def test_the_audit_log_filters_by_user_action_and_date(admin_client, admin_user, agents):
+    cad_service.cad_job_create(
+        user=admin_user,
+        action="enable",
+        agent_ids=["1"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    cad_service.cad_job_create(
+        user=admin_user,
+        action="disable",
+        agent_ids=["2"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    body = admin_client.get("/cad/?action=disable").content.decode()
+    assert body.count("<tr>") == 2  # header and one job
+    assert "Disable CAD" in body
+    today = timezone.localdate().isoformat()
+    body = admin_client.get(
+        f"/cad/?created_from={today}&created_by={admin_user.pk}"
+    ).content.decode()
+    assert body.count("<tr>") == 3
+    body = admin_client.get("/cad/?created_from=yesterday&action=bogus").content.decode()
+    assert "not understood" in body
+
+
+def test_an_unknown_job_is_a_clear_404(admin_client, agents):
+    response = admin_client.get("/cad/00000000-0000-0000-0000-000000000001/")
+    assert response.status_code == 404
