@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, CadJob, Group
+from agents.models import Agent, CadJob, Group, SyncRun
 
 # The directory's query-string keys.
 SEARCH_VAR = "q"
@@ -52,13 +53,38 @@ class GroupFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = GroupChoiceField
 
 
-def _distinct_values(field: str) -> list[tuple[str, str]]:
-    values = (
-        Agent.objects.exclude(**{field: ""})
-        .order_by(field)
-        .values_list(field, flat=True)
-        .distinct()
+# The choice lists change only when a sync changes agents; between syncs every request of
+# every process reuses them. A day is only an upper bound: the key changes with each sync.
+CHOICES_CACHE_SECONDS = 24 * 3600
+
+
+def read_model_version() -> int:
+    """Changes whenever a sync finishes: the id of the latest successful SyncRun (0 if none).
+
+    Cache keys that include it are invalidated in every process at once, whatever the cache
+    (a per-process local memory cache in development, Redis when scaled out), because each
+    process reads the version from the shared database.
+    """
+    latest = (
+        SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     )
+    return latest or 0
+
+
+def _distinct_values(field: str) -> list[tuple[str, str]]:
+    key = f"agents:choices:{field}:v{read_model_version()}"
+    values = cache.get(key)
+    if values is None:
+        values = list(
+            Agent.objects.exclude(**{field: ""})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .distinct()
+        )
+        cache.set(key, values, CHOICES_CACHE_SECONDS)
     return [(v, v) for v in values]
 
 

@@ -14,6 +14,16 @@ pytest_plugins = [
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, as a fresh deploy would (Redis db included)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_static_files(settings):
     # Tests never collect static files; serve them from their sources (as DEBUG does).
     settings.STORAGES = {

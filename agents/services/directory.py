@@ -250,9 +250,11 @@ def _valid_params(params: QueryDict, filterset: AgentFilter) -> QueryDict:
 def _ordering(sort: str) -> list:
     key = sort.removeprefix("-")
     ordering = SORT_ORDERINGS[key]
+    # Agents without groups or hours sort first ascending and last descending, on every
+    # database (SQLite and PostgreSQL place NULLs differently by default).
     if sort.startswith("-"):
-        return [expr.desc() for expr in ordering]
-    return [expr.asc() for expr in ordering]
+        return [expr.desc(nulls_last=True) for expr in ordering]
+    return [expr.asc(nulls_first=True) for expr in ordering]
 
 
 def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> QuerySet[Agent]:
