@@ -139,56 +139,110 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     log = (tmp / "servers.log").open("w")
     try:
-        processes.append(subprocess.Popen(
-            [PY, "manage.py", "deepcall_sandbox", "--port", str(sandbox_port),
-             "--agents", str(AGENTS)], cwd=ROOT, env=env, stdout=log, stderr=log))
+        processes.append(
+            subprocess.Popen(
+                [
+                    PY,
+                    "manage.py",
+                    "deepcall_sandbox",
+                    "--port",
+                    str(sandbox_port),
+                    "--agents",
+                    str(AGENTS),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        )
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
-        manage(env, "shell", "-c", (
-            "from django.contrib.auth.models import Group, User;"
-            f"u = User.objects.create_user({USERNAME!r}, password={PASSWORD!r});"
-            "u.groups.add(Group.objects.get(name='Supervisor'))"))
+        manage(
+            env,
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth.models import Group, User;"
+                f"u = User.objects.create_user({USERNAME!r}, password={PASSWORD!r});"
+                "u.groups.add(Group.objects.get(name='Supervisor'))"
+            ),
+        )
         wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/state")
         started = time.perf_counter()
         manage(env, "sync_agents")
         print(f"sync of {AGENTS:,} agents: {time.perf_counter() - started:.1f} s")
         web = subprocess.Popen(
             [str(Path(PY).parent / "gunicorn"), "dashboard.wsgi", "--config", "gunicorn.conf.py"],
-            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         processes.append(web)
-        processes.append(subprocess.Popen(
-            [PY, "manage.py", "db_worker", "--queue-name", "*", "--no-reload",
-             "--no-startup-delay"], cwd=ROOT, env=env, stdout=log, stderr=log))
+        processes.append(
+            subprocess.Popen(
+                [
+                    PY,
+                    "manage.py",
+                    "db_worker",
+                    "--queue-name",
+                    "*",
+                    "--no-reload",
+                    "--no-startup-delay",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        )
         base = f"http://127.0.0.1:{web_port}"
         wait_for(f"{base}/healthz/")
 
         groups = subprocess.run(
-            [PY, "manage.py", "shell", "-c",
-             "from agents.models import Group; print(' '.join(Group.objects.values_list("
-             "'group_id', flat=True)[:20]))"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split()
+            [
+                PY,
+                "manage.py",
+                "shell",
+                "-c",
+                "from agents.models import Group; print(' '.join(Group.objects.values_list("
+                "'group_id', flat=True)[:20]))",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
 
         latencies: list[float] = []
         errors: list[str] = []
         deadline = time.monotonic() + SECONDS
 
         async def run_all():
-            await asyncio.gather(*(one_user(base, deadline, latencies, errors, groups)
-                                   for _ in range(USERS)))
+            await asyncio.gather(
+                *(one_user(base, deadline, latencies, errors, groups) for _ in range(USERS))
+            )
 
         started = time.perf_counter()
         asyncio.run(run_all())
         elapsed = time.perf_counter() - started
 
         count = len(latencies)
-        print(f"\n{USERS} users for {SECONDS:.0f} s, {WEB_PROCESSES} web processes, "
-              f"{AGENTS:,} agents, database {env['DATABASE_URL'].split(':')[0]}")
+        print(
+            f"\n{USERS} users for {SECONDS:.0f} s, {WEB_PROCESSES} web processes, "
+            f"{AGENTS:,} agents, database {env['DATABASE_URL'].split(':')[0]}"
+        )
         print(f"requests: {count + len(errors)}  ({(count + len(errors)) / elapsed:.1f}/s)")
         if count:
-            print(f"p50 {percentile(latencies, 50) * 1000:.0f} ms   "
-                  f"p95 {percentile(latencies, 95) * 1000:.0f} ms   "
-                  f"p99 {percentile(latencies, 99) * 1000:.0f} ms   "
-                  f"mean {statistics.fmean(latencies) * 1000:.0f} ms")
+            print(
+                f"p50 {percentile(latencies, 50) * 1000:.0f} ms   "
+                f"p95 {percentile(latencies, 95) * 1000:.0f} ms   "
+                f"p99 {percentile(latencies, 99) * 1000:.0f} ms   "
+                f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
+            )
         print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
         for pid in child_pids(web.pid):
             print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")

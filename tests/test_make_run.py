@@ -38,7 +38,11 @@ def running_dashboard(tmp_path):
     env.pop("REDIS_URL", None)
     log = (tmp_path / "run.log").open("w+")
     process = subprocess.Popen(
-        ["scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,149 +16,302 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Group',
+            name="Group",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group_id', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=255)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("group_id", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=255)),
             ],
             options={
-                'ordering': ['name', 'group_id'],
+                "ordering": ["name", "group_id"],
             },
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('agent_count', models.PositiveIntegerField(default=0)),
-                ('skipped_count', models.PositiveIntegerField(default=0)),
-                ('pages_fetched', models.PositiveIntegerField(default=0)),
-                ('outcome', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='running', max_length=16)),
-                ('trigger', models.CharField(default='manual', max_length=32)),
-                ('message', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(db_index=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("agent_count", models.PositiveIntegerField(default=0)),
+                ("skipped_count", models.PositiveIntegerField(default=0)),
+                ("pages_fetched", models.PositiveIntegerField(default=0)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("trigger", models.CharField(default="manual", max_length=32)),
+                ("message", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'get_latest_by': 'started_at',
+                "ordering": ["-started_at"],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='CadJob',
+            name="CadJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('idempotency_key', models.CharField(max_length=64, unique=True)),
-                ('action', models.CharField(choices=[('enable', 'Enable CAD'), ('disable', 'Disable CAD')], max_length=16)),
-                ('kind', models.CharField(choices=[('new', 'New'), ('retry', 'Retry of failed agents'), ('undo', 'Undo')], default='new', max_length=16)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Finished with failures'), ('failed', 'Failed'), ('interrupted', 'Interrupted')], db_index=True, default='queued', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('filter_query', models.TextField(blank=True)),
-                ('filter_description', models.TextField(blank=True)),
-                ('agent_ids', models.JSONField(default=list)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('succeeded', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('not_attempted', models.PositiveIntegerField(default=0)),
-                ('message', models.TextField(blank=True)),
-                ('task_result_id', models.CharField(blank=True, max_length=64)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cad_jobs', to=settings.AUTH_USER_MODEL)),
-                ('source_job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='agents.cadjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("idempotency_key", models.CharField(max_length=64, unique=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("enable", "Enable CAD"), ("disable", "Disable CAD")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("retry", "Retry of failed agents"),
+                            ("undo", "Undo"),
+                        ],
+                        default="new",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Finished with failures"),
+                            ("failed", "Failed"),
+                            ("interrupted", "Interrupted"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("filter_query", models.TextField(blank=True)),
+                ("filter_description", models.TextField(blank=True)),
+                ("agent_ids", models.JSONField(default=list)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("succeeded", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("not_attempted", models.PositiveIntegerField(default=0)),
+                ("message", models.TextField(blank=True)),
+                ("task_result_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cad_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source_job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="follow_ups",
+                        to="agents.cadjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'permissions': [('run_cad_jobs', 'Can enable or disable CAD for agents')],
+                "ordering": ["-created_at"],
+                "permissions": [("run_cad_jobs", "Can enable or disable CAD for agents")],
             },
         ),
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=32, unique=True)),
-                ('agent_id_sort', models.BigIntegerField(db_index=True, default=0)),
-                ('name', models.CharField(max_length=255)),
-                ('email', models.CharField(blank=True, max_length=255)),
-                ('phone', models.CharField(blank=True, max_length=64)),
-                ('address', models.CharField(blank=True, max_length=500)),
-                ('dest_type', models.CharField(blank=True, db_index=True, max_length=32)),
-                ('dest_value', models.CharField(blank=True, max_length=255)),
-                ('role_id', models.CharField(blank=True, max_length=32)),
-                ('role_name', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('is_active', models.BooleanField(db_index=True, default=True)),
-                ('created_at', models.DateTimeField(blank=True, null=True)),
-                ('parent_path', models.CharField(blank=True, max_length=500)),
-                ('dids', models.JSONField(blank=True, default=list)),
-                ('search_text', models.TextField(blank=True)),
-                ('synced_at', models.DateTimeField()),
-                ('groups', models.ManyToManyField(blank=True, related_name='agents', to='agents.group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=32, unique=True)),
+                ("agent_id_sort", models.BigIntegerField(db_index=True, default=0)),
+                ("name", models.CharField(max_length=255)),
+                ("email", models.CharField(blank=True, max_length=255)),
+                ("phone", models.CharField(blank=True, max_length=64)),
+                ("address", models.CharField(blank=True, max_length=500)),
+                ("dest_type", models.CharField(blank=True, db_index=True, max_length=32)),
+                ("dest_value", models.CharField(blank=True, max_length=255)),
+                ("role_id", models.CharField(blank=True, max_length=32)),
+                ("role_name", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("is_active", models.BooleanField(db_index=True, default=True)),
+                ("created_at", models.DateTimeField(blank=True, null=True)),
+                ("parent_path", models.CharField(blank=True, max_length=500)),
+                ("dids", models.JSONField(blank=True, default=list)),
+                ("search_text", models.TextField(blank=True)),
+                ("synced_at", models.DateTimeField()),
+                (
+                    "groups",
+                    models.ManyToManyField(blank=True, related_name="agents", to="agents.group"),
+                ),
             ],
             options={
-                'ordering': ['agent_id_sort', 'agent_id'],
-                'permissions': [('export_agents', 'Can export the agent directory as CSV'), ('refresh_agents', 'Can refresh the directory from DeepCall'), ('view_schedules', 'Can view schedules and coverage'), ('view_upstream_status', 'Can view the DeepCall connection status')],
+                "ordering": ["agent_id_sort", "agent_id"],
+                "permissions": [
+                    ("export_agents", "Can export the agent directory as CSV"),
+                    ("refresh_agents", "Can refresh the directory from DeepCall"),
+                    ("view_schedules", "Can view schedules and coverage"),
+                    ("view_upstream_status", "Can view the DeepCall connection status"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WorkingWindow',
+            name="WorkingWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday_mask', models.PositiveSmallIntegerField()),
-                ('start_minute', models.PositiveSmallIntegerField()),
-                ('end_minute', models.PositiveSmallIntegerField()),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('agent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='windows', to='agents.agent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weekday_mask", models.PositiveSmallIntegerField()),
+                ("start_minute", models.PositiveSmallIntegerField()),
+                ("end_minute", models.PositiveSmallIntegerField()),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "agent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="windows",
+                        to="agents.agent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agent', 'position'],
+                "ordering": ["agent", "position"],
             },
         ),
         migrations.CreateModel(
-            name='CadBatch',
+            name="CadBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('agent_ids', models.JSONField(default=list)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done')], db_index=True, default='pending', max_length=16)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='agents.cadjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("agent_ids", models.JSONField(default=list)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("running", "Running"), ("done", "Done")],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="agents.cadjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'number'), name='one_batch_number_per_job')],
+                "ordering": ["job", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "number"), name="one_batch_number_per_job"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CadResult',
+            name="CadResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(db_index=True, max_length=32)),
-                ('agent_name', models.CharField(blank=True, max_length=255)),
-                ('outcome', models.CharField(choices=[('succeeded', 'Succeeded'), ('failed', 'Failed'), ('not_attempted', 'Not attempted')], max_length=16)),
-                ('message', models.TextField(blank=True)),
-                ('code', models.IntegerField(blank=True, null=True)),
-                ('batch_number', models.PositiveIntegerField(default=0)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='agents.cadjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(db_index=True, max_length=32)),
+                ("agent_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("not_attempted", "Not attempted"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("message", models.TextField(blank=True)),
+                ("code", models.IntegerField(blank=True, null=True)),
+                ("batch_number", models.PositiveIntegerField(default=0)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="agents.cadjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'batch_number', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'agent_id'), name='one_result_per_agent_per_job')],
+                "ordering": ["job", "batch_number", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "agent_id"), name="one_result_per_agent_per_job"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='agent',
-            index=models.Index(django.db.models.functions.text.Lower('name'), models.F('agent_id_sort'), name='agent_name_lower_idx'),
+            model_name="agent",
+            index=models.Index(
+                django.db.models.functions.text.Lower("name"),
+                models.F("agent_id_sort"),
+                name="agent_name_lower_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='agent',
-            index=models.Index(fields=['email'], name='agent_email_idx'),
+            model_name="agent",
+            index=models.Index(fields=["email"], name="agent_email_idx"),
         ),
         migrations.AddIndex(
-            model_name='agent',
-            index=models.Index(fields=['phone'], name='agent_phone_idx'),
+            model_name="agent",
+            index=models.Index(fields=["phone"], name="agent_phone_idx"),
         ),
     ]

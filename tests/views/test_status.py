@@ -29,8 +29,9 @@ def test_expired_credentials_tell_the_admin_exactly_what_to_do(admin_client, san
     assert SANDBOX_TOKEN not in body
 
 
-def test_unreachable_deepcall_is_reported_without_a_stack_trace(admin_client, sandbox_settings,
-                                                                settings):
+def test_unreachable_deepcall_is_reported_without_a_stack_trace(
+    admin_client, sandbox_settings, settings
+):
     settings.DEEPCALL_API_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     response = admin_client.post("/status/")
     assert response.status_code == 200
