@@ -25,6 +25,7 @@ lint: setup
 test: setup
 	@scripts/ensure_chromium.sh
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
