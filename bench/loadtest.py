@@ -29,11 +29,14 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+REDIS = bool(os.environ.get("REDIS_URL"))
 USERS = int(os.environ.get("LOADTEST_USERS", "50"))
 SECONDS = float(os.environ.get("LOADTEST_SECONDS", "60"))
 AGENTS = int(os.environ.get("LOADTEST_AGENTS", "10000"))
 WEB_PROCESSES = 2
 USERNAME, PASSWORD = "loadtest-supervisor", "loadtest-" + secrets.token_hex(8)
+# A person reads a page before the next click; "0-0" makes every user click without pause.
+THINK_S = tuple(float(x) for x in os.environ.get("LOADTEST_THINK_S", "0.5-1.5").split("-"))
 SEARCH_TERMS = ["an", "sh", "ra", "kumar", "singh", "91", "@", "priya", "zz-no-match"]
 
 
@@ -67,6 +70,12 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child_pids(pid: int) -> list[int]:
     try:
         out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
@@ -75,44 +84,51 @@ def child_pids(pid: int) -> list[int]:
     return [int(p) for p in out.split()]
 
 
-async def one_user(base: str, deadline: float, latencies: list, errors: list, groups: list):
-    async with httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False) as client:
-        page = await client.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = await client.post(
-            "/accounts/login/",
-            data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
-            headers={"Referer": f"{base}/accounts/login/"},
-        )
-        if response.status_code != 302:
-            errors.append(f"login {response.status_code}")
-            return
-        rng = random.Random()
-        while time.monotonic() < deadline:
-            choice = rng.random()
-            headers = {"HX-Request": "true"} if rng.random() < 0.7 else {}
-            if choice < 0.25:
-                url = "/agents/"
-            elif choice < 0.5:
-                url = f"/agents/?q={rng.choice(SEARCH_TERMS)}"
-            elif choice < 0.7:
-                url = f"/agents/?group={rng.choice(groups)}&status=active" if groups else "/agents/"
-            elif choice < 0.8:
-                url = f"/agents/?page={rng.randint(2, 200)}&sort={rng.choice(['name', '-name'])}"
-            elif choice < 0.9:
-                url = f"/agents/?day={rng.randint(0, 6)}&on_shift=yes&per_page=50"
+async def log_in(client: httpx.AsyncClient, base: str, errors: list) -> bool:
+    page = await client.get("/accounts/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = await client.post(
+        "/accounts/login/",
+        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base}/accounts/login/"},
+    )
+    if response.status_code != 302:
+        errors.append(f"login {response.status_code}")
+        return False
+    return True
+
+
+async def browse(
+    client: httpx.AsyncClient, deadline: float, latencies: list, errors: list, groups: list
+) -> None:
+    """One supervisor: a page, a look at it (THINK_S), the next page, until the deadline."""
+    rng = random.Random()
+    while time.monotonic() < deadline:
+        choice = rng.random()
+        headers = {"HX-Request": "true"} if rng.random() < 0.7 else {}
+        if choice < 0.25:
+            url = "/agents/"
+        elif choice < 0.5:
+            url = f"/agents/?q={rng.choice(SEARCH_TERMS)}"
+        elif choice < 0.7:
+            url = f"/agents/?group={rng.choice(groups)}&status=active" if groups else "/agents/"
+        elif choice < 0.8:
+            url = f"/agents/?page={rng.randint(2, 200)}&sort={rng.choice(['name', '-name'])}"
+        elif choice < 0.9:
+            url = f"/agents/?day={rng.randint(0, 6)}&on_shift=yes&per_page=50"
+        else:
+            url = "/schedules/"
+        started = time.perf_counter()
+        try:
+            response = await client.get(url, headers=headers)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                errors.append(f"{url} -> {response.status_code}")
             else:
-                url = "/schedules/"
-            started = time.perf_counter()
-            try:
-                response = await client.get(url, headers=headers)
-                elapsed = time.perf_counter() - started
-                if response.status_code != 200:
-                    errors.append(f"{url} -> {response.status_code}")
-                else:
-                    latencies.append(elapsed)
-            except httpx.HTTPError as exc:
-                errors.append(f"{url} -> {type(exc).__name__}")
+                latencies.append(elapsed)
+        except httpx.HTTPError as exc:
+            errors.append(f"{url} -> {type(exc).__name__}")
+        await asyncio.sleep(rng.uniform(*THINK_S))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -129,6 +145,7 @@ def main() -> int:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",  # plain HTTP on 127.0.0.1: no TLS to carry secure cookies
         "DEEPCALL_SANDBOX_ENABLED": "1",
         "DEEPCALL_SANDBOX_PORT": str(sandbox_port),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{tmp / 'load.sqlite3'}"),
@@ -219,21 +236,39 @@ def main() -> int:
 
         latencies: list[float] = []
         errors: list[str] = []
-        deadline = time.monotonic() + SECONDS
+        web_pids = child_pids(web.pid)
+        measured: dict[str, float] = {}
 
         async def run_all():
-            await asyncio.gather(
-                *(one_user(base, deadline, latencies, errors, groups) for _ in range(USERS))
-            )
+            clients = [
+                httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False)
+                for _ in range(USERS)
+            ]
+            # Logging in hashes a password (deliberately slow): done before the clock starts.
+            await asyncio.gather(*(log_in(c, base, errors) for c in clients))
+            cpu_before = {pid: cpu_seconds(pid) for pid in web_pids}
+            client_before = time.process_time()
+            started = time.perf_counter()
+            deadline = time.monotonic() + SECONDS
+            await asyncio.gather(*(browse(c, deadline, latencies, errors, groups) for c in clients))
+            measured["elapsed"] = time.perf_counter() - started
+            measured["client_cpu"] = time.process_time() - client_before
+            measured["web_cpu"] = sum(cpu_seconds(p) - cpu_before[p] for p in web_pids)
+            for client in clients:
+                await client.aclose()
 
-        started = time.perf_counter()
         asyncio.run(run_all())
-        elapsed = time.perf_counter() - started
+        elapsed, client_cpu, web_cpu = (
+            measured["elapsed"],
+            measured["client_cpu"],
+            measured["web_cpu"],
+        )
 
         count = len(latencies)
         print(
-            f"\n{USERS} users for {SECONDS:.0f} s, {WEB_PROCESSES} web processes, "
-            f"{AGENTS:,} agents, database {env['DATABASE_URL'].split(':')[0]}"
+            f"\n{USERS} users for {SECONDS:.0f} s (think time {THINK_S[0]:g}-{THINK_S[1]:g} s), "
+            f"{WEB_PROCESSES} web processes, {AGENTS:,} agents, "
+            f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if REDIS else 'local'}"
         )
         print(f"requests: {count + len(errors)}  ({(count + len(errors)) / elapsed:.1f}/s)")
         if count:
@@ -244,6 +279,10 @@ def main() -> int:
                 f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
             )
         print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
+        print(
+            f"CPU used: web processes {web_cpu:.1f} s, this load generator {client_cpu:.1f} s "
+            f"(of {2 * elapsed:.0f} core-seconds on 2 cores)"
+        )
         for pid in child_pids(web.pid):
             print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")
         return 1 if errors else 0
