@@ -254,6 +254,11 @@ def main() -> int:
             measured["elapsed"] = time.perf_counter() - started
             measured["client_cpu"] = time.process_time() - client_before
             measured["web_cpu"] = sum(cpu_seconds(p) - cpu_before[p] for p in web_pids)
+            # The heaviest page for memory: every agent as CSV, streamed by one process.
+            export_started = time.perf_counter()
+            export = await clients[0].get("/agents/export.csv")
+            measured["export_s"] = time.perf_counter() - export_started
+            measured["export_rows"] = export.text.count("\n") - 1
             for client in clients:
                 await client.aclose()
 
@@ -282,6 +287,10 @@ def main() -> int:
         print(
             f"CPU used: web processes {web_cpu:.1f} s, this load generator {client_cpu:.1f} s "
             f"(of {2 * elapsed:.0f} core-seconds on 2 cores)"
+        )
+        print(
+            f"CSV export of all agents: {measured['export_rows']:,} rows in "
+            f"{measured['export_s']:.1f} s"
         )
         for pid in child_pids(web.pid):
             print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")
