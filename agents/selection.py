@@ -123,3 +123,24 @@ def selection_save(request: HttpRequest, selection: Selection) -> None:
 def parse_id_list(value: str) -> set[str]:
     """Comma-separated agent ids from one form field (one field, whatever the count)."""
     return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def bulk_bar_context(
+    request: HttpRequest,
+    params: QueryDict,
+    *,
+    matching_count: int,
+    selection: Selection | None = None,
+) -> dict:
+    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
+    selection = selection or selection_for(request)
+    query = filter_query(params)
+    return {
+        "selection": selection,
+        "selected_count": selection.count(),
+        "matching_count": matching_count,
+        "filter_query": query,
+        "all_matching_active": selection.is_all_matching
+        and selection.all_matching_query == query
+        and not selection.excluded_ids,
+    }

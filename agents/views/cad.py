@@ -25,6 +25,7 @@ from agents.forms import (
 from agents.models import CadJob, CadResult
 from agents.selection import (
     Selection,
+    bulk_bar_context,
     filter_query,
     parse_id_list,
     selection_for,
@@ -35,27 +36,6 @@ from agents.services import cad as cad_service
 JOBS_PER_PAGE = 25
 RESULTS_PER_PAGE = 50
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
-
-
-def bulk_bar_context(
-    request: HttpRequest,
-    params: QueryDict,
-    *,
-    matching_count: int,
-    selection: Selection | None = None,
-) -> dict:
-    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
-    selection = selection or selection_for(request)
-    query = filter_query(params)
-    return {
-        "selection": selection,
-        "selected_count": selection.count(),
-        "matching_count": matching_count,
-        "filter_query": query,
-        "all_matching_active": selection.is_all_matching
-        and selection.all_matching_query == query
-        and not selection.excluded_ids,
-    }
 
 
 def _back_to_directory(query: str) -> HttpResponse:

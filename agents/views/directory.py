@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.forms import PER_PAGE_CHOICES
-from agents.selection import selection_for
+from agents.selection import bulk_bar_context, selection_for
 from agents.services import directory as directory_service
 from agents.services.sync import (
     TRIGGER_BUTTON,
@@ -28,7 +28,6 @@ from agents.services.sync import (
     sync_status,
 )
 from agents.tables import AgentTable
-from agents.views.cad import bulk_bar_context
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
