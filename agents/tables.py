@@ -6,11 +6,12 @@ the rows it is given, with the prefetched groups and windows (no query per row).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from agents import schedules
@@ -67,6 +68,28 @@ class AgentTable(tables.Table):
         self.selection = selection or Selection()
         self.duplicated_names = duplicated_names
         self.weekday_minute = schedules.local_weekday_minute(now)
+
+    def rendered_rows(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        """Each row's agent id and its (column name, cell HTML) pairs, in column order.
+
+        The cells come straight from the `render_*` methods and the columns' accessors: going
+        through django-tables2's per-cell dispatch (which inspects each render method's
+        signature for every cell) took about half the time of a directory page.
+        """
+        plan = []
+        for column in self.columns:
+            render = getattr(self, f"render_{column.name}", None)
+            plan.append((column.name, render, column.accessor, column.default))
+        for record in self.data.data:
+            cells = []
+            for name, render, accessor, default in plan:
+                if render is not None:
+                    html = render(record)
+                else:
+                    value = accessor.resolve(record)
+                    html = conditional_escape(value) if value not in (None, "") else default
+                cells.append((name, html))
+            yield record.agent_id, cells
 
     def render_select(self, record: Agent) -> str:
         checked = " checked" if self.selection.is_selected(record.agent_id) else ""
