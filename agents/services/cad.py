@@ -205,38 +205,46 @@ def cad_job_start(*, user, action: str, selection: Selection, idempotency_key: s
 
 def cad_job_retry_failed(*, job: CadJob, user, idempotency_key: str) -> CadJob:
     """A new job, same action, for the agents that failed or were not attempted."""
-    ids = list(
-        job.results.exclude(outcome=CadResult.Outcome.SUCCEEDED).values_list("agent_id", flat=True)
-    )
-    if not ids:
-        raise CadJobRefused("Nothing to retry: every agent of this job succeeded.")
-    new, _ = cad_job_create(
+    return _follow_up_job(
+        job,
         user=user,
-        action=job.action,
-        agent_ids=ids,
         idempotency_key=idempotency_key,
+        results=job.results.exclude(outcome=CadResult.Outcome.SUCCEEDED),
+        action=job.action,
         kind=CadJob.Kind.RETRY,
-        source_job=job,
-        filter_description=f"failed agents of job {job.public_id}",
+        description=f"failed agents of job {job.public_id}",
+        nothing_to_do="Nothing to retry: every agent of this job succeeded.",
     )
-    return new
 
 
 def cad_job_undo(*, job: CadJob, user, idempotency_key: str) -> CadJob:
     """The reverse action, for exactly the agents this job changed."""
-    ids = list(
-        job.results.filter(outcome=CadResult.Outcome.SUCCEEDED).values_list("agent_id", flat=True)
+    return _follow_up_job(
+        job,
+        user=user,
+        idempotency_key=idempotency_key,
+        results=job.results.filter(outcome=CadResult.Outcome.SUCCEEDED),
+        action=REVERSE_ACTION[job.action],
+        kind=CadJob.Kind.UNDO,
+        description=f"agents changed by job {job.public_id}",
+        nothing_to_do="Nothing to undo: this job changed no agent.",
     )
+
+
+def _follow_up_job(
+    job: CadJob, *, user, idempotency_key, results, action, kind, description, nothing_to_do
+) -> CadJob:
+    ids = list(results.values_list("agent_id", flat=True))
     if not ids:
-        raise CadJobRefused("Nothing to undo: this job changed no agent.")
+        raise CadJobRefused(nothing_to_do)
     new, _ = cad_job_create(
         user=user,
-        action=REVERSE_ACTION[job.action],
+        action=action,
         agent_ids=ids,
         idempotency_key=idempotency_key,
-        kind=CadJob.Kind.UNDO,
+        kind=kind,
         source_job=job,
-        filter_description=f"agents changed by job {job.public_id}",
+        filter_description=description,
     )
     return new
 
