@@ -42,34 +42,14 @@ def agent_filter_query(params: QueryDict) -> QueryDict:
 
 
 def filtered_agents(params: QueryDict) -> QuerySet[Agent]:
-    """The agents the directory's filters select, built by the directory's own service.
+    """The agents the directory's filters select, read by the directory's own service.
 
     The schedules pages take the same filters as the directory, so both must read them the
-    same way: the directory's `agent_filter_queryset` is the one definition.
+    same way: `agent_filter_queryset` is the one definition.
     """
-    try:
-        from agents.services.directory import agent_filter_queryset
-    except ImportError:  # the directory is being built alongside; see the report
-        return _fallback_filter(params)
-    result = agent_filter_queryset(params)
-    # Accept a FilterSet-like answer as well as a bare queryset.
-    return getattr(result, "qs", result)
+    from agents.services.directory import agent_filter_queryset
 
-
-def _fallback_filter(params: QueryDict) -> QuerySet[Agent]:
-    agents = Agent.objects.all()
-    text = (params.get("q") or "").strip().lower()
-    if text:
-        agents = agents.filter(search_text__contains=text)
-    status = params.get("status") or ""
-    if status in {"active", "1"}:
-        agents = agents.filter(is_active=True)
-    elif status in {"inactive", "0"}:
-        agents = agents.filter(is_active=False)
-    group = params.get("group") or ""
-    if group:
-        agents = agents.filter(groups__group_id=group)
-    return agents
+    return agent_filter_queryset(params)
 
 
 # --- timeline --------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.views.decorators.http import require_GET
 
 from agents import schedules
@@ -53,14 +51,6 @@ def _query(filters: QueryDict, **changes) -> str:
         else:
             query[key] = str(value)
     return query.urlencode()
-
-
-def _directory_filter_form() -> str | None:
-    try:
-        get_template(DIRECTORY_FILTER_FORM)
-    except TemplateDoesNotExist:
-        return None
-    return DIRECTORY_FILTER_FORM
 
 
 def _page_links(filters: QueryDict, slot: int, page) -> list[tuple[str, str, bool]]:
@@ -113,7 +103,9 @@ def schedule_overview(request):
     context |= {
         "coverage": schedule_service.coverage_for(agents, slot),
         "slot_choices": SLOT_CHOICES,
-        "filter_form_template": _directory_filter_form(),
+        "filter_form_template": DIRECTORY_FILTER_FORM,
+        # `day` here is the heatmap cell's weekday, so the directory's "Works on" is not offered.
+        "filter_exclude": [DAY_VAR],
         "csv_query": _query(filters, slot=slot),
     }
     response = render(request, template_name, context)

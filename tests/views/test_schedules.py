@@ -270,3 +270,9 @@ def test_slot_with_bad_slot_size_still_lists_agents(manager_client, team):
     response = manager_client.get(SLOT_URL, {"day": TUE, "minute": 540, "slot": "7"})
     assert response.status_code == 200
     assert "Tuesday 09:00–10:00" in response.content.decode()
+
+
+def test_filters_offer_no_works_on_day_since_day_means_the_heatmap_cell_here(manager_client, team):
+    body = manager_client.get(URL).content.decode()
+    assert 'name="q"' in body and 'name="status"' in body
+    assert '<select name="day"' not in body
