@@ -35,7 +35,7 @@ loadtest: setup
 	$(PY) bench/loadtest.py
 
 # The same suite on the scale-out path: PostgreSQL and Redis (both at 127.0.0.1 on CI machines).
-SCALEOUT_DATABASE_URL ?= postgres://$(shell id -un)@127.0.0.1:5432/test
+SCALEOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/15
 test-scaleout: setup
 	@scripts/ensure_chromium.sh
