@@ -453,15 +453,30 @@ def age_words(seconds: int) -> str:
     return f"{days} day{'s' if days != 1 else ''} ago"
 
 
+# Enough recent runs to find the last good one in one query, even after a run of failures.
+RECENT_RUNS = 20
+
+
 def sync_status() -> SyncStatus:
     """The freshness of the read model: last good sync, last run, any run in progress, age."""
     now = timezone.now()
-    runs = SyncRun.objects.order_by("-started_at")
-    last_success = runs.filter(outcome=SyncRun.Outcome.SUCCEEDED).first()
-    last_run = runs.exclude(outcome=SyncRun.Outcome.RUNNING).first()
-    in_progress = runs.filter(
-        outcome=SyncRun.Outcome.RUNNING, started_at__gte=now - SYNC_RUNNING_TIMEOUT
-    ).first()
+    recent = list(SyncRun.objects.order_by("-started_at")[:RECENT_RUNS])
+    last_success = next((r for r in recent if r.outcome == SyncRun.Outcome.SUCCEEDED), None)
+    if last_success is None and len(recent) == RECENT_RUNS:
+        last_success = (
+            SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED)
+            .order_by("-started_at")
+            .first()
+        )
+    last_run = next((r for r in recent if r.outcome != SyncRun.Outcome.RUNNING), None)
+    in_progress = next(
+        (
+            r
+            for r in recent
+            if r.outcome == SyncRun.Outcome.RUNNING and r.started_at >= now - SYNC_RUNNING_TIMEOUT
+        ),
+        None,
+    )
     age = None
     if last_success is not None:
         finished = last_success.finished_at or last_success.started_at
