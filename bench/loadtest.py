@@ -70,9 +70,14 @@ def peak_rss_mb(pid: int) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far; None once it has exited (gunicorn
+    recycles a worker after max_requests)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -253,7 +258,9 @@ def main() -> int:
             await asyncio.gather(*(browse(c, deadline, latencies, errors, groups) for c in clients))
             measured["elapsed"] = time.perf_counter() - started
             measured["client_cpu"] = time.process_time() - client_before
-            measured["web_cpu"] = sum(cpu_seconds(p) - cpu_before[p] for p in web_pids)
+            after = {p: cpu_seconds(p) for p in web_pids}
+            measured["web_cpu"] = sum(after[p] - cpu_before[p] for p in web_pids if after[p])
+            measured["recycled"] = sum(after[p] is None for p in web_pids)
             # The heaviest page for memory: every agent as CSV, streamed by one process.
             export_started = time.perf_counter()
             export = await clients[0].get("/agents/export.csv")
@@ -284,6 +291,11 @@ def main() -> int:
                 f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
             )
         print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
+        if measured["recycled"]:
+            print(
+                f"({measured['recycled']} web worker(s) recycled by gunicorn's max_requests "
+                "during the run: their CPU time is not counted below)"
+            )
         print(
             f"CPU used: web processes {web_cpu:.1f} s, this load generator {client_cpu:.1f} s "
             f"(of {2 * elapsed:.0f} core-seconds on 2 cores)"
