@@ -5,8 +5,9 @@ A job's agents are fixed when it is created (a snapshot of the selection), split
 unsetCad call, and in one transaction writes the batch's results and marks it done. So:
 
 - a worker that dies mid-job loses nothing already recorded; its claimed batch is taken up
-  again after CLAIM_LEASE by `cad_jobs_resume` (or the next run of the job), and a batch is
-  never recorded twice (one result per agent per job, enforced by the database);
+  again after CLAIM_LEASE by the next run of the job (queued by `cad_jobs_resume` when a
+  worker starts, or deferred to the lease's end by a run that found the batch still held),
+  and a batch is never recorded twice (one result per agent per job, enforced by the database);
 - several workers can run one job: a batch is claimed with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL and a conditional UPDATE everywhere, so no batch is sent twice at once.
 """
@@ -22,7 +23,7 @@ from threading import Event
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -45,6 +46,10 @@ CLAIM_LEASE = timedelta(minutes=5)
 # How many names the confirmation page lists before "and N more".
 PREVIEW_NAMES = 10
 ACTIVE_STATUSES = (CadJob.Status.QUEUED, CadJob.Status.RUNNING)
+# Any fixed number: the key of PostgreSQL's advisory lock around job creation.
+JOB_CREATION_LOCK = 0x0CAD_0B5
+# After a lease runs out, wait this much more before looking again (clocks, slow commits).
+LEASE_GRACE = timedelta(seconds=5)
 REVERSE_ACTION = {
     CadJob.Action.ENABLE: CadJob.Action.DISABLE,
     CadJob.Action.DISABLE: CadJob.Action.ENABLE,
@@ -138,25 +143,30 @@ def cad_job_create(
     """
     from agents.tasks.cad import cad_job_task
 
-    existing = CadJob.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
     if action not in CadJob.Action.values:
         raise CadJobRefused("Unknown action: choose Enable CAD or Disable CAD.")
     ids = list(dict.fromkeys(str(i) for i in agent_ids))
-    if not ids:
-        raise CadJobRefused("No agents selected: tick at least one agent, or select all matching.")
-    busy = _agents_in_active_jobs(set(ids))
-    if busy:
-        job, overlap = busy
-        raise CadJobRefused(
-            f"{overlap:,} of these agents are already in a CAD job that is "
-            f"{job.get_status_display().lower()} (started by {job.created_by}). "
-            "Wait for it to finish, then try again."
-        )
     size = _batch_size()
     try:
         with transaction.atomic():
+            # The idempotency and overlap checks and the insert happen under one lock, so two
+            # admins confirming overlapping selections at the same instant cannot both pass.
+            _lock_job_creation()
+            existing = CadJob.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+            if not ids:
+                raise CadJobRefused(
+                    "No agents selected: tick at least one agent, or select all matching."
+                )
+            busy = _agents_in_active_jobs(set(ids))
+            if busy:
+                other, overlap = busy
+                raise CadJobRefused(
+                    f"{overlap:,} of these agents are already in a CAD job that is "
+                    f"{other.get_status_display().lower()} (started by {other.created_by}). "
+                    "Wait for it to finish, then try again."
+                )
             job = CadJob.objects.create(
                 idempotency_key=idempotency_key,
                 action=action,
@@ -179,6 +189,17 @@ def cad_job_create(
     CadJob.objects.filter(pk=job.pk).update(task_result_id=str(result.id))
     logger.info("CAD job %s queued: %s for %d agents by %s", job.public_id, action, len(ids), user)
     return job, True
+
+
+def _lock_job_creation() -> None:
+    """Serialise job creation (inside the caller's transaction).
+
+    SQLite needs nothing: the project opens its transactions IMMEDIATE, which takes the write
+    lock at once. PostgreSQL takes a transaction-scoped advisory lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_CREATION_LOCK])
 
 
 def _agents_in_active_jobs(ids: set[str]) -> tuple[CadJob, int] | None:
@@ -295,13 +316,37 @@ def cad_job_run(*, job_id: int) -> CadJob:
                 future.result()
     if stop_reason:
         _give_up_pending(job, stop_reason[0])
-    return _finish_if_done(job.pk)
+    job = _finish_if_done(job.pk)
+    if not job.is_finished:
+        _look_again_after_lease(job)
+    return job
 
 
 def _release_expired_claims(job_id: int) -> None:
     CadBatch.objects.filter(
         job_id=job_id, state=CadBatch.State.RUNNING, claimed_at__lt=timezone.now() - CLAIM_LEASE
     ).update(state=CadBatch.State.PENDING, claimed_at=None)
+
+
+def _look_again_after_lease(job: CadJob) -> None:
+    """Batches are still claimed by another worker: run the job again when their lease ends.
+
+    If that worker is alive it finishes them and the later run finds nothing to do; if it died
+    (say the worker restarted and `cad_resume` ran within the lease), the later run takes its
+    batches back. Without this the job would wait for the next `cad_resume`.
+    """
+    from agents.tasks.cad import cad_job_task
+
+    oldest = CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.RUNNING).aggregate(
+        oldest=Min("claimed_at")
+    )["oldest"]
+    if oldest is None:
+        return
+    if not cad_job_task.get_backend().supports_defer:
+        logger.warning("CAD job %s waits for batches another worker holds", job.public_id)
+        return
+    run_after = max(oldest + CLAIM_LEASE, timezone.now()) + LEASE_GRACE
+    cad_job_task.using(run_after=run_after).enqueue(job_id=job.pk)
 
 
 def _claim_batch(job_id: int) -> CadBatch | None:
@@ -433,15 +478,13 @@ def _refresh_directory() -> None:
 def cad_jobs_resume() -> list[CadJob]:
     """Queue again every unfinished job (after a worker died); return them.
 
-    Batches claimed by a dead worker are released after CLAIM_LEASE by the run itself.
+    Batches claimed by a dead worker are released after CLAIM_LEASE by the run itself. A job
+    whose batches are all done is queued too: its worker may have died between recording the
+    last batch and marking the job finished, and the run only has to finish it.
     """
     from agents.tasks.cad import cad_job_task
 
-    jobs = list(
-        CadJob.objects.filter(status__in=ACTIVE_STATUSES)
-        .filter(Q(batches__state=CadBatch.State.PENDING) | Q(batches__state=CadBatch.State.RUNNING))
-        .distinct()
-    )
+    jobs = list(CadJob.objects.filter(status__in=ACTIVE_STATUSES).order_by("created_at"))
     for job in jobs:
         cad_job_task.enqueue(job_id=job.pk)
     return jobs

@@ -157,6 +157,99 @@ def test_a_crashed_worker_loses_nothing_and_reports_nothing_twice(synced, admin_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_batch_held_within_its_lease_is_taken_back_by_a_deferred_run(
+    synced, admin_user, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = QUEUED
+    ids = some_ids(30)
+    job = start(admin_user, ids)
+    # The worker died holding batch 2 and restarted at once: its lease has not run out yet.
+    held_since = timezone.now()
+    CadBatch.objects.filter(job=job, number=2).update(
+        state=CadBatch.State.RUNNING, claimed_at=held_since
+    )
+
+    job = cad_service.cad_job_run(job_id=job.pk)
+    assert job.status == CadJob.Status.RUNNING
+    assert (job.done, synced.calls["setCad"]) == (20, 2)
+    deferred = DBTaskResult.objects.filter(args_kwargs__kwargs__job_id=job.pk).latest("run_after")
+    assert deferred.run_after >= held_since + cad_service.CLAIM_LEASE
+
+    # The lease runs out; the deferred run takes batch 2 back and finishes the job.
+    CadBatch.objects.filter(job=job, number=2).update(
+        claimed_at=held_since - cad_service.CLAIM_LEASE * 2
+    )
+    job = cad_service.cad_job_run(job_id=job.pk)
+    assert job.status == CadJob.Status.SUCCEEDED
+    assert CadResult.objects.filter(job=job).count() == 30
+    assert synced.calls["setCad"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_resume_command_queues_unfinished_jobs_only(synced, admin_user, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.TASKS = QUEUED
+    unfinished = start(admin_user, some_ids(10))
+    finished = start(admin_user, some_ids(20)[10:])
+    cad_service.cad_job_run(job_id=finished.pk)
+
+    out = StringIO()
+    call_command("cad_resume", stdout=out)
+    assert f"resumed CAD job {unfinished.public_id} (0/10 done)" in out.getvalue()
+    assert str(finished.public_id) not in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_died_after_the_last_batch_leaves_a_job_resume_finishes(
+    synced, admin_user, settings
+):
+    settings.TASKS = QUEUED
+    job = start(admin_user, some_ids(10))
+    batch = CadBatch.objects.get(job=job)
+    cad_service._record_batch(job, batch, [(i, "succeeded", "", None) for i in batch.agent_ids])
+    CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.RUNNING)  # then it died
+
+    assert [j.pk for j in cad_service.cad_jobs_resume()] == [job.pk]
+    job = cad_service.cad_job_run(job_id=job.pk)
+    assert job.status == CadJob.Status.SUCCEEDED and job.succeeded == 10
+    assert synced.calls["setCad"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_confirming_overlapping_agents_at_once_start_one_job(
+    synced, admin_user, settings
+):
+    settings.TASKS = QUEUED
+    ids = some_ids(10)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def confirm(chosen):
+        barrier.wait()
+        try:
+            outcomes.append(start(admin_user, chosen).pk)
+        except cad_service.CadJobRefused as refused:
+            outcomes.append(refused.message)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(chosen,)) for chosen in (ids, ids[5:])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert CadJob.objects.count() == 1
+    assert sorted(type(o).__name__ for o in outcomes) == ["int", "str"]
+    assert any("already in a CAD job" in str(o) for o in outcomes)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_never_send_the_same_batch(synced, admin_user, settings):
     settings.TASKS = QUEUED
     synced.set_faults(latency_ms=20)
