@@ -189,3 +189,96 @@ def test_the_audit_log_filters_by_user_action_and_date(admin_client, admin_user,
 def test_an_unknown_job_is_a_clear_404(admin_client, agents):
     response = admin_client.get("/cad/00000000-0000-0000-0000-000000000001/")
     assert response.status_code == 404
+
+
+def a_job(user, ids=("1",), action="enable"):
+    job, _ = cad_service.cad_job_create(
+        user=user,
+        action=action,
+        agent_ids=list(ids),
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    return job
+
+
+@pytest.mark.parametrize("step", ["retry", "undo"])
+def test_supervisors_and_managers_are_refused_retry_and_undo(
+    supervisor_client, manager_user, admin_user, agents, client, step
+):
+    job = a_job(admin_user)
+    url = f"/cad/{job.public_id}/{step}/"
+    form = {"idempotency_key": cad_service.new_idempotency_key()}
+    assert supervisor_client.post(url, form).status_code == 403
+    client.force_login(manager_user)
+    assert client.post(url, form).status_code == 403
+    assert CadJob.objects.count() == 1
+
+
+def test_supervisors_cannot_read_the_audit_log_or_a_job(supervisor_client, admin_user, agents):
+    job = a_job(admin_user)
+    assert supervisor_client.get("/cad/").status_code == 403
+    assert supervisor_client.get(f"/cad/{job.public_id}/").status_code == 403
+
+
+def test_a_selection_a_running_job_covers_is_refused_with_a_message(
+    admin_client, admin_user, agents
+):
+    a_job(admin_user, ids=["1", "2", "3"])
+    form = {
+        "action": "disable",
+        "idempotency_key": cad_service.new_idempotency_key(),
+        "agent_ids": "3,4",
+    }
+    response = admin_client.post("/cad/start/", form, follow=True)
+    assert response.status_code == 200
+    assert "1 of these agents are already in a CAD job that is queued" in (
+        response.content.decode()
+    )
+    assert CadJob.objects.count() == 1
+
+
+def test_progress_polls_while_the_job_runs_and_stops_when_it_is_done(
+    admin_client, admin_user, agents
+):
+    job = a_job(admin_user, ids=["1", "2"])
+    progress_url = f"/cad/{job.public_id}/?progress=1&running=1"
+    partial = admin_client.get(progress_url, headers={"HX-Request": "true"})
+    body = partial.content.decode()
+    assert 'hx-trigger="every 1s"' in body
+    assert 'role="progressbar" aria-label="Agents done"' in body
+    assert "0 of 2</strong> done" in body
+
+    CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=2)
+    finished = admin_client.get(progress_url, headers={"HX-Request": "true"})
+    assert finished["HX-Refresh"] == "true"  # one reload shows every result; polling ends
+    page = admin_client.get(f"/cad/{job.public_id}/").content.decode()
+    assert "hx-trigger" not in page.split('id="job-progress"')[1].split(">")[0]
+    assert "2 of 2</strong> done" in page
+
+
+def test_all_matching_twenty_thousand_agents_posts_a_few_fields(admin_client, agents):
+    now = timezone.now()
+    Agent.objects.bulk_create(
+        Agent(
+            agent_id=str(n),
+            agent_id_sort=n,
+            name=f"Bulk {n}",
+            synced_at=now,
+            is_active=True,
+            search_text=f"bulk {n}",
+        )
+        for n in range(1_000, 21_000)
+    )
+    query = "q=bulk"
+    admin_client.post("/cad/selection/", {"op": "all_matching", "query": query})
+    confirm = admin_client.post("/cad/confirm/", {"action": "enable", "query": query})
+    body = confirm.content.decode()
+    assert "Enable CAD for 20,000 agents?" in body
+    start_form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body))
+    start_form["all_matching"] = "on"
+    assert len(start_form) < 10 and start_form["agent_ids"] == ""
+    response = admin_client.post("/cad/start/", start_form)
+    job = CadJob.objects.get()
+    assert response["Location"] == f"/cad/{job.public_id}/"
+    assert job.total == 20_000
+    assert job.filter_query == query
