@@ -4,15 +4,15 @@ supervisor is refused."""
 import json
 import re
 import threading
-import time
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
+from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import expect
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
-from agents.services.cad import cad_job_run
 from tests.fixtures.browser import assert_accessible, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,24 +33,34 @@ def selected_count(page):
     return page.locator("#selection-count")
 
 
-def run_job_when_started(result: list) -> threading.Thread:
-    """A worker: waits for the job the browser starts, then runs it."""
+@contextmanager
+def database_worker():
+    """`manage.py db_worker` in a thread (its loop, without the signal handlers a thread may
+    not install): takes the job the browser queues off the database queue and runs it."""
+    worker = Worker(
+        queue_names=["*"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=1,  # the CAD job; the directory refresh it asks for is not this test's
+        worker_id="browser-test-worker",
+        excluded_queue_names=[],
+    )
 
-    def worker():
+    def run():
         try:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                job = CadJob.objects.order_by("-created_at").first()
-                if job is not None:
-                    result.append(cad_job_run(job_id=job.pk))
-                    return
-                time.sleep(0.1)
+            worker.run()
         finally:
             connection.close()
 
-    thread = threading.Thread(target=worker)
+    thread = threading.Thread(target=run)
     thread.start()
-    return thread
+    try:
+        yield
+    finally:
+        worker.running = False
+        thread.join(timeout=30)
 
 
 def test_selection_survives_paging_and_filters_until_cleared(page, admin_user, directory):
@@ -113,15 +123,13 @@ def test_watch_a_job_run_see_a_failure_and_retry_it(page, admin_user, directory,
     expect(selected_count(page)).to_have_text("6 selected")
     page.get_by_role("button", name="Enable CAD").click()
 
-    finished: list[CadJob] = []
-    worker = run_job_when_started(finished)
-    page.get_by_role("button", name="Confirm: Enable CAD for 6 agents").click()
-    # The page shows the job while it runs, then every agent's result.
-    expect(page.locator(".job-status")).to_have_text("Running", timeout=10_000)
-    progress = page.get_by_role("progressbar", name="Agents done")
-    expect(progress).to_have_attribute("aria-valuenow", re.compile("^[1-5]$"), timeout=10_000)
-    expect(page.locator(".job-status")).to_have_text("Finished with failures", timeout=20_000)
-    worker.join(timeout=20)
+    with database_worker():
+        page.get_by_role("button", name="Confirm: Enable CAD for 6 agents").click()
+        # The page shows the job while it runs, then every agent's result.
+        expect(page.locator(".job-status")).to_have_text("Running", timeout=10_000)
+        progress = page.get_by_role("progressbar", name="Agents done")
+        expect(progress).to_have_attribute("aria-valuenow", re.compile("^[1-5]$"), timeout=10_000)
+        expect(page.locator(".job-status")).to_have_text("Finished with failures", timeout=20_000)
     expect(page.get_by_text("6 of 6 done · 5 succeeded · 1 failed")).to_be_visible()
     failed_row = page.get_by_role("row", name=re.compile("Brijendra"))
     expect(failed_row).to_contain_text("Failed")
