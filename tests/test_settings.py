@@ -56,3 +56,10 @@ def test_deploy_checks_are_clean_with_production_settings():
         DEEPCALL_SSID="secret-ssid",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_empty_variable_means_the_default_not_a_crash():
+    # `DATABASE_URL= make run` (or a blank line in an .env file) keeps the embedded SQLite.
+    result = run_manage("check", DATABASE_URL="", REDIS_URL="", DEEPCALL_TIME_ZONE=" ")
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
