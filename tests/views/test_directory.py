@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from agents import schedules
 from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, WorkingWindow
 from agents.models import Agent, CadJob, CadResult, SyncRun
 from agents.services.directory import agent_filter_describe, agent_filter_queryset
@@ -175,7 +176,6 @@ def test_on_shift_filter_uses_the_windows(supervisor_client, directory):
         ("email", "Dev Anand"),  # "-dev@" sorts first
         ("groups", "Dev Anand"),  # no group sorts first (NULL)
         ("hours", "Chitra Rao"),  # no real hours: NULL first, then by id
-        ("-on_shift", "Ann Lee"),
         ("-destination", "Bob Kumar"),
         ("phone", "Ann Lee"),
     ],
@@ -184,6 +184,17 @@ def test_sort_by_each_column(supervisor_client, directory, sort, first):
     response = get(supervisor_client, {"sort": sort}, htmx=True)
     assert response.status_code == 200
     assert names(response)[0] == first
+
+
+def test_sort_by_on_shift_puts_the_agents_on_shift_now_first(supervisor_client, directory):
+    response = get(supervisor_client, {"sort": "-on_shift", "per_page": "100"}, htmx=True)
+    agents = response.context["directory"].agents
+    now = timezone.now()
+    on_shift = [schedules.agent_is_on_shift(a.windows.all(), now) for a in agents]
+    # Which agents are on shift depends on the hour the test runs; the order must not.
+    assert on_shift == sorted(on_shift, reverse=True)
+    assert on_shift[[a.name for a in agents].index("Ann Lee")]  # all day, every day
+    assert not on_shift[[a.name for a in agents].index("Chitra Rao")]  # no hours
 
 
 def test_numeric_ids_sort_as_numbers(supervisor_client, directory):
@@ -370,3 +381,21 @@ def test_home_summarises_the_directory(supervisor_client, directory):
     assert response.context["agents_active"] == 43
     html = response.content.decode()
     assert "?group=32" in html and "?status=active" in html
+
+
+def test_while_a_refresh_runs_pages_read_its_status_once_and_write_nothing(
+    supervisor_client, directory, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DEEPCALL_SYNC_TTL = 0  # the copy is stale: every page view asks for a refresh
+    SyncRun.objects.create(started_at=timezone.now(), outcome="running", trigger="ttl")
+    with CaptureQueriesContext(connection) as queries:
+        response = get(supervisor_client, {"q": "Lee"}, htmx=True)
+    assert "Refreshing from DeepCall" in response.content.decode()
+    statements = [q["sql"].lstrip().split()[0].upper() for q in queries.captured_queries]
+    assert set(statements) == {"SELECT"}, statements
+    sync_reads = [q for q in queries.captured_queries if "agents_syncrun" in q["sql"]]
+    assert len(sync_reads) == 1
+    assert SyncRun.objects.count() == 2
