@@ -7,6 +7,8 @@ dropped by the form (and reported by the view), never raised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 from django.core.cache import cache
@@ -14,7 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, CadJob, Group, SyncRun
+from agents.models import Agent, CadJob, Group
 
 # The directory's query-string keys.
 SEARCH_VAR = "q"
@@ -53,38 +55,46 @@ class GroupFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = GroupChoiceField
 
 
-# The choice lists change only when a sync changes agents; between syncs every request of
-# every process reuses them. A day is only an upper bound: the key changes with each sync.
+# Choice lists and counts change only when a sync changes agents; between syncs every request
+# of every process reuses them. A day is only an upper bound: the key changes with each sync.
 CHOICES_CACHE_SECONDS = 24 * 3600
 
 
 def read_model_version() -> int:
-    """Changes whenever a sync finishes: the id of the latest successful SyncRun (0 if none).
+    """Changes whenever a sync succeeds: the id of the latest successful SyncRun (0 if none).
 
     Cache keys that include it are invalidated in every process at once, whatever the cache
     (a per-process local memory cache in development, Redis when scaled out), because each
-    process reads the version from the shared database.
+    process reads the version from the shared database (once per request: see `sync_status`).
     """
-    latest = (
-        SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return latest or 0
+    from agents.services.sync import sync_status  # the services import this module
+
+    return sync_status().read_model_version
+
+
+_MISSING = object()
+
+
+def cached_per_sync[T](name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, worked out once per sync for every process and request (see above)."""
+    key = f"agents:{name}:v{read_model_version()}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, CHOICES_CACHE_SECONDS)
+    return value
 
 
 def _distinct_values(field: str) -> list[tuple[str, str]]:
-    key = f"agents:choices:{field}:v{read_model_version()}"
-    values = cache.get(key)
-    if values is None:
-        values = list(
+    values = cached_per_sync(
+        f"choices:{field}",
+        lambda: list(
             Agent.objects.exclude(**{field: ""})
             .order_by(field)
             .values_list(field, flat=True)
             .distinct()
-        )
-        cache.set(key, values, CHOICES_CACHE_SECONDS)
+        ),
+    )
     return [(v, v) for v in values]
 
 

@@ -42,6 +42,7 @@ from agents.filters import (
     STATUS_ACTIVE,
     STATUS_VAR,
     AgentFilter,
+    cached_per_sync,
     group_label,
 )
 from agents.forms import DEFAULT_PER_PAGE, DirectoryDisplayForm
@@ -149,12 +150,20 @@ def _describe(filterset: AgentFilter) -> str:
 
 def duplicated_group_names() -> frozenset[str]:
     """Names two or more groups share: those are shown with their id ("Test_Group (#13)")."""
-    return frozenset(
-        Group.objects.values("name")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .values_list("name", flat=True)
+    return cached_per_sync(
+        "duplicated-group-names",
+        lambda: frozenset(
+            Group.objects.values("name")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .values_list("name", flat=True)
+        ),
     )
+
+
+def agent_total_count() -> int:
+    """How many agents the copy holds (the "of N agents" beside a filtered count)."""
+    return cached_per_sync("agent-count", Agent.objects.count)
 
 
 def group_display_name(group: Group, duplicated: frozenset[str]) -> str:
@@ -373,7 +382,7 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
         )
     )
     filtered = any(state.get(key) for key in FILTER_VARS)
-    total = Agent.objects.count() if filtered else matching
+    total = agent_total_count() if filtered else matching
     return DirectoryPage(
         filterset=filterset,
         page=page,

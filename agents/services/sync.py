@@ -23,6 +23,7 @@ from django.utils import timezone
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.request_memo import forget_all, per_request
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.sync")
@@ -184,6 +185,7 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         return _finish(run, clock, outcome=SyncRun.Outcome.FAILED, message=exc.user_message)
 
     changes = _apply_listing(listing, now=timezone.now())
+    _refresh_planner_statistics(changes)
     notes = [
         f"{changes.created} new, {changes.updated} changed, {changes.deleted} removed, "
         f"{changes.unchanged} unchanged."
@@ -212,7 +214,29 @@ def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts:
     for name, value in counts.items():
         setattr(run, name, value)
     run.save()
+    forget_all()  # a request that ran this sync inline must see its outcome
     return run
+
+
+# Tables the directory's queries join, and the share of agents a sync must add, change or remove
+# before PostgreSQL's planner statistics are refreshed at once rather than by autovacuum later.
+READ_MODEL_TABLES = (Agent, WorkingWindow, Agent.groups.through, Group)
+ANALYZE_AFTER_CHANGED_SHARE = 0.1
+
+
+def _refresh_planner_statistics(changes: SyncChanges) -> None:
+    """ANALYZE the read model after a sync that changed much of it (the first one above all).
+
+    Until autovacuum got round to it, PostgreSQL planned with the statistics of the old, often
+    empty, tables: the "on shift now" filter took 40 ms on 10,000 agents instead of 13. SQLite
+    keeps no statistics until asked to, and plans better with them too.
+    """
+    changed = changes.created + changes.updated + changes.deleted
+    if changed <= ANALYZE_AFTER_CHANGED_SHARE * (changed + changes.unchanged):
+        return
+    with connection.cursor() as cursor:
+        for model in READ_MODEL_TABLES:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # Any constant of our own: the key of the PostgreSQL advisory lock that serialises syncs.
@@ -374,9 +398,13 @@ def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
 
     if force is None:
         force = trigger in FORCED_TRIGGERS
+    if not force:
+        # Every directory view asks: answered from the status the page reads anyway, with no
+        # write, so a copy being refreshed costs the pages nothing.
+        status = sync_status()
+        if status.in_progress is not None or not status.is_due:
+            return False
     now = timezone.now()
-    if not force and not _is_stale(now):
-        return False
     if not cache.add(REQUEST_LOCK_KEY, trigger, timeout=REQUEST_LOCK_SECONDS):
         return False
     try:
@@ -390,16 +418,8 @@ def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
     finally:
         cache.delete(REQUEST_LOCK_KEY)
     agent_sync_task.enqueue(trigger=trigger, run_id=run.pk)
+    forget_all()
     return True
-
-
-def _is_stale(now: datetime) -> bool:
-    last = SyncRun.objects.exclude(outcome=SyncRun.Outcome.RUNNING).order_by("-started_at").first()
-    if last is None:
-        return True
-    # Measured from the last attempt, good or bad, so a DeepCall outage is retried once per
-    # TTL rather than on every page view.
-    return (now - (last.finished_at or last.started_at)).total_seconds() >= sync_ttl()
 
 
 # --- status ------------------------------------------------------------------------------------
@@ -414,10 +434,23 @@ class SyncStatus:
     in_progress: SyncRun | None  # queued or running now
     age_seconds: int | None  # since the last good sync finished; None when there was none
     ttl_seconds: int
+    # Since the last run, good or bad, finished; None when none has.
+    attempt_age_seconds: int | None = None
 
     @property
     def has_synced(self) -> bool:
         return self.last_success is not None
+
+    @property
+    def read_model_version(self) -> int:
+        """Changes whenever a sync succeeds: that run's id (0 before the first)."""
+        return self.last_success.pk if self.last_success is not None else 0
+
+    @property
+    def is_due(self) -> bool:
+        """Whether the TTL asks for a sync: measured from the last attempt, good or bad, so a
+        DeepCall outage is retried once per TTL rather than on every page view."""
+        return self.attempt_age_seconds is None or self.attempt_age_seconds >= self.ttl_seconds
 
     @property
     def is_stale(self) -> bool:
@@ -457,8 +490,12 @@ def age_words(seconds: int) -> str:
 RECENT_RUNS = 20
 
 
+@per_request
 def sync_status() -> SyncStatus:
-    """The freshness of the read model: last good sync, last run, any run in progress, age."""
+    """The freshness of the read model: last good sync, last run, any run in progress, age.
+
+    Read once per request (the staleness check, the banner and the cache keys share it).
+    """
     now = timezone.now()
     recent = list(SyncRun.objects.order_by("-started_at")[:RECENT_RUNS])
     last_success = next((r for r in recent if r.outcome == SyncRun.Outcome.SUCCEEDED), None)
@@ -477,14 +514,17 @@ def sync_status() -> SyncStatus:
         ),
         None,
     )
-    age = None
-    if last_success is not None:
-        finished = last_success.finished_at or last_success.started_at
-        age = max(0, int((now - finished).total_seconds()))
     return SyncStatus(
         last_success=last_success,
         last_run=last_run,
         in_progress=in_progress,
-        age_seconds=age,
+        age_seconds=_seconds_since_finished(last_success, now),
         ttl_seconds=sync_ttl(),
+        attempt_age_seconds=_seconds_since_finished(last_run, now),
     )
+
+
+def _seconds_since_finished(run: SyncRun | None, now: datetime) -> int | None:
+    if run is None:
+        return None
+    return max(0, int((now - (run.finished_at or run.started_at)).total_seconds()))

@@ -40,3 +40,23 @@ def test_between_syncs_the_choices_come_from_the_cache(django_assert_num_queries
     filters.role_choices()
     with django_assert_num_queries(1):  # the version only
         assert filters.role_choices() == [("Agent", "Agent")]
+
+
+@pytest.mark.django_db
+def test_the_agent_count_and_shared_group_names_follow_each_sync(monkeypatch):
+    from agents.models import Group
+    from agents.services import directory
+
+    Agent.objects.create(agent_id="1", name="A", synced_at=timezone.now())
+    Group.objects.create(group_id="10", name="Sales")
+    new_sync()
+    assert directory.agent_total_count() == 1
+    assert directory.duplicated_group_names() == frozenset()
+
+    # A sync adds an agent and a second group called "Sales": the next page knows both.
+    Agent.objects.create(agent_id="2", name="B", synced_at=timezone.now())
+    Group.objects.create(group_id="11", name="Sales")
+    assert directory.agent_total_count() == 1  # no sync yet: the cached answer stands
+    new_sync()
+    assert directory.agent_total_count() == 2
+    assert directory.duplicated_group_names() == frozenset({"Sales"})

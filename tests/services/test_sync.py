@@ -152,6 +152,27 @@ def test_sync_request_runs_the_task_and_respects_the_ttl(deepcall, settings):
     assert SyncRun.objects.count() == 3
 
 
+def planner_row_estimate(table: str) -> int | None:
+    """How many rows the database's query planner believes `table` holds (None: no idea)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            estimate = cursor.fetchone()[0]
+            return None if estimate < 0 else int(estimate)
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+        row = cursor.fetchone()
+        return int(row[0].split()[0]) if row else None
+
+
+def test_the_first_sync_leaves_the_planner_knowing_the_table_sizes(deepcall):
+    agent_sync(trigger="command")
+    assert planner_row_estimate("agents_agent") == SANDBOX_TEST_AGENTS
+    assert planner_row_estimate("agents_workingwindow") == WorkingWindow.objects.count()
+
+
 def test_sync_command(deepcall, capsys):
     call_command("sync_agents")
     assert f"Synced {SANDBOX_TEST_AGENTS} agents" in capsys.readouterr().out
