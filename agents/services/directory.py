@@ -8,6 +8,7 @@ notice instead of raising.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
 
 from agents import schedules
 from agents.filters import (
@@ -164,6 +167,28 @@ def duplicated_group_names() -> frozenset[str]:
 def agent_total_count() -> int:
     """How many agents the copy holds (the "of N agents" beside a filtered count)."""
     return cached_per_sync("agent-count", Agent.objects.count)
+
+
+def _matching_count(queryset: QuerySet[Agent], state: QueryDict) -> int:
+    """How many agents the filters in `state` select: counted once per sync for each filter,
+    but for "on shift now", whose answer changes with the clock."""
+    if state.get(ON_SHIFT_VAR):
+        return queryset.count()
+    filters = urlencode(sorted((k, v) for k in FILTER_VARS for v in state.getlist(k)))
+    digest = hashlib.sha256(filters.encode()).hexdigest()
+    return cached_per_sync(f"matching-count:{digest}", queryset.count)
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator told its count rather than asking the database for it."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
 def group_display_name(group: Group, duplicated: frozenset[str]) -> str:
@@ -360,8 +385,9 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
         state[PER_PAGE_VAR] = str(per_page)
 
     queryset = _annotate_for_sort(filterset.qs, sort, now).order_by(*_ordering(sort))
-    paginator = Paginator(queryset, per_page)
-    matching = paginator.count
+    filtered = any(state.get(key) for key in FILTER_VARS)
+    matching = _matching_count(filterset.qs, state) if filtered else agent_total_count()
+    paginator = _CountedPaginator(queryset, per_page, count=matching)
     page_number = cleaned.get(PAGE_VAR) or 1
     if page_number > paginator.num_pages:
         if matching:
@@ -381,7 +407,6 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
             ),
         )
     )
-    filtered = any(state.get(key) for key in FILTER_VARS)
     total = agent_total_count() if filtered else matching
     return DirectoryPage(
         filterset=filterset,

@@ -60,3 +60,32 @@ def test_the_agent_count_and_shared_group_names_follow_each_sync(monkeypatch):
     new_sync()
     assert directory.agent_total_count() == 2
     assert directory.duplicated_group_names() == frozenset({"Sales"})
+
+
+@pytest.mark.django_db
+def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock():
+    from django.http import QueryDict
+
+    from agents.models import WorkingWindow
+    from agents.services.directory import agent_directory_page
+
+    def matching(query: str) -> int:
+        return agent_directory_page(QueryDict(query)).matching_count
+
+    Agent.objects.create(agent_id="1", name="Asha", search_text="asha", synced_at=timezone.now())
+    new_sync()
+    assert matching("q=ash") == 1
+    Agent.objects.create(agent_id="2", name="Ashok", search_text="ashok", synced_at=timezone.now())
+    assert matching("q=ash") == 1  # between syncs the count is the cached one
+    new_sync()
+    assert matching("q=ash") == 2
+
+    # Who is on shift changes with the time, not with a sync: never cached.
+    assert matching("on_shift=yes") == 0
+    WorkingWindow.objects.create(
+        agent=Agent.objects.get(agent_id="1"),
+        weekday_mask=0b1111111,
+        start_minute=0,
+        end_minute=1439,
+    )
+    assert matching("on_shift=yes") == 1
