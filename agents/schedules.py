@@ -36,6 +36,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import accumulate
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -510,11 +511,7 @@ def coverage_grid(
             diff[a] += count
             diff[b] -= count
 
-    on_duty = [0] * MINUTES_PER_WEEK
-    running = 0
-    for minute in range(MINUTES_PER_WEEK):
-        running += diff[minute]
-        on_duty[minute] = running
+    on_duty = list(accumulate(diff))  # the prefix sum: agents on duty at each minute
     return [
         [on_duty[day * MINUTES_PER_DAY + start] for start in starts] for day in range(DAYS_PER_WEEK)
     ]

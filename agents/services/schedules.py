@@ -9,20 +9,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import QueryDict
 
 from agents import schedules
+from agents.filters import ON_SHIFT_VAR, read_model_version
 from agents.models import Agent, WorkingWindow
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
+# Distinct schedules whose timeline drawing a process keeps: shifts repeat across a call centre
+# (the sandbox's 10,000 agents share 16 schedules), and an entry is a few kB.
+TIMELINE_MEMO_SIZE = 1024
 # The slot panel lists names; past this many the count says it all and the page stays light.
 SLOT_AGENT_LIMIT = 200
 # Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
 HEATMAP_LEVELS = 4
+# How long a rendered heatmap stays cached. Its key changes with every sync anyway (as often as
+# every minute: DEEPCALL_SYNC_TTL); a short life keeps a shared Redis from filling up with those
+# of past syncs, one per filter and slot size, 100 to 200 kB each.
+COVERAGE_CACHE_SECONDS = 10 * 60
 
 # Query-string keys the schedules pages own; everything else is the directory's filters.
 PAGE_VAR = "page"
@@ -62,16 +72,63 @@ def _percent(minute: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TimelineBar:
-    segment: schedules.Segment
+    continued: bool  # the after-midnight tail of a window that started the day before
     left: str  # percent of the day, for style="left: …%"
     width: str
+    label: str  # the segment's full text, for screen readers and the tooltip
 
 
 @dataclass(frozen=True, slots=True)
 class TimelineDay:
-    weekday: int
+    today: bool  # the account's current weekday, where the "now" line is drawn
     name: str
-    bars: list[TimelineBar]
+    bars: tuple[TimelineBar, ...]
+
+
+class _Window(NamedTuple):
+    """A working window as read for the timeline: the fields `agents/schedules.py` needs."""
+
+    weekday_mask: int
+    start_minute: int
+    end_minute: int
+
+
+@lru_cache(maxsize=TIMELINE_MEMO_SIZE)
+def _week_drawing(
+    windows: tuple[_Window, ...], today: int
+) -> tuple[schedules.WeekSegments, tuple[TimelineDay, ...]]:
+    """One schedule's segments and bars, worked out once per process for all who share it."""
+    week = schedules.windows_week_segments(windows)
+    days = tuple(
+        TimelineDay(
+            today=day == today,
+            name=schedules.WEEKDAY_NAMES[day],
+            bars=tuple(
+                TimelineBar(
+                    continued=s.continued,
+                    left=_percent(s.start_minute),
+                    width=_percent(s.end_minute - s.start_minute),
+                    label=s.label,
+                )
+                for s in segments
+            ),
+        )
+        for day, segments in enumerate(week.days)
+    )
+    return week, days
+
+
+def _windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[_Window, ...]]:
+    """The given agents' windows in their order, in one query and without model instances."""
+    windows: dict[int, list[_Window]] = {}
+    rows = (
+        WorkingWindow.objects.filter(agent_id__in=agent_pks)
+        .order_by("agent_id", "position", "pk")
+        .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
+    )
+    for agent_pk, mask, start, end in rows:
+        windows.setdefault(agent_pk, []).append(_Window(mask, start, end))
+    return {pk: tuple(agent_windows) for pk, agent_windows in windows.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,22 +136,7 @@ class TimelineRow:
     agent: Agent
     week: schedules.WeekSegments
     on_shift_now: bool
-
-    @property
-    def days(self) -> list[TimelineDay]:
-        return [
-            TimelineDay(
-                weekday=day,
-                name=schedules.WEEKDAY_NAMES[day],
-                bars=[
-                    TimelineBar(
-                        s, _percent(s.start_minute), _percent(s.end_minute - s.start_minute)
-                    )
-                    for s in segments
-                ],
-            )
-            for day, segments in enumerate(self.week.days)
-        ]
+    days: tuple[TimelineDay, ...]  # Monday first
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +162,23 @@ def schedule_timeline_page(
 ) -> TimelinePage:
     """One page of the weekly timeline: each agent's bars per weekday and whether on shift now.
 
-    Only the page's agents have their windows fetched (one prefetch query), so the cost does
-    not grow with the size of the account. A page number out of range shows the last page.
+    Only the page's agents have their windows fetched (one query), so the cost does not grow
+    with the size of the account. A page number out of range shows the last page.
     """
-    paginator = Paginator(agents.prefetch_related("windows"), TIMELINE_PAGE_SIZE)
-    page = paginator.get_page(page_number)
+    page = Paginator(agents, TIMELINE_PAGE_SIZE).get_page(page_number)
+    page_agents = list(page.object_list)
+    windows_by_agent = _windows_by_agent([agent.pk for agent in page_agents])
     weekday, minute = schedules.local_weekday_minute(now)
     rows = []
-    for agent in page.object_list:
-        windows = list(agent.windows.all())
+    for agent in page_agents:
+        windows = windows_by_agent.get(agent.pk, ())
+        week, days = _week_drawing(windows, weekday)
         rows.append(
             TimelineRow(
                 agent=agent,
-                week=schedules.windows_week_segments(windows),
+                week=week,
                 on_shift_now=any(schedules.window_covers(w, weekday, minute) for w in windows),
+                days=days,
             )
         )
     return TimelinePage(
@@ -204,8 +249,10 @@ def _level(count: int, max_count: int) -> int:
 
 
 def _level_bounds(level: int, max_count: int) -> tuple[int, int]:
-    counts = [c for c in range(1, max_count + 1) if _level(c, max_count) == level]
-    return (counts[0], counts[-1]) if counts else (1, 0)
+    # The counts c >= 1 with (level - 1) * max < c * LEVELS <= level * max, the inverse of
+    # `_level`'s ceiling; (low, high) with low > high when no count falls in the level.
+    low = (level - 1) * max_count // HEATMAP_LEVELS + 1
+    return low, level * max_count // HEATMAP_LEVELS
 
 
 def _cell_label(weekday: int, minute: int, slot_minutes: int, count: int) -> str:
@@ -263,6 +310,26 @@ def coverage_for(
         active_agents=agents.filter(is_active=True).count(),
         gap_count=gaps,
     )
+
+
+def coverage_cache_key(*, filters: QueryDict, slot_minutes: int, now: datetime) -> str:
+    """Everything the rendered heatmap depends on, as one string for its cache key.
+
+    The read model's version (it changes in every process whenever a sync succeeds), the slot
+    size, the time zone its caption names, and the filters exactly as given: the heatmap's links
+    repeat them, so queries that select the same agents but read differently are kept apart.
+    "On shift now" follows the clock, so with that filter the key also carries the minute.
+    """
+    parts = [
+        f"v{read_model_version()}",
+        str(slot_minutes),
+        schedules.account_zone().key,
+        filters.urlencode(),
+    ]
+    if filters.get(ON_SHIFT_VAR):
+        weekday, minute = schedules.local_weekday_minute(now)
+        parts.append(f"{weekday}:{minute}")
+    return "|".join(parts)
 
 
 COVERAGE_CSV_HEADER = ("weekday", "start_time", "agents_on_duty")

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from agents import schedules
@@ -73,8 +74,9 @@ def schedule_overview(request):
     slot, slot_warning = _slot_minutes(request)
     filters = schedule_service.agent_filter_query(request.GET)
     agents = schedule_service.filtered_agents(filters)
+    now = schedules.account_now()
     timeline = schedule_service.schedule_timeline_page(
-        agents=agents, page_number=request.GET.get(PAGE_VAR), now=schedules.account_now()
+        agents=agents, page_number=request.GET.get(PAGE_VAR), now=now
     )
     page = timeline.page
     context = {
@@ -101,7 +103,13 @@ def schedule_overview(request):
         response["Vary"] = "HX-Request"
         return response
     context |= {
-        "coverage": schedule_service.coverage_for(agents, slot),
+        # The heatmap is rendered once per sync, filters and slot size (the template's {% cache %}
+        # block, shared by every process with Redis): its figures are worked out only then.
+        "coverage": SimpleLazyObject(lambda: schedule_service.coverage_for(agents, slot)),
+        "coverage_cache_key": schedule_service.coverage_cache_key(
+            filters=filters, slot_minutes=slot, now=now
+        ),
+        "coverage_cache_seconds": schedule_service.COVERAGE_CACHE_SECONDS,
         "slot_choices": SLOT_CHOICES,
         "filter_form_template": DIRECTORY_FILTER_FORM,
         # `day` here is the heatmap cell's weekday, so the directory's "Works on" is not offered.

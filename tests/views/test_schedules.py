@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, Group, WorkingWindow
+from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.sandbox.data import DEFAULT_SEED
+from agents.sandbox.server import start_in_thread
 from agents.services import schedules as schedule_service
+from agents.services.sync import agent_sync
+from agents.upstream import reset_deepcall_client
+from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 WEEKDAYS = (MON, TUE, WED, THU, FRI)
@@ -173,6 +179,78 @@ def test_on_shift_now_across_midnight(manager_client, team, monkeypatch):
     on_shift = {r.agent.name for r in response.context["timeline"].rows if r.on_shift_now}
     assert on_shift == {"Nikhil Night"}
     assert response.context["timeline"].now_text == "Monday 01:30"
+
+
+# --- the cached heatmap ----------------------------------------------------------------------
+
+HEATMAP_CELL = re.compile(r'data-day="(\d)" data-minute="(\d+)">(\d+)</a>')
+
+
+def heatmap_counts(response) -> dict[tuple[int, int], int]:
+    """(weekday, slot start) -> the count the page shows in that cell."""
+    cells = HEATMAP_CELL.findall(response.content.decode())
+    return {(int(day), int(minute)): int(count) for day, minute, count in cells}
+
+
+def counts_in_the_database(slot_minutes: int = 60) -> dict[tuple[int, int], int]:
+    coverage = schedule_service.coverage_for(Agent.objects.all(), slot_minutes)
+    return {(c.weekday, c.minute): c.count for row in coverage.rows for c in row.cells}
+
+
+@pytest.fixture
+def deepcall(sandbox_settings):
+    reset_deepcall_client()
+    yield sandbox_settings
+    reset_deepcall_client()
+
+
+def test_heatmap_comes_from_the_cache_until_a_sync_changes_the_hours(
+    manager_client, deepcall, settings, monkeypatch
+):
+    assert agent_sync(trigger="command").outcome == SyncRun.Outcome.SUCCEEDED
+    before = heatmap_counts(manager_client.get(URL))
+    assert before == counts_in_the_database()
+
+    def no_coverage_work(*args, **kwargs):
+        raise AssertionError("the heatmap should have come from the cache")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(schedule_service, "coverage_for", no_coverage_work)
+        assert heatmap_counts(manager_client.get(URL)) == before
+
+    # The same account with other people in it: the generated agents work other hours.
+    with start_in_thread(agents=SANDBOX_TEST_AGENTS, seed=DEFAULT_SEED + 1) as other:
+        settings.DEEPCALL_API_URL = other.url
+        reset_deepcall_client()
+        assert agent_sync(trigger="command").outcome == SyncRun.Outcome.SUCCEEDED
+    after = heatmap_counts(manager_client.get(URL))
+    assert after != before
+    assert after == counts_in_the_database()
+
+
+def test_each_filter_and_slot_size_has_its_own_heatmap(manager_client, team):
+    everyone = manager_client.get(URL).content.decode()
+    assert 'aria-label="Tuesday 09:00–10:00: 1 agent on duty"' in everyone
+    nikhil = manager_client.get(URL, {"q": "nikhil"}).content.decode()
+    assert 'aria-label="Tuesday 09:00–10:00: no agents on duty (gap)"' in nikhil
+    assert f"{SLOT_URL}?day=1&amp;minute=540&amp;q=nikhil&amp;slot=60" in nikhil
+    half_hours = manager_client.get(URL, {"q": "nikhil", "slot": "30"})
+    assert len(heatmap_counts(half_hours)) == 7 * 48
+    assert heatmap_counts(half_hours)[(MON, 330)] == 1  # Sunday's night shift, to 06:00
+
+
+def test_on_shift_now_heatmap_follows_the_clock(manager_client, team, monkeypatch):
+    # Monday 10:00 in Kolkata Asha is on shift; at 01:30 it is Nikhil, from Sunday night.
+    monkeypatch.setattr(
+        timezone, "now", lambda: datetime(2025, 6, 9, 4, 30, tzinfo=ZoneInfo("UTC"))
+    )
+    morning = heatmap_counts(manager_client.get(URL, {"on_shift": "yes"}))
+    assert (morning[(TUE, 540)], morning[(MON, 0)]) == (1, 0)
+    monkeypatch.setattr(
+        timezone, "now", lambda: datetime(2025, 6, 8, 20, 0, tzinfo=ZoneInfo("UTC"))
+    )
+    night = heatmap_counts(manager_client.get(URL, {"on_shift": "yes"}))
+    assert (night[(TUE, 540)], night[(MON, 0)]) == (0, 1)
 
 
 # --- CSV -------------------------------------------------------------------------------------
