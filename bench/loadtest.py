@@ -81,6 +81,13 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (all cores, every process), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def child_pids(pid: int) -> list[int]:
     try:
         out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
@@ -161,23 +168,14 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     log = (tmp / "servers.log").open("w")
     try:
-        processes.append(
-            subprocess.Popen(
-                [
-                    PY,
-                    "manage.py",
-                    "deepcall_sandbox",
-                    "--port",
-                    str(sandbox_port),
-                    "--agents",
-                    str(AGENTS),
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
+        sandbox = subprocess.Popen(
+            [PY, "manage.py", "deepcall_sandbox", f"--port={sandbox_port}", f"--agents={AGENTS}"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
+        processes.append(sandbox)
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
         manage(
@@ -203,23 +201,14 @@ def main() -> int:
             start_new_session=True,
         )
         processes.append(web)
-        processes.append(
-            subprocess.Popen(
-                [
-                    PY,
-                    "manage.py",
-                    "db_worker",
-                    "--queue-name",
-                    "*",
-                    "--no-reload",
-                    "--no-startup-delay",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
+        worker = subprocess.Popen(
+            [PY, "manage.py", "db_worker", "--queue-name=*", "--no-reload", "--no-startup-delay"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
         )
+        processes.append(worker)
         base = f"http://127.0.0.1:{web_port}"
         wait_for(f"{base}/healthz/")
 
@@ -242,6 +231,7 @@ def main() -> int:
         latencies: list[float] = []
         errors: list[str] = []
         web_pids = child_pids(web.pid)
+        helper_pids = {"worker": worker.pid, "sandbox": sandbox.pid}
         measured: dict[str, float] = {}
 
         async def run_all():
@@ -252,6 +242,8 @@ def main() -> int:
             # Logging in hashes a password (deliberately slow): done before the clock starts.
             await asyncio.gather(*(log_in(c, base, errors) for c in clients))
             cpu_before = {pid: cpu_seconds(pid) for pid in web_pids}
+            helpers_before = {name: cpu_seconds(pid) for name, pid in helper_pids.items()}
+            machine_before = machine_busy_seconds()
             client_before = time.process_time()
             started = time.perf_counter()
             deadline = time.monotonic() + SECONDS
@@ -261,6 +253,9 @@ def main() -> int:
             after = {p: cpu_seconds(p) for p in web_pids}
             measured["web_cpu"] = sum(after[p] - cpu_before[p] for p in web_pids if after[p])
             measured["recycled"] = sum(after[p] is None for p in web_pids)
+            measured["machine_cpu"] = machine_busy_seconds() - machine_before
+            for name, pid in helper_pids.items():
+                measured[f"{name}_cpu"] = (cpu_seconds(pid) or 0) - (helpers_before[name] or 0)
             # The heaviest page for memory: every agent as CSV, streamed by one process.
             export_started = time.perf_counter()
             export = await clients[0].get("/agents/export.csv")
@@ -296,9 +291,16 @@ def main() -> int:
                 f"({measured['recycled']} web worker(s) recycled by gunicorn's max_requests "
                 "during the run: their CPU time is not counted below)"
             )
+        cores = os.cpu_count() or 1
+        others = measured["machine_cpu"] - web_cpu - client_cpu
+        others -= measured["worker_cpu"] + measured["sandbox_cpu"]
         print(
-            f"CPU used: web processes {web_cpu:.1f} s, this load generator {client_cpu:.1f} s "
-            f"(of {2 * elapsed:.0f} core-seconds on 2 cores)"
+            f"CPU used: {measured['machine_cpu']:.1f} of {cores * elapsed:.0f} core-seconds "
+            f"({cores} cores): web processes {web_cpu:.1f} s "
+            f"({web_cpu / max(count, 1) * 1000:.0f} ms per request), "
+            f"task worker {measured['worker_cpu']:.1f} s, sandbox {measured['sandbox_cpu']:.1f} s, "
+            f"this load generator {client_cpu:.1f} s, everything else "
+            f"(database, cache, system) {others:.1f} s"
         )
         print(
             f"CSV export of all agents: {measured['export_rows']:,} rows in "
