@@ -114,6 +114,8 @@ def schedule_overview(request):
         "filter_form_template": DIRECTORY_FILTER_FORM,
         # `day` here is the heatmap cell's weekday, so the directory's "Works on" is not offered.
         "filter_exclude": [DAY_VAR],
+        # Filtering keeps the slot size the manager chose.
+        "hidden_fields": [(SLOT_VAR, slot)],
         "csv_query": _query(filters, slot=slot),
     }
     response = render(request, template_name, context)

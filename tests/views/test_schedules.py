@@ -155,6 +155,12 @@ def test_bad_page_number_shows_a_page(manager_client, team, page):
     assert manager_client.get(URL, {"page": page}).status_code == 200
 
 
+def test_filtering_keeps_the_chosen_slot_size(manager_client, team):
+    html = manager_client.get(URL, {"slot": "30"}).content.decode()
+    form = html.split('id="agent-filter"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="slot" value="30">' in form
+
+
 def test_half_hour_slots(manager_client, team):
     response = manager_client.get(URL, {"slot": "30"})
     coverage = response.context["coverage"]
