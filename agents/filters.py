@@ -61,7 +61,8 @@ CHOICES_CACHE_SECONDS = 24 * 3600
 
 
 def read_model_version() -> int:
-    """Changes whenever a sync succeeds: the id of the latest successful SyncRun (0 if none).
+    """Changes whenever a sync changes the read model: the `data_version` of the latest
+    successful SyncRun (0 before any).
 
     Cache keys that include it are invalidated in every process at once, whatever the cache
     (a per-process local memory cache in development, Redis when scaled out), because each

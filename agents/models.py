@@ -99,6 +99,10 @@ class SyncRun(models.Model):
     outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.RUNNING)
     trigger = models.CharField(max_length=32, default="manual")  # ttl, button, command, cad_job
     message = models.TextField(blank=True)
+    # Of a successful run: the id of the run that last changed the read model (this one, or an
+    # earlier one when this run found nothing new). Caches of what is computed from the read
+    # model are keyed on it, so they outlive the syncs that change nothing.
+    data_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]

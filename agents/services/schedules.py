@@ -29,9 +29,9 @@ TIMELINE_MEMO_SIZE = 1024
 SLOT_AGENT_LIMIT = 200
 # Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
 HEATMAP_LEVELS = 4
-# How long a rendered heatmap stays cached. Its key changes with every sync anyway (as often as
-# every minute: DEEPCALL_SYNC_TTL); a short life keeps a shared Redis from filling up with those
-# of past syncs, one per filter and slot size, 100 to 200 kB each.
+# How long a rendered heatmap stays cached. Its key changes with every sync that changes agents;
+# a short life keeps a shared Redis from filling up with those of past syncs (one per filter
+# and slot size, 100 to 200 kB each) and bounds how long a deploy's new markup waits.
 COVERAGE_CACHE_SECONDS = 10 * 60
 
 # Query-string keys the schedules pages own; everything else is the directory's filters.
@@ -315,9 +315,10 @@ def coverage_for(
 def coverage_cache_key(*, filters: QueryDict, slot_minutes: int, now: datetime) -> str:
     """Everything the rendered heatmap depends on, as one string for its cache key.
 
-    The read model's version (it changes in every process whenever a sync succeeds), the slot
-    size, the time zone its caption names, and the filters exactly as given: the heatmap's links
-    repeat them, so queries that select the same agents but read differently are kept apart.
+    The read model's version (it changes in every process whenever a sync changes agents), the
+    slot size, the time zone its caption names, and the filters exactly as given: the heatmap's
+    links repeat them, so queries that select the same agents but read differently are kept
+    apart.
     "On shift now" follows the clock, so with that filter the key also carries the minute.
     """
     parts = [

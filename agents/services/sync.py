@@ -156,9 +156,14 @@ def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 @dataclass(frozen=True)
 class SyncChanges:
     created: int
-    updated: int
+    updated: int  # agents whose fields, hours or groups changed
     deleted: int
     unchanged: int
+    groups_changed: int = 0  # groups added, renamed or removed
+
+    @property
+    def any(self) -> bool:
+        return bool(self.created or self.updated or self.deleted or self.groups_changed)
 
 
 def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
@@ -203,7 +208,13 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         agent_count=len(listing.agents),
         skipped_count=len(listing.skipped),
         pages_fetched=listing.pages_fetched,
+        data_version=run.pk if changes.any else _current_data_version(),
     )
+
+
+def _current_data_version() -> int:
+    last = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).order_by("-started_at")
+    return last.values_list("data_version", flat=True).first() or 0
 
 
 def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts: int) -> SyncRun:
@@ -271,6 +282,7 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         for gid, name in group_names.items()
         if existing_groups.get(gid) != name
     ]
+    groups_changed = len(group_rows)
     for chunk in _chunks(group_rows, SYNC_BATCH_SIZE):
         Group.objects.bulk_create(
             chunk, update_conflicts=True, unique_fields=["group_id"], update_fields=["name"]
@@ -298,7 +310,7 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
 
     to_write: list[Agent] = []
     relations_changed: list[str] = []  # agent ids whose windows or groups must be replaced
-    unchanged = 0
+    updated = unchanged = 0
     for agent_id, record in records.items():
         values = _agent_values(record)
         held = current.get(agent_id)
@@ -312,11 +324,16 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         groups = {group_pk[g.group_id] for g in record.groups}
         if fields_changed:
             to_write.append(_agent_row(agent_id, values, now))
-        if tuple(current_windows.get(pk, ())) != windows or current_links.get(pk, set()) != groups:
+        relations_differ = (
+            tuple(current_windows.get(pk, ())) != windows or current_links.get(pk, set()) != groups
+        )
+        if relations_differ:
             relations_changed.append(agent_id)
-        elif not fields_changed:
+        if fields_changed or relations_differ:
+            updated += 1
+        else:
             unchanged += 1
-    created = sum(1 for a in to_write if a.agent_id not in current)
+    created = len(records) - updated - unchanged
 
     for chunk in _chunks(to_write, SYNC_BATCH_SIZE):
         Agent.objects.bulk_create(
@@ -363,13 +380,17 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
             Agent.objects.filter(pk__in=part).delete()
         deleted = len(gone)
         # Groups no agent belongs to any more would only clutter the filter.
-        Group.objects.exclude(group_id__in=list(group_names)).filter(agents=None).delete()
+        emptied, _ = (
+            Group.objects.exclude(group_id__in=list(group_names)).filter(agents=None).delete()
+        )
+        groups_changed += emptied
 
     return SyncChanges(
         created=created,
-        updated=len(to_write) - created,
+        updated=updated,
         deleted=deleted,
         unchanged=unchanged,
+        groups_changed=groups_changed,
     )
 
 
@@ -443,8 +464,8 @@ class SyncStatus:
 
     @property
     def read_model_version(self) -> int:
-        """Changes whenever a sync succeeds: that run's id (0 before the first)."""
-        return self.last_success.pk if self.last_success is not None else 0
+        """Changes whenever a sync changes the read model (0 before the first that did)."""
+        return self.last_success.data_version if self.last_success is not None else 0
 
     @property
     def is_due(self) -> bool:

@@ -12,7 +12,8 @@ from agents.models import Agent, SyncRun
 def new_sync(**changes) -> None:
     now = timezone.now()
     Agent.objects.filter(agent_id="1").update(**changes)
-    SyncRun.objects.create(started_at=now, finished_at=now, outcome=SyncRun.Outcome.SUCCEEDED)
+    run = SyncRun.objects.create(started_at=now, finished_at=now, outcome=SyncRun.Outcome.SUCCEEDED)
+    SyncRun.objects.filter(pk=run.pk).update(data_version=run.pk)  # it changed agents
 
 
 @pytest.mark.django_db

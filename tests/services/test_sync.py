@@ -1,6 +1,7 @@
 """The directory sync against the sandbox over real HTTP: parsing, removals, outages, secrets."""
 
 import json
+import re
 
 import pytest
 import stamina
@@ -86,6 +87,27 @@ def test_a_second_sync_of_unchanged_data_writes_nothing(deepcall):
     assert run.outcome == SyncRun.Outcome.SUCCEEDED
     assert f"{SANDBOX_TEST_AGENTS} unchanged" in run.message
     assert dict(Agent.objects.values_list("agent_id", "synced_at")) == before
+
+
+def test_only_a_sync_that_changes_agents_changes_the_read_model_version(deepcall, settings):
+    from agents.sandbox.data import DEFAULT_SEED
+
+    agent_sync(trigger="command")
+    first = sync_status().read_model_version
+    assert first > 0
+    agent_sync(trigger="ttl")  # nothing new: the caches keyed on the version stay good
+    assert sync_status().read_model_version == first
+
+    # The same agents with other names, hours and groups (another seed of the sandbox's data).
+    with start_in_thread(agents=SANDBOX_TEST_AGENTS, seed=DEFAULT_SEED + 1) as other:
+        settings.DEEPCALL_API_URL = other.url
+        reset_deepcall_client()
+        run = agent_sync(trigger="command")
+    assert sync_status().read_model_version == run.pk > first
+    # Every agent is counted once: new, changed (fields, hours or groups), removed or unchanged.
+    new, changed, removed, unchanged = (int(n) for n in re.findall(r"(\d+) \w+", run.message)[:4])
+    assert (new, removed) == (0, 0) and changed > 0
+    assert changed + unchanged == SANDBOX_TEST_AGENTS
 
 
 def test_agents_removed_upstream_disappear(deepcall, settings):
