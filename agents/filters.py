@@ -7,6 +7,7 @@ dropped by the form (and reported by the view), never raised.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import django_filters
@@ -74,22 +75,39 @@ def read_model_version() -> int:
 
 
 _MISSING = object()
+# An entry under a versioned key never changes, so each process also keeps those it has read:
+# most requests then make no round trip to a shared cache for them. Bounded in time and size.
+LOCAL_COPY_SECONDS = 300
+LOCAL_COPY_LIMIT = 1000
+_local_copies: dict[str, tuple[float, object]] = {}
 
 
 def cached_per_sync[T](name: str, compute: Callable[[], T]) -> T:
     """`compute()`, worked out once per sync for every process and request (see above)."""
     key = f"agents:{name}:v{read_model_version()}"
+    now = time.monotonic()
+    held = _local_copies.get(key)
+    if held is not None and held[0] > now:
+        return held[1]
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
         cache.set(key, value, CHOICES_CACHE_SECONDS)
+    if len(_local_copies) >= LOCAL_COPY_LIMIT:
+        _local_copies.clear()
+    _local_copies[key] = (now + LOCAL_COPY_SECONDS, value)
     return value
+
+
+def forget_local_copies() -> None:
+    """Drop this process's copies (tests start each from an empty cache, as a new deploy)."""
+    _local_copies.clear()
 
 
 def _distinct_values(field: str) -> list[tuple[str, str]]:
     values = cached_per_sync(
         f"choices:{field}",
-        lambda: list(
+        lambda: tuple(
             Agent.objects.exclude(**{field: ""})
             .order_by(field)
             .values_list(field, flat=True)

@@ -90,3 +90,17 @@ def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock():
         end_minute=1439,
     )
     assert matching("on_shift=yes") == 1
+
+
+@pytest.mark.django_db
+def test_a_process_keeps_its_copy_of_a_versioned_entry(monkeypatch, django_assert_num_queries):
+    Agent.objects.create(agent_id="1", name="A", role_name="Agent", synced_at=timezone.now())
+    new_sync()
+    shared = LocMemCache("shared", {})
+    monkeypatch.setattr(filters, "cache", shared)
+    filters.role_choices()
+    shared.clear()  # the shared cache lost it (evicted, restarted): this process still has it
+    with django_assert_num_queries(1):  # the version only; no recount
+        assert filters.role_choices() == [("Agent", "Agent")]
+    new_sync(role_name="Team lead")  # a new version: the old copy is never used again
+    assert filters.role_choices() == [("Team lead", "Team lead")]
