@@ -4,10 +4,10 @@ import multiprocessing
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One process per core, one request at a time each. Rendering pages is CPU work under Python's
-# GIL: with 4 threads a process spent its time handing the GIL back and forth after every
-# database and cache round trip (`make loadtest` on PostgreSQL and Redis, 2 processes: p95
-# 1,228 ms with 4 threads, 629 ms with 1). Raise it only for pages that mostly wait.
+# One process per core, one request at a time each: rendering pages is CPU work under Python's
+# GIL, so more threads only share it (`make loadtest` on PostgreSQL and Redis, 2 processes,
+# no keep-alive: p50/p95 210/610 ms with 1 thread, 262/645 ms with 4). Raise it for pages that
+# mostly wait.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread"
