@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import accumulate
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -85,6 +85,14 @@ class _ModelWindow(Protocol):
 
 
 WindowLike = _RecordWindow | _ModelWindow
+
+
+class Window(NamedTuple):
+    """A working window as plain values, read without building a model instance."""
+
+    weekday_mask: int
+    start_minute: int
+    end_minute: int
 
 
 # --- reading a window ------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The directory table (django-tables2): how each cell of an agent row is shown.
 
 Sorting and paging are the directory service's (whitelisted, URL-driven); this table renders
-the rows it is given, with the prefetched groups and windows (no query per row).
+the rows it is given, with the groups and windows the directory service attached to each
+(`listed_groups`, `listed_windows`: no query per row).
 """
 
 from __future__ import annotations
@@ -129,14 +130,14 @@ class AgentTable(tables.Table):
         )
 
     def render_groups(self, record: Agent) -> str:
-        groups = list(record.groups.all())
+        groups = record.listed_groups
         if not groups:
             return format_html('<span class="text-body-secondary">{}</span>', "None")
         names = sorted(group_display_name(g, self.duplicated_names) for g in groups)
         return format_html_join(", ", "{}", ((n,) for n in names))
 
     def render_hours(self, record: Agent) -> str:
-        return schedules.windows_humanise(record.windows.all())
+        return schedules.windows_humanise(record.listed_windows)
 
     def render_status(self, record: Agent) -> str:
         if record.is_active:
@@ -145,6 +146,6 @@ class AgentTable(tables.Table):
 
     def render_on_shift(self, record: Agent) -> str:
         weekday, minute = self.weekday_minute
-        if any(schedules.window_covers(w, weekday, minute) for w in record.windows.all()):
+        if any(schedules.window_covers(w, weekday, minute) for w in record.listed_windows):
             return format_html('<span class="badge text-bg-primary">{}</span>', "On shift")
         return format_html('<span class="text-body-secondary">{}</span>', "Off")

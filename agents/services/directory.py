@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     Min,
     OuterRef,
-    Prefetch,
     QuerySet,
     Subquery,
 )
@@ -396,17 +395,8 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
             )
         page_number = paginator.num_pages
     page = paginator.page(page_number)
-    agents = list(
-        page.object_list.only(*LIST_FIELDS).prefetch_related(
-            Prefetch("groups", queryset=Group.objects.only("group_id", "name")),
-            Prefetch(
-                "windows",
-                queryset=WorkingWindow.objects.only(
-                    "agent_id", "weekday_mask", "start_minute", "end_minute", "position"
-                ),
-            ),
-        )
-    )
+    agents = list(page.object_list.only(*LIST_FIELDS))
+    _attach_groups_and_hours(agents)
     total = agent_total_count() if filtered else matching
     return DirectoryPage(
         filterset=filterset,
@@ -423,6 +413,41 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
         now=now,
         page_links=_page_links(state, page),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ListedGroup:
+    """A group as the directory shows it (`group_label` reads these two fields)."""
+
+    group_id: str
+    name: str
+
+
+def _attach_groups_and_hours(agents: list[Agent]) -> None:
+    """Give each agent of a page `listed_groups` and `listed_windows`: one query each, read as
+    plain values (prefetching model instances was a sixth of a directory request's time)."""
+    pks = [agent.pk for agent in agents]
+    groups: dict[int, list[ListedGroup]] = {}
+    links = Agent.groups.through.objects.filter(agent_id__in=pks)
+    for agent_pk, group_id, name in links.values_list("agent_id", "group__group_id", "group__name"):
+        groups.setdefault(agent_pk, []).append(ListedGroup(group_id, name))
+    windows = windows_by_agent(pks)
+    for agent in agents:
+        agent.listed_groups = tuple(groups.get(agent.pk, ()))
+        agent.listed_windows = windows.get(agent.pk, ())
+
+
+def windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[schedules.Window, ...]]:
+    """The given agents' windows in their order, in one query and without model instances."""
+    windows: dict[int, list[schedules.Window]] = {}
+    rows = (
+        WorkingWindow.objects.filter(agent_id__in=agent_pks)
+        .order_by("agent_id", "position", "pk")
+        .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
+    )
+    for agent_pk, mask, start, end in rows:
+        windows.setdefault(agent_pk, []).append(schedules.Window(mask, start, end))
+    return {pk: tuple(agent_windows) for pk, agent_windows in windows.items()}
 
 
 # --- export ------------------------------------------------------------------------------------

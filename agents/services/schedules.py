@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -19,6 +18,7 @@ from django.http import QueryDict
 from agents import schedules
 from agents.filters import ON_SHIFT_VAR, read_model_version
 from agents.models import Agent, WorkingWindow
+from agents.services.directory import windows_by_agent
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
@@ -85,17 +85,9 @@ class TimelineDay:
     bars: tuple[TimelineBar, ...]
 
 
-class _Window(NamedTuple):
-    """A working window as read for the timeline: the fields `agents/schedules.py` needs."""
-
-    weekday_mask: int
-    start_minute: int
-    end_minute: int
-
-
 @lru_cache(maxsize=TIMELINE_MEMO_SIZE)
 def _week_drawing(
-    windows: tuple[_Window, ...], today: int
+    windows: tuple[schedules.Window, ...], today: int
 ) -> tuple[schedules.WeekSegments, tuple[TimelineDay, ...]]:
     """One schedule's segments and bars, worked out once per process for all who share it."""
     week = schedules.windows_week_segments(windows)
@@ -116,19 +108,6 @@ def _week_drawing(
         for day, segments in enumerate(week.days)
     )
     return week, days
-
-
-def _windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[_Window, ...]]:
-    """The given agents' windows in their order, in one query and without model instances."""
-    windows: dict[int, list[_Window]] = {}
-    rows = (
-        WorkingWindow.objects.filter(agent_id__in=agent_pks)
-        .order_by("agent_id", "position", "pk")
-        .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
-    )
-    for agent_pk, mask, start, end in rows:
-        windows.setdefault(agent_pk, []).append(_Window(mask, start, end))
-    return {pk: tuple(agent_windows) for pk, agent_windows in windows.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +146,11 @@ def schedule_timeline_page(
     """
     page = Paginator(agents, TIMELINE_PAGE_SIZE).get_page(page_number)
     page_agents = list(page.object_list)
-    windows_by_agent = _windows_by_agent([agent.pk for agent in page_agents])
+    windows_of = windows_by_agent([agent.pk for agent in page_agents])
     weekday, minute = schedules.local_weekday_minute(now)
     rows = []
     for agent in page_agents:
-        windows = windows_by_agent.get(agent.pk, ())
+        windows = windows_of.get(agent.pk, ())
         week, days = _week_drawing(windows, weekday)
         rows.append(
             TimelineRow(
