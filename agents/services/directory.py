@@ -168,12 +168,12 @@ def agent_total_count() -> int:
     return cached_per_sync("agent-count", Agent.objects.count)
 
 
-def _matching_count(queryset: QuerySet[Agent], state: QueryDict) -> int:
+def _matching_count(queryset: QuerySet[Agent], state: QueryDict, now: datetime) -> int:
     """How many agents the filters in `state` select: counted once per sync for each filter,
-    but for "on shift now", whose answer changes with the clock."""
-    if state.get(ON_SHIFT_VAR):
-        return queryset.count()
+    and once a minute with "on shift now", whose answer follows the clock."""
     filters = urlencode(sorted((k, v) for k in FILTER_VARS for v in state.getlist(k)))
+    if state.get(ON_SHIFT_VAR):
+        filters += "&at={}:{}".format(*schedules.local_weekday_minute(now))
     digest = hashlib.sha256(filters.encode()).hexdigest()
     return cached_per_sync(f"matching-count:{digest}", queryset.count)
 
@@ -385,7 +385,7 @@ def agent_directory_page(params: QueryDict) -> DirectoryPage:
 
     queryset = _annotate_for_sort(filterset.qs, sort, now).order_by(*_ordering(sort))
     filtered = any(state.get(key) for key in FILTER_VARS)
-    matching = _matching_count(filterset.qs, state) if filtered else agent_total_count()
+    matching = _matching_count(filterset.qs, state, now) if filtered else agent_total_count()
     paginator = _CountedPaginator(queryset, per_page, count=matching)
     page_number = cleaned.get(PAGE_VAR) or 1
     if page_number > paginator.num_pages:

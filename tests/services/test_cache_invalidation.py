@@ -64,7 +64,9 @@ def test_the_agent_count_and_shared_group_names_follow_each_sync(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock():
+def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock(monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
     from django.http import QueryDict
 
     from agents.models import WorkingWindow
@@ -81,15 +83,18 @@ def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock():
     new_sync()
     assert matching("q=ash") == 2
 
-    # Who is on shift changes with the time, not with a sync: never cached.
-    assert matching("on_shift=yes") == 0
+    # Who is on shift changes with the clock, not with a sync: counted again each minute.
     WorkingWindow.objects.create(
         agent=Agent.objects.get(agent_id="1"),
         weekday_mask=0b1111111,
-        start_minute=0,
-        end_minute=1439,
+        start_minute=540,  # 09:00
+        end_minute=630,  # 10:30
     )
-    assert matching("on_shift=yes") == 1
+    monday_0930_in_kolkata = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    for later, on_shift in ((0, 1), (59, 1), (60, 0)):  # 09:30, 10:29 and 10:30
+        at = monday_0930_in_kolkata + timedelta(minutes=later)
+        monkeypatch.setattr(timezone, "now", lambda at=at: at)
+        assert matching("on_shift=yes") == on_shift
 
 
 @pytest.mark.django_db
