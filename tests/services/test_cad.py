@@ -11,6 +11,7 @@ from agents.models import Agent, CadBatch, CadJob, CadResult
 from agents.selection import Selection
 from agents.services import agent_sync
 from agents.services import cad as cad_service
+from tests.fixtures.agents import create_agents
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # The database queue, with no worker: jobs wait until a test runs them. Tests that run a job
@@ -292,18 +293,7 @@ def test_expired_credentials_stop_the_job_and_say_why(synced, admin_user, settin
 @pytest.mark.django_db
 def test_all_matching_twenty_thousand_agents_makes_a_job_without_posting_ids(admin_user, settings):
     settings.TASKS = QUEUED
-    now = timezone.now()
-    Agent.objects.bulk_create(
-        Agent(
-            agent_id=str(n),
-            agent_id_sort=n,
-            name=f"Agent {n}",
-            synced_at=now,
-            is_active=n % 2 == 0,
-            search_text=f"agent {n}",
-        )
-        for n in range(1, 40_001)
-    )
+    create_agents(range(1, 40_001), active=lambda n: n % 2 == 0)
     selection = Selection(all_matching_query=QueryDict("status=active").urlencode())
     assert selection.count() == 20_000
     job = cad_service.cad_job_start(

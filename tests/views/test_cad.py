@@ -5,9 +5,10 @@ import re
 import pytest
 from django.utils import timezone
 
-from agents.models import Agent, CadJob
+from agents.models import CadJob
 from agents.selection import SESSION_KEY
 from agents.services import cad as cad_service
+from tests.fixtures.agents import create_agents
 
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -16,18 +17,7 @@ QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 def agents(db, settings):
     settings.TASKS = QUEUED
     settings.DEEPCALL_SYNC_TTL = 10**9  # the pages must not queue a sync from DeepCall
-    now = timezone.now()
-    Agent.objects.bulk_create(
-        Agent(
-            agent_id=str(n),
-            agent_id_sort=n,
-            name=f"Agent {n:03}",
-            synced_at=now,
-            is_active=n <= 40,
-            search_text=f"agent {n:03}",
-        )
-        for n in range(1, 61)
-    )
+    create_agents(range(1, 61), name="Agent {n:03}", active=lambda n: n <= 40)
 
 
 def selection(client):
@@ -257,18 +247,7 @@ def test_progress_polls_while_the_job_runs_and_stops_when_it_is_done(
 
 
 def test_all_matching_twenty_thousand_agents_posts_a_few_fields(admin_client, agents):
-    now = timezone.now()
-    Agent.objects.bulk_create(
-        Agent(
-            agent_id=str(n),
-            agent_id_sort=n,
-            name=f"Bulk {n}",
-            synced_at=now,
-            is_active=True,
-            search_text=f"bulk {n}",
-        )
-        for n in range(1_000, 21_000)
-    )
+    create_agents(range(1_000, 21_000), name="Bulk {n}")
     query = "q=bulk"
     admin_client.post("/cad/selection/", {"op": "all_matching", "query": query})
     confirm = admin_client.post("/cad/confirm/", {"action": "enable", "query": query})
