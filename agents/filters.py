@@ -14,6 +14,7 @@ import django_filters
 from django import forms
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from agents import schedules
@@ -97,6 +98,17 @@ def cached_per_sync[T](name: str, compute: Callable[[], T]) -> T:
         _local_copies.clear()
     _local_copies[key] = (now + LOCAL_COPY_SECONDS, value)
     return value
+
+
+# A rendered filter form is kept no longer than this: its key changes with each sync that
+# changes agents, and the limit bounds how long a deploy's new markup waits.
+FILTER_FORM_CACHE_SECONDS = 10 * 60
+
+
+def filter_form_cache_key(path: str, query: QueryDict) -> str:
+    """All a rendered filter form depends on: the page, its query string (the values shown,
+    the page size, the slot size) and the choices offered (the read model's version)."""
+    return f"v{read_model_version()}|{path}|{query.urlencode()}"
 
 
 def forget_local_copies() -> None:

@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.filters import FILTER_FORM_CACHE_SECONDS, filter_form_cache_key
 from agents.forms import PER_PAGE_CHOICES
 from agents.selection import bulk_bar_context, selection_for
 from agents.services import directory as directory_service
@@ -63,6 +64,8 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         "current_query": query,
         "export_url": reverse("agent-export") + query,
         "filter_form": page.filterset.form,
+        "filter_form_cache_key": filter_form_cache_key(request.path, params),
+        "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
         "target_url": list_url,
         "filter_target": "#agent-table-region",
         "show_per_page": True,

@@ -16,6 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from agents import schedules
+from agents.filters import FILTER_FORM_CACHE_SECONDS, filter_form_cache_key
 from agents.services import schedules as schedule_service
 from agents.services.schedules import DAY_VAR, MINUTE_VAR, PAGE_VAR, SLOT_VAR
 
@@ -112,6 +113,8 @@ def schedule_overview(request):
         "coverage_cache_seconds": schedule_service.COVERAGE_CACHE_SECONDS,
         "slot_choices": SLOT_CHOICES,
         "filter_form_template": DIRECTORY_FILTER_FORM,
+        "filter_form_cache_key": filter_form_cache_key(request.path, request.GET),
+        "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
         # `day` here is the heatmap cell's weekday, so the directory's "Works on" is not offered.
         "filter_exclude": [DAY_VAR],
         # Filtering keeps the slot size the manager chose.

@@ -399,3 +399,23 @@ def test_while_a_refresh_runs_pages_read_its_status_once_and_write_nothing(
     sync_reads = [q for q in queries.captured_queries if "agents_syncrun" in q["sql"]]
     assert len(sync_reads) == 1
     assert SyncRun.objects.count() == 2
+
+
+def test_the_filter_form_shows_each_querys_values_and_the_choices_after_a_sync(
+    supervisor_client, directory
+):
+    def form_html(params):
+        html = get(supervisor_client, params).content.decode()
+        return html.split('id="agent-filter"')[1].split("</form>")[0]
+
+    assert 'value="lee"' in form_html({"q": "lee"})
+    assert 'value="kumar"' in form_html({"q": "kumar"})  # not the cached form of "lee"
+    assert 'value="lee"' in form_html({"q": "lee"})
+    assert ">Night lead</option>" not in form_html({})
+
+    # A sync that brings a new role: the next page offers it.
+    Agent.objects.filter(name="Ann Lee").update(role_name="Night lead")
+    now = timezone.now()
+    run = SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded")
+    SyncRun.objects.filter(pk=run.pk).update(data_version=run.pk)
+    assert ">Night lead</option>" in form_html({})
