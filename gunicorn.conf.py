@@ -14,8 +14,8 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 # A kept-alive connection stays with the process that accepted it, so a few busy clients can
-# queue on one process while the other idles (`make loadtest`, PostgreSQL: p95 1,420 ms with 5 s,
-# 610 ms with 0). Behind a proxy, which opens a connection per request anyway, 0 costs nothing.
+# queue on one process while the other idles (`make loadtest`, PostgreSQL: p95 1.2-1.4 s with
+# 5 s, 610 ms with 0). Behind a proxy, which opens a connection per request anyway, 0 costs nothing.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle a worker now and then so a slow leak cannot grow without bound.
 max_requests = 2000

@@ -230,7 +230,7 @@ def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts:
 
 
 # Tables the directory's queries join, and the share of agents a sync must add, change or remove
-# before PostgreSQL's planner statistics are refreshed at once rather than by autovacuum later.
+# before the database's planner statistics are refreshed at once (not by autovacuum, later).
 READ_MODEL_TABLES = (Agent, WorkingWindow, Agent.groups.through, Group)
 ANALYZE_AFTER_CHANGED_SHARE = 0.1
 
