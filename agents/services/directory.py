@@ -280,14 +280,25 @@ def _valid_params(params: QueryDict, filterset: AgentFilter) -> QueryDict:
     return valid
 
 
+# The sort values that can be NULL: an agent without groups or without hours.
+NULLABLE_SORT_VALUES = {"first_group_name", "first_start_minute"}
+
+
 def _ordering(sort: str) -> list:
-    key = sort.removeprefix("-")
-    ordering = SORT_ORDERINGS[key]
-    # Agents without groups or hours sort first ascending and last descending, on every
-    # database (SQLite and PostgreSQL place NULLs differently by default).
-    if sort.startswith("-"):
-        return [expr.desc(nulls_last=True) for expr in ordering]
-    return [expr.asc(nulls_first=True) for expr in ordering]
+    descending = sort.startswith("-")
+    ordering = []
+    for expr in SORT_ORDERINGS[sort.removeprefix("-")]:
+        if getattr(expr, "name", None) in NULLABLE_SORT_VALUES:
+            # Agents without groups or hours sort first ascending and last descending, on
+            # every database (SQLite and PostgreSQL place NULLs differently by default).
+            ordering.append(
+                expr.desc(nulls_last=True) if descending else expr.asc(nulls_first=True)
+            )
+        else:
+            # Never NULL: a plain ASC/DESC lets PostgreSQL read the page off an index instead
+            # of sorting every agent (an explicit NULLS FIRST/LAST would not match the index).
+            ordering.append(expr.desc() if descending else expr.asc())
+    return ordering
 
 
 def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> QuerySet[Agent]:
@@ -305,9 +316,8 @@ def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> Q
         first = (
             WorkingWindow.objects.filter(agent_id=OuterRef("pk"))
             .exclude(start_minute=F("end_minute"))
-            .values("agent_id")
-            .annotate(first=Min("start_minute"))
-            .values("first")
+            .order_by("start_minute")
+            .values("start_minute")[:1]
         )
         return queryset.annotate(first_start_minute=Subquery(first))
     if key == "on_shift":
