@@ -121,7 +121,12 @@ async def log_in(
 
 
 async def browse(
-    client: httpx.AsyncClient, deadline: float, latencies: list, errors: list, groups: list
+    client: httpx.AsyncClient,
+    deadline: float,
+    latencies: list,
+    errors: list,
+    groups: list,
+    by_page: dict[str, list[float]],
 ) -> None:
     """One supervisor: a page, a look at it (THINK_S), the next page, until the deadline."""
     rng = random.Random()
@@ -129,17 +134,20 @@ async def browse(
         choice = rng.random()
         headers = {"HX-Request": "true"} if rng.random() < 0.7 else {}
         if choice < 0.25:
-            url = "/agents/"
+            page, url = "directory", "/agents/"
         elif choice < 0.5:
-            url = f"/agents/?q={rng.choice(SEARCH_TERMS)}"
+            page, url = "search", f"/agents/?q={rng.choice(SEARCH_TERMS)}"
         elif choice < 0.7:
+            page = "group filter"
             url = f"/agents/?group={rng.choice(groups)}&status=active" if groups else "/agents/"
         elif choice < 0.8:
+            page = "page and sort"
             url = f"/agents/?page={rng.randint(2, 200)}&sort={rng.choice(['name', '-name'])}"
         elif choice < 0.9:
-            url = f"/agents/?day={rng.randint(0, 6)}&on_shift=yes&per_page=50"
+            page, url = "on shift", f"/agents/?day={rng.randint(0, 6)}&on_shift=yes&per_page=50"
         else:
-            url = "/schedules/"
+            page, url = "schedules", "/schedules/"
+        page += " (htmx)" if headers else " (full page)"
         started = time.perf_counter()
         try:
             response = await client.get(url, headers=headers)
@@ -148,6 +156,7 @@ async def browse(
                 errors.append(f"{url} -> {response.status_code}")
             else:
                 latencies.append(elapsed)
+                by_page.setdefault(page, []).append(elapsed)
         except httpx.HTTPError as exc:
             errors.append(f"{url} -> {type(exc).__name__}")
         await asyncio.sleep(rng.uniform(*THINK_S))
@@ -239,6 +248,7 @@ def main() -> int:
         ).stdout.split()
 
         latencies: list[float] = []
+        by_page: dict[str, list[float]] = {}
         errors: list[str] = []
         web_pids = child_pids(web.pid)
         helper_pids = {"worker": worker.pid, "sandbox": sandbox.pid}
@@ -258,7 +268,9 @@ def main() -> int:
             client_before = time.process_time()
             started = time.perf_counter()
             deadline = time.monotonic() + SECONDS
-            await asyncio.gather(*(browse(c, deadline, latencies, errors, groups) for c in clients))
+            await asyncio.gather(
+                *(browse(c, deadline, latencies, errors, groups, by_page) for c in clients)
+            )
             measured["elapsed"] = time.perf_counter() - started
             measured["client_cpu"] = time.process_time() - client_before
             after = {p: cpu_seconds(p) for p in web_pids}
@@ -297,6 +309,13 @@ def main() -> int:
                 f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
             )
         print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
+        for page, values in sorted(by_page.items()):
+            print(
+                f"  {page:<28} {len(values):5d} requests   "
+                f"p50 {percentile(values, 50) * 1000:4.0f} ms   "
+                f"p95 {percentile(values, 95) * 1000:4.0f} ms   "
+                f"max {max(values) * 1000:5.0f} ms"
+            )
         if measured["recycled"]:
             print(
                 f"({measured['recycled']} web worker(s) recycled by gunicorn's max_requests "
