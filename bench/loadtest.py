@@ -130,6 +130,9 @@ async def browse(
 ) -> None:
     """One supervisor: a page, a look at it (THINK_S), the next page, until the deadline."""
     rng = random.Random()
+    # People already at work are each somewhere in their reading, not all clicking at the
+    # same instant: fifty first requests at once would only measure that one queue.
+    await asyncio.sleep(rng.uniform(0, THINK_S[1]))
     while time.monotonic() < deadline:
         choice = rng.random()
         headers = {"HX-Request": "true"} if rng.random() < 0.7 else {}
@@ -200,6 +203,8 @@ def main() -> int:
         manage(
             env,
             "shell",
+            "-v",
+            "0",
             "-c",
             (
                 "from django.contrib.auth.models import Group, User;"
@@ -236,6 +241,8 @@ def main() -> int:
                 PY,
                 "manage.py",
                 "shell",
+                "-v",
+                "0",  # no "objects imported" banner mixed into the ids
                 "-c",
                 "from agents.models import Group; print(' '.join(Group.objects.values_list("
                 "'group_id', flat=True)[:20]))",
