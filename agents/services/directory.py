@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import batched
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -96,6 +97,20 @@ EXPORT_COLUMNS = (
     "status",
     "role",
     "on_shift_now",
+    "created_at",
+)
+# What the export reads of each agent.
+EXPORT_FIELDS = (
+    "pk",
+    "agent_id",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "dest_type",
+    "dest_value",
+    "is_active",
+    "role_name",
     "created_at",
 )
 # The CAD history on the detail panel: the newest results; older ones are on the job pages.
@@ -437,14 +452,24 @@ def _attach_groups_and_hours(agents: list[Agent]) -> None:
     """Give each agent of a page `listed_groups` and `listed_windows`: one query each, read as
     plain values (prefetching model instances was a sixth of a directory request's time)."""
     pks = [agent.pk for agent in agents]
-    groups: dict[int, list[ListedGroup]] = {}
-    links = Agent.groups.through.objects.filter(agent_id__in=pks)
-    for agent_pk, group_id, name in links.values_list("agent_id", "group__group_id", "group__name"):
-        groups.setdefault(agent_pk, []).append(ListedGroup(group_id, name))
+    groups = groups_by_agent(pks)
     windows = windows_by_agent(pks)
     for agent in agents:
-        agent.listed_groups = tuple(groups.get(agent.pk, ()))
+        agent.listed_groups = groups.get(agent.pk, ())
         agent.listed_windows = windows.get(agent.pk, ())
+
+
+def groups_by_agent(agent_pks: list[int]) -> dict[int, tuple[ListedGroup, ...]]:
+    """The given agents' groups, by name, in one query and without model instances."""
+    groups: dict[int, list[ListedGroup]] = {}
+    links = (
+        Agent.groups.through.objects.filter(agent_id__in=agent_pks)
+        .order_by("group__name", "group__group_id")
+        .values_list("agent_id", "group__group_id", "group__name")
+    )
+    for agent_pk, group_id, name in links:
+        groups.setdefault(agent_pk, []).append(ListedGroup(group_id, name))
+    return {pk: tuple(agent_groups) for pk, agent_groups in groups.items()}
 
 
 def windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[schedules.Window, ...]]:
@@ -482,31 +507,37 @@ def agent_export_rows(params: QueryDict) -> Iterator[list[str]]:
     if sort.removeprefix("-") not in SORT_ORDERINGS:
         sort = DEFAULT_SORT
     duplicated = duplicated_group_names()
-    queryset = (
+    rows = (
         _annotate_for_sort(agent_filter_queryset(params), sort, now)
         .order_by(*_ordering(sort))
-        .prefetch_related("groups", "windows")
+        .values_list(*EXPORT_FIELDS, named=True)
     )
     weekday, minute = schedules.local_weekday_minute(now)
     yield list(EXPORT_COLUMNS)
-    for agent in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        windows = list(agent.windows.all())
-        row = [
-            agent.agent_id,
-            agent.name,
-            agent.email,
-            agent.phone,
-            agent.address,
-            agent.dest_type,
-            agent.dest_value,
-            "; ".join(group_display_name(g, duplicated) for g in agent.groups.all()),
-            schedules.windows_humanise(windows),
-            "active" if agent.is_active else "inactive",
-            agent.role_name,
-            "yes" if any(schedules.window_covers(w, weekday, minute) for w in windows) else "no",
-            agent.created_at.isoformat() if agent.created_at else "",
-        ]
-        yield [neutralise_cell(cell) for cell in row]
+    # Plain values, with each chunk's groups and windows in one query each: prefetching model
+    # instances took four fifths of an export's time.
+    for chunk in batched(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), EXPORT_CHUNK_SIZE):
+        pks = [agent.pk for agent in chunk]
+        groups, windows = groups_by_agent(pks), windows_by_agent(pks)
+        for agent in chunk:
+            agent_windows = windows.get(agent.pk, ())
+            on_shift = any(schedules.window_covers(w, weekday, minute) for w in agent_windows)
+            row = [
+                agent.agent_id,
+                agent.name,
+                agent.email,
+                agent.phone,
+                agent.address,
+                agent.dest_type,
+                agent.dest_value,
+                "; ".join(group_display_name(g, duplicated) for g in groups.get(agent.pk, ())),
+                schedules.windows_humanise(agent_windows),
+                "active" if agent.is_active else "inactive",
+                agent.role_name,
+                "yes" if on_shift else "no",
+                agent.created_at.isoformat() if agent.created_at else "",
+            ]
+            yield [neutralise_cell(cell) for cell in row]
 
 
 # --- one agent ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 from agents import schedules
 from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, WorkingWindow
 from agents.models import Agent, CadJob, CadResult, SyncRun
+from agents.services import directory as directory_service
 from agents.services.directory import agent_filter_describe, agent_filter_queryset
 from agents.services.sync import _apply_listing
 
@@ -333,6 +334,19 @@ def test_export_has_the_filtered_rows_and_columns(supervisor_client, directory):
     bob = rows[2]
     assert bob[7] == "Sales (#31); Support" and bob[8] == "Mon–Fri 09:00–21:00"
     assert bob[9] == "inactive"
+
+
+def test_export_rows_keep_their_own_groups_and_hours_across_chunks(
+    supervisor_client, directory, monkeypatch
+):
+    whole = export(supervisor_client, {"sort": "-name"})
+    monkeypatch.setattr(directory_service, "EXPORT_CHUNK_SIZE", 3)
+    chunked = export(supervisor_client, {"sort": "-name"})
+    assert chunked == whole
+    names = [row[1] for row in chunked[1:]]
+    assert len(names) == 44 and names == sorted(names, key=str.lower, reverse=True)
+    bob = next(row for row in chunked if row[1] == "Bob Kumar")
+    assert bob[7] == "Sales (#31); Support" and bob[8] == "Mon–Fri 09:00–21:00"
 
 
 def test_export_neutralises_formulas(supervisor_client, directory):
