@@ -5,8 +5,8 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # One process per core, one request at a time each: rendering pages is CPU work under Python's
-# GIL, so more threads only share it (`make loadtest` on PostgreSQL and Redis, 2 processes,
-# no keep-alive: p50/p95 210/610 ms with 1 thread, 262/645 ms with 4). Raise it for pages that
+# GIL, so more threads only share it (`make loadtest` on PostgreSQL and Redis, 2 processes:
+# p95 94-157 ms over four runs with 1 thread, 142 and 182 ms with 4). Raise it for pages that
 # mostly wait.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -14,8 +14,10 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 # A kept-alive connection stays with the process that accepted it, so a few busy clients can
-# queue on one process while the other idles (`make loadtest`, PostgreSQL: p95 1.2-1.4 s with
-# 5 s, 610 ms with 0). Behind a proxy, which opens a connection per request anyway, 0 costs nothing.
+# queue on one process while the other idles: when pages were slower, `make loadtest` on
+# PostgreSQL gave p95 1.2-1.4 s with 5 s and 610 ms with 0; now that they are quick the two are
+# within the runs' spread (107-125 ms with 5 s). Behind a proxy, which opens a connection per
+# request anyway, 0 costs nothing.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle a worker now and then so a slow leak cannot grow without bound.
 max_requests = 2000
