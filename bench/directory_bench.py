@@ -111,6 +111,8 @@ def run_size(size: int) -> int:
             "deep page": {"page": str(size // 25 // 2)},
             "sort by name": {"sort": "name"},
             "sort by -name": {"sort": "-name"},
+            "sort by groups": {"sort": "groups"},
+            "sort by -hours": {"sort": "-hours"},
         }
         failures = 0
         print(f"  table partial, median of {RUNS} (max), target < {TARGET_MS[size]} ms filtered:")
