@@ -15,8 +15,10 @@ from django.db.models.functions import Lower
 
 
 class Group(models.Model):
-    group_id = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=255)
+    # Ids as long as the client accepts (agents.deepcall.parsing.normalize_id); text fields
+    # without a limit, as the API sets none (PostgreSQL would refuse a longer value outright).
+    group_id = models.CharField(max_length=64, unique=True)
+    name = models.TextField()
 
     class Meta:
         ordering = ["name", "group_id"]
@@ -26,20 +28,20 @@ class Group(models.Model):
 
 
 class Agent(models.Model):
-    agent_id = models.CharField(max_length=32, unique=True)
+    agent_id = models.CharField(max_length=64, unique=True)
     # Sorting by id should be numeric where ids are numbers ("9" before "10").
     agent_id_sort = models.BigIntegerField(default=0, db_index=True)
-    name = models.CharField(max_length=255)
-    email = models.CharField(max_length=255, blank=True)
-    phone = models.CharField(max_length=64, blank=True)
-    address = models.CharField(max_length=500, blank=True)
-    dest_type = models.CharField(max_length=32, blank=True, db_index=True)
-    dest_value = models.CharField(max_length=255, blank=True)
-    role_id = models.CharField(max_length=32, blank=True)
-    role_name = models.CharField(max_length=255, blank=True, db_index=True)
+    name = models.TextField()
+    email = models.TextField(blank=True)
+    phone = models.TextField(blank=True)
+    address = models.TextField(blank=True)
+    dest_type = models.TextField(blank=True, db_index=True)
+    dest_value = models.TextField(blank=True)
+    role_id = models.TextField(blank=True)
+    role_name = models.TextField(blank=True, db_index=True)
     is_active = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(null=True, blank=True)
-    parent_path = models.CharField(max_length=500, blank=True)
+    parent_path = models.TextField(blank=True)
     dids = models.JSONField(default=list, blank=True)
     # Lower-cased name, email, phone and id, so a text search is one indexed-friendly LIKE.
     search_text = models.TextField(blank=True)
@@ -180,8 +182,8 @@ class CadResult(models.Model):
         NOT_ATTEMPTED = "not_attempted", "Not attempted"
 
     job = models.ForeignKey(CadJob, on_delete=models.CASCADE, related_name="results")
-    agent_id = models.CharField(max_length=32, db_index=True)
-    agent_name = models.CharField(max_length=255, blank=True)
+    agent_id = models.CharField(max_length=64, db_index=True)
+    agent_name = models.TextField(blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome)
     message = models.TextField(blank=True)
     code = models.IntegerField(null=True, blank=True)

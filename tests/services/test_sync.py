@@ -7,11 +7,15 @@ import pytest
 import stamina
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
+from agents.deepcall.parsing import parse_agent
+from agents.deepcall.records import AgentListing
 from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.sandbox.data import published_agents
 from agents.sandbox.server import start_in_thread
 from agents.services.sync import (
+    _apply_listing,
     agent_id_sort_key,
     agent_search_text,
     agent_sync,
@@ -207,3 +211,33 @@ def test_search_text_and_numeric_sort_key():
     assert agent_id_sort_key("42") == 42
     assert agent_id_sort_key("ab12") == 0
     assert agent_id_sort_key("9" * 30) == 0
+
+
+def test_long_values_from_the_api_are_stored_whole():
+    """The API sets no length limits: a long name, address or id must neither fail the sync on
+    PostgreSQL (which enforces column sizes, where SQLite does not) nor be cut short."""
+    long_id = "agent-" + "x" * 58  # 64 characters, the longest id the client accepts
+    raw = {
+        "unique_id": long_id,
+        "name": "N" * 300,
+        "email": "e" * 300 + "@example.com",
+        "phone": "9" * 80,
+        "address": "A" * 2000,
+        "dest_type": "S" * 40,
+        "dest_value": "d" * 300,
+        "role": "r" * 40,
+        "roleName": "R" * 300,
+        "parent": ",START," + "4," * 300,
+        "group": ["g" * 64],
+        "groupNames": [{"g" * 64: "G" * 300}],
+        "working": [{"wDays": ["MON"], "from": 540, "to": 1020}],
+    }
+    record = parse_agent(raw)
+    _apply_listing(AgentListing(agents=(record,)), now=timezone.now())
+
+    agent = Agent.objects.get(agent_id=long_id)
+    assert (agent.name, agent.address, agent.role_name) == ("N" * 300, "A" * 2000, "R" * 300)
+    assert agent.email == record.email and agent.phone == "9" * 80
+    assert (agent.dest_type, agent.dest_value, agent.role_id) == ("S" * 40, "d" * 300, "r" * 40)
+    assert agent.parent_path == record.parent_path
+    assert [(g.group_id, g.name) for g in agent.groups.all()] == [("g" * 64, "G" * 300)]
