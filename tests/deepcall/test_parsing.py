@@ -191,6 +191,27 @@ def test_malformed_agents_are_skipped_and_reported_the_rest_still_parse():
     assert "pw-" not in repr(parsed)
 
 
+def test_an_id_that_cannot_be_a_link_is_skipped_and_others_with_odd_characters_kept():
+    body = page(
+        agent(unique_id="a/b"),
+        agent(unique_id=".."),
+        agent(unique_id="."),
+        agent(unique_id="agent 7?#%"),
+        agent(unique_id="x" * 64),
+        agent(unique_id="x" * 65),
+    )
+
+    parsed = parse_agent_page(body)
+
+    assert [a.agent_id for a in parsed.agents] == ["agent 7?#%", "x" * 64]
+    assert [(s.agent_id, s.reason) for s in parsed.skipped] == [
+        ("a/b", "unique_id cannot be part of a link"),
+        ("..", "unique_id cannot be part of a link"),
+        (".", "unique_id cannot be part of a link"),
+        ("", "no usable unique_id"),
+    ]
+
+
 def test_duplicate_ids_within_a_page_are_kept_once():
     parsed = parse_agent_page(page(agent(unique_id=1, name="A"), agent(unique_id="1", name="B")))
 

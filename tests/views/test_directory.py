@@ -3,6 +3,7 @@ the htmx partial against the full page, the detail panel and the CSV export."""
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -293,6 +294,17 @@ def test_detail_page_and_panel(supervisor_client, directory, supervisor_user):
     assert reverse("cad-job-detail", args=[job.public_id]) in html and "Busy" in html
     partial = supervisor_client.get(url, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and "Bob Kumar" in partial.content.decode()
+
+
+def test_an_id_with_url_characters_links_to_its_own_page(supervisor_client, directory):
+    odd = record("agent 7?#%", "Odd Id", address="the odd one")
+    _apply_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
+
+    html = get(supervisor_client, {"q": "odd id"}).content.decode()
+    link = re.search(r'<a href="(/agents/[^"]+/)"', html).group(1)
+    assert link == "/agents/agent%207%3F%23%25/"
+    detail = supervisor_client.get(link)
+    assert detail.status_code == 200 and "the odd one" in detail.content.decode()
 
 
 def test_unknown_agent_is_a_clear_404(supervisor_client, directory):
