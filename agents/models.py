@@ -45,6 +45,11 @@ class Agent(models.Model):
     dids = models.JSONField(default=list, blank=True)
     # Lower-cased name, email, phone and id, so a text search is one indexed-friendly LIKE.
     search_text = models.TextField(blank=True)
+    # What a sort by groups or by hours orders on, written by the sync so that either sort reads
+    # an index: the first group name ("" for none) and the earliest start of a window with hours
+    # (-1 for none), so agents without either come first ascending on every database.
+    sort_group_name = models.TextField(blank=True, default="")
+    sort_start_minute = models.SmallIntegerField(default=-1)
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
 
@@ -54,6 +59,10 @@ class Agent(models.Model):
             models.Index(Lower("name"), "agent_id_sort", name="agent_name_lower_idx"),
             models.Index(fields=["email"], name="agent_email_idx"),
             models.Index(fields=["phone"], name="agent_phone_idx"),
+            models.Index(fields=["sort_group_name", "agent_id_sort"], name="agent_group_sort_idx"),
+            models.Index(
+                fields=["sort_start_minute", "agent_id_sort"], name="agent_hours_sort_idx"
+            ),
         ]
         permissions = [
             ("export_agents", "Can export the agent directory as CSV"),

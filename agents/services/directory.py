@@ -19,9 +19,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Min,
     OuterRef,
-    Q,
     QuerySet,
 )
 from django.db.models.functions import Lower
@@ -61,8 +59,8 @@ SORT_ORDERINGS: dict[str, tuple] = {
     "email": (F("email"), F("agent_id_sort")),
     "phone": (F("phone"), F("agent_id_sort")),
     "destination": (F("dest_type"), F("dest_value"), F("agent_id_sort")),
-    "groups": (F("first_group_name"), F("agent_id_sort")),
-    "hours": (F("first_start_minute"), F("agent_id_sort")),
+    "groups": (F("sort_group_name"), F("agent_id_sort")),
+    "hours": (F("sort_start_minute"), F("agent_id_sort")),
     "status": (F("is_active"), F("agent_id_sort")),
     "role": (F("role_name"), F("agent_id_sort")),
     "on_shift": (F("on_shift_now"), F("agent_id_sort")),
@@ -295,36 +293,18 @@ def _valid_params(params: QueryDict, filterset: AgentFilter) -> QueryDict:
     return valid
 
 
-# The sort values that can be NULL: an agent without groups or without hours.
-NULLABLE_SORT_VALUES = {"first_group_name", "first_start_minute"}
-
-
 def _ordering(sort: str) -> list:
-    descending = sort.startswith("-")
-    ordering = []
-    for expr in SORT_ORDERINGS[sort.removeprefix("-")]:
-        if getattr(expr, "name", None) in NULLABLE_SORT_VALUES:
-            # Agents without groups or hours sort first ascending and last descending, on
-            # every database (SQLite and PostgreSQL place NULLs differently by default).
-            ordering.append(
-                expr.desc(nulls_last=True) if descending else expr.asc(nulls_first=True)
-            )
-        else:
-            # Never NULL: a plain ASC/DESC lets PostgreSQL read the page off an index instead
-            # of sorting every agent (an explicit NULLS FIRST/LAST would not match the index).
-            ordering.append(expr.desc() if descending else expr.asc())
-    return ordering
+    # Every sort value is NOT NULL, so a plain ASC/DESC matches the indexes (an explicit
+    # NULLS FIRST/LAST would make PostgreSQL sort every agent instead of reading an index).
+    ordering = SORT_ORDERINGS[sort.removeprefix("-")]
+    if sort.startswith("-"):
+        return [expr.desc() for expr in ordering]
+    return [expr.asc() for expr in ordering]
 
 
 def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> QuerySet[Agent]:
-    """Add the computed value a sort by groups, hours or on-shift needs (only then)."""
+    """Add the computed value a sort by on-shift needs (only then)."""
     key = sort.removeprefix("-")
-    # One join and GROUP BY over all agents: a subquery per agent was three times slower.
-    if key == "groups":
-        return queryset.annotate(first_group_name=Min("groups__name"))
-    if key == "hours":
-        set_hours = ~Q(windows__start_minute=F("windows__end_minute"))
-        return queryset.annotate(first_start_minute=Min("windows__start_minute", filter=set_hours))
     if key == "on_shift":
         on_duty = WorkingWindow.objects.filter(agent_id=OuterRef("pk")).filter(
             schedules.window_on_duty_q(*schedules.local_weekday_minute(now))

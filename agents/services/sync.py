@@ -66,6 +66,8 @@ AGENT_FIELDS = (
     "parent_path",
     "dids",
     "search_text",
+    "sort_group_name",
+    "sort_start_minute",
 )
 
 
@@ -97,8 +99,11 @@ def _weekday_mask(weekdays: Iterable[int]) -> int:
     return mask
 
 
-def _agent_values(record: AgentRecord) -> tuple:
-    """The AGENT_FIELDS values for a record, in order (comparable with what the DB holds)."""
+def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
+    """The AGENT_FIELDS values for a record, in order (comparable with what the DB holds).
+
+    `group_names` are the listing's names by group id (the newest name of each group wins).
+    """
     return (
         agent_id_sort_key(record.agent_id),
         record.name,
@@ -116,6 +121,8 @@ def _agent_values(record: AgentRecord) -> tuple:
         agent_search_text(
             agent_id=record.agent_id, name=record.name, email=record.email, phone=record.phone
         ),
+        min((group_names[ref.group_id] for ref in record.groups), default=""),
+        min((w.start_minute for w in record.windows if w.start_minute != w.end_minute), default=-1),
     )
 
 
@@ -312,7 +319,7 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
     relations_changed: list[str] = []  # agent ids whose windows or groups must be replaced
     updated = unchanged = 0
     for agent_id, record in records.items():
-        values = _agent_values(record)
+        values = _agent_values(record, group_names)
         held = current.get(agent_id)
         if held is None:
             to_write.append(_agent_row(agent_id, values, now))

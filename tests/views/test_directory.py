@@ -2,6 +2,7 @@
 the htmx partial against the full page, the detail panel and the CSV export."""
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import UTC, datetime
@@ -176,8 +177,8 @@ def test_on_shift_filter_uses_the_windows(supervisor_client, directory):
         ("status", "Bob Kumar"),
         ("role", "Dev Anand"),
         ("email", "Dev Anand"),  # "-dev@" sorts first
-        ("groups", "Dev Anand"),  # no group sorts first (NULL)
-        ("hours", "Chitra Rao"),  # no real hours: NULL first, then by id
+        ("groups", "Dev Anand"),  # no group sorts first
+        ("hours", "Chitra Rao"),  # no real hours first, then by id
         ("-destination", "Bob Kumar"),
         ("phone", "Ann Lee"),
     ],
@@ -186,6 +187,29 @@ def test_sort_by_each_column(supervisor_client, directory, sort, first):
     response = get(supervisor_client, {"sort": sort}, htmx=True)
     assert response.status_code == 200
     assert names(response)[0] == first
+
+
+def test_sort_by_groups_and_hours_follows_each_sync(supervisor_client, directory):
+    """The sort values are kept by the sync: a renamed group or changed hours re-sort."""
+
+    def first_by(sort):
+        return names(get(supervisor_client, {"sort": sort}, htmx=True))[0]
+
+    by_group, by_hours = first_by("-groups"), first_by("-hours")
+    late = record(
+        "77",
+        "Late Larry",
+        groups=(GroupRef("99", "Zulu"),),
+        windows=(WorkingWindow((0,), 0, 0), WorkingWindow((1,), 1380, 1439)),
+    )
+    _apply_listing(AgentListing(agents=(*AGENTS, late)), now=timezone.now())
+    assert (first_by("-groups"), first_by("-hours")) == ("Late Larry", "Late Larry")
+
+    renamed = dataclasses.replace(
+        late, groups=(GroupRef("99", "Able"),), windows=(WorkingWindow((1,), 60, 120),)
+    )
+    _apply_listing(AgentListing(agents=(*AGENTS, renamed)), now=timezone.now())
+    assert (first_by("-groups"), first_by("-hours")) == (by_group, by_hours)
 
 
 def test_sort_by_on_shift_puts_the_agents_on_shift_now_first(supervisor_client, directory):
