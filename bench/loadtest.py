@@ -2,9 +2,10 @@
 
 Starts the sandbox (10,000 agents), migrates a fresh database, syncs, and serves the dashboard
 with gunicorn (2 processes) and one task worker, all with DJANGO_DEBUG=0. Then 50 concurrent
-users browse, search and filter for 60 s. Prints requests per second, p50/p95/p99 and errors,
-and the peak memory (VmHWM) of each web process. Every request goes to 127.0.0.1 only, and the
-run stops by itself.
+users browse, search and filter for 60 s, each starting at a random point of one think time.
+Prints requests per second, p50/p95/p99 and errors (and p50/p95/max for each kind of page), the
+CPU each part of the machine used, and the peak memory (VmHWM) of each web process. Every
+request goes to 127.0.0.1 only, and the run stops by itself.
 
 Options (environment): LOADTEST_USERS (50), LOADTEST_SECONDS (60), LOADTEST_AGENTS (10000),
 DATABASE_URL / REDIS_URL to run against PostgreSQL and Redis instead of SQLite and local memory.
