@@ -24,6 +24,7 @@ from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.request_memo import forget_all, per_request
+from agents.schedules import window_is_unset
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.sync")
@@ -122,7 +123,7 @@ def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
             agent_id=record.agent_id, name=record.name, email=record.email, phone=record.phone
         ),
         min((group_names[ref.group_id] for ref in record.groups), default=""),
-        min((w.start_minute for w in record.windows if w.start_minute != w.end_minute), default=-1),
+        min((w.start_minute for w in record.windows if not window_is_unset(w)), default=-1),
     )
 
 
