@@ -31,6 +31,11 @@ Control endpoints (no credentials; the sandbox listens on 127.0.0.1 by default):
     POST /_sandbox/reset    start-up faults and page size, CAD all off, counters at zero
     POST /_sandbox/cad      {"cad_on": [ids]}: replace the set of agents with CAD on
     POST /_sandbox/config   {"page_size": n}
+    POST /_sandbox/mutate   change the agents: {"rename": {id: name}, "hours": {id: working},
+                            "groups": {id: [group ids]}, "add": n, "remove": [ids],
+                            "pre_delete": [ids], "random": n} (agents.sandbox.mutations);
+                            answers the ids changed by each kind. The `churn` fault does
+                            `{"random": n}` at the start of each full listing.
 Control errors are HTTP 400 with `{"status": "error", "message": "..."}`.
 """
 
@@ -43,6 +48,7 @@ from typing import Any
 
 from agents.sandbox import SANDBOX_SSID, SANDBOX_TOKEN, SANDBOX_USER_ID
 from agents.sandbox.faults import FaultConfigError
+from agents.sandbox.mutations import MutationError
 from agents.sandbox.state import SandboxState
 
 API_PREFIX = "/api/v2/Agent/"
@@ -203,11 +209,13 @@ class SandboxApp:
 
     def _list(self, data: dict[str, Any]) -> dict[str, Any]:
         state = self.state
-        dataset = state.dataset
         page = _page(data.get("page", 1))
         agent_id = _present(data, "agentId")
         name = _present(data, "name")
         group_id = _present(data, "groupid")
+        if state.faults.churn and page == 1 and (agent_id, name, group_id) == (None, None, None):
+            state.mutate({"random": state.faults.churn})
+        dataset = state.dataset
         quick = _truthy(data.get("quick"))
         with_cad = _truthy(data.get("withCad"))
         faults = state.faults
@@ -312,7 +320,7 @@ class SandboxApp:
             return 200, JSON_TYPE, _dumps(state.snapshot())
         if method == "GET" and route == "faults":
             return 200, JSON_TYPE, _dumps({"faults": state.faults.to_dict()})
-        if route not in ("faults", "reset", "cad", "config", "state"):
+        if route not in ("faults", "reset", "cad", "config", "state", "mutate"):
             return 404, JSON_TYPE, _dumps({"status": "error", "message": "Not found"})
         if method != "POST" or route == "state":
             return 405, JSON_TYPE, _dumps({"status": "error", "message": "Method not allowed"})
@@ -324,6 +332,9 @@ class SandboxApp:
             if route == "faults":
                 faults = state.set_faults(body)
                 return 200, JSON_TYPE, _dumps({"status": "ok", "faults": faults.to_dict()})
+            if route == "mutate":
+                changed = state.mutate(body)
+                return 200, JSON_TYPE, _dumps({"status": "ok", "changed": changed})
             if route == "reset":
                 state.reset()
             elif route == "cad":
@@ -336,7 +347,7 @@ class SandboxApp:
                 if isinstance(size, bool) or not isinstance(size, int):
                     raise ValueError("page_size must be an integer")
                 state.set_page_size(size)
-        except (ValueError, FaultConfigError) as exc:  # JSONDecodeError is a ValueError
+        except (ValueError, FaultConfigError, MutationError) as exc:  # JSONDecodeError too
             return 400, JSON_TYPE, _dumps({"status": "error", "message": str(exc)})
         return 200, JSON_TYPE, _dumps({"status": "ok", **state.snapshot()})
 

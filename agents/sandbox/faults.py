@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.sandbox.mutations import MAX_RANDOM_CHANGES
+
 API_ACTIONS = ("list", "setCad", "unsetCad")
 # A hanging request sleeps this long by default: longer than any client timeout the dashboard
 # uses (20 s read timeout), yet bounded so the server's threads always end.
@@ -50,6 +52,9 @@ class Faults:
     map_shape: bool = False  # Agent/list answers the documented map shape (`nm`, keyed by id)
     ignore_page: bool = False  # Agent/list ignores `page` and always answers page 1
     actions: tuple[str, ...] = API_ACTIONS  # latency/5xx/hang/malformed hit only these
+    # Each unfiltered Agent/list of page 1 (the start of a sync) first makes this many random
+    # changes to the agents (agents.sandbox.mutations), so every sync finds something new.
+    churn: int = 0
     seed: int = 0  # seeds the fault RNG
 
     @classmethod
@@ -80,6 +85,7 @@ class Faults:
                 "map_shape": _bool(data, "map_shape"),
                 "ignore_page": _bool(data, "ignore_page"),
                 "actions": _actions(data.get("actions", API_ACTIONS)),
+                "churn": _int(data, "churn", 0, 0, MAX_RANDOM_CHANGES),
                 "seed": _int(data, "seed", 0, -(2**63), 2**63),
             }
         except (TypeError, ValueError) as exc:

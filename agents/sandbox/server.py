@@ -316,6 +316,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     faults.add_argument("--ignore-page", action="store_true", help="always answer page 1")
     faults.add_argument("--fault-seed", type=int, default=0, help="seed of the fault RNG")
+    faults.add_argument(
+        "--churn",
+        type=int,
+        default=0,
+        metavar="N",
+        help="each full listing first makes N random changes to the agents (rename, hours, "
+        "groups, add, remove, pending deletion), so every sync finds something new",
+    )
 
 
 def faults_from_options(options: dict[str, Any]) -> Faults:
@@ -342,6 +350,7 @@ def faults_from_options(options: dict[str, Any]) -> Faults:
             "map_shape": bool(options.get("map_shape")),
             "ignore_page": bool(options.get("ignore_page")),
             "seed": options.get("fault_seed", 0),
+            "churn": options.get("churn") or 0,
         }
     )
 
@@ -366,7 +375,7 @@ def serve(options: dict[str, Any], *, out: TextIO = sys.stdout) -> None:
         f"{SANDBOX_TOKEN!r}\n"
         f'  try: curl -X POST {url}/api/v2/Agent/list --data-raw \'{{"ssid":"{SANDBOX_SSID}"}}\'\n'
         f"  controls: GET {url}/_sandbox/state, POST {url}/_sandbox/faults, "
-        f"POST {url}/_sandbox/reset\n"
+        f"POST {url}/_sandbox/reset, POST {url}/_sandbox/mutate\n"
     )
     out.flush()
 

@@ -1,7 +1,8 @@
-"""The sandbox's mutable state: CAD flags, call counters, recent requests and faults.
+"""The sandbox's mutable state: CAD flags, call counters, recent requests, faults, agents.
 
 One `SandboxState` is shared by the server's threads; every change happens under its lock.
-The agents themselves (`Dataset`) never change after start-up.
+A `Dataset` never changes: a mutation (`mutate`, or the `churn` fault) swaps in a new one,
+and `reset` brings back the one the sandbox started with.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from agents.sandbox.data import Dataset
 from agents.sandbox.faults import API_ACTIONS, Faults
+from agents.sandbox.mutations import apply_mutation
 
 # The sandbox's default `Agent/list` page size (the real API's is not documented; the example
 # answer of 7 agents does not show it). Large enough that a 300-agent demo is one page.
@@ -42,7 +44,7 @@ class SandboxState:
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
-        self.dataset = dataset
+        self._initial_dataset = dataset
         self.lock = threading.Lock()
         self._initial_page_size = page_size
         self._initial_faults = faults or Faults()
@@ -59,6 +61,8 @@ class SandboxState:
         with self.lock:
             self._release.set()
             self._release = threading.Event()
+            self.dataset = self._initial_dataset
+            self.mutations = 0
             self.page_size = self._initial_page_size
             self.cad_on: set[str] = set()
             self.calls: Counter[str] = Counter()
@@ -80,6 +84,18 @@ class SandboxState:
         self.rng = random.Random(faults.seed)
         self.fail_remaining = faults.fail_next
         self.authenticated_calls = 0
+        self.mutation_rng = random.Random(faults.seed)
+
+    def mutate(self, spec: dict[str, Any]) -> dict[str, list[str]]:
+        """Change the agents (see `agents.sandbox.mutations`); returns the ids changed by kind.
+
+        Raises `MutationError` (a ValueError) for a spec that cannot be applied, changing
+        nothing.
+        """
+        with self.lock:
+            self.dataset, done = apply_mutation(self.dataset, spec, self.mutation_rng)
+            self.mutations += 1
+        return done
 
     def set_page_size(self, page_size: int) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -101,6 +117,7 @@ class SandboxState:
         with self.lock:
             return {
                 "agents": len(self.dataset.agents),
+                "mutations": self.mutations,
                 "page_size": self.page_size,
                 "cad_on": sorted(self.cad_on, key=_id_sort_key),
                 "calls": {action: self.calls[action] for action in (*API_ACTIONS, "total")},
