@@ -123,6 +123,77 @@ class SyncRun(models.Model):
         return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} {self.outcome}"
 
 
+class AgentChange(models.Model):
+    """One thing a sync found different about one agent: it arrived, it left, or one field
+    changed (with the value before and after). Written by the sync in its own transaction.
+
+    `before`/`after` hold plain values: text for the scalar fields, a bool for status and
+    pending deletion, `[[group id, name], …]` for groups and `[[weekday mask, from, to], …]`
+    for working hours, so pages and the CSV humanise them as the directory does.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_LOAD = "first_load", "First load"
+        ADDED = "added", "Added"
+        REMOVED = "removed", "Removed"
+        CHANGED = "changed", "Changed"
+
+    class Field(models.TextChoices):
+        NAME = "name", "Name"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        ADDRESS = "address", "Address"
+        DESTINATION = "destination", "Destination"
+        ROLE = "role", "Role"
+        STATUS = "status", "Status"
+        GROUPS = "groups", "Groups"
+        HOURS = "hours", "Working hours"
+        PENDING_DELETION = "pending_deletion", "Pending deletion"
+
+    recorded_at = models.DateTimeField()
+    agent_id = models.CharField(max_length=64, blank=True)  # "" for a first load
+    agent_name = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind)
+    field = models.CharField(max_length=32, choices=Field, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    # The agent's group ids at the time (after the change; before it for a removal), each
+    # between GROUP_KEY_SEPARATORs, so "changes in group 13" is one LIKE on either database.
+    # Ids are printable text (agents.deepcall.parsing.normalize_id), so the separator never
+    # occurs inside one.
+    group_keys = models.TextField(blank=True)
+
+    GROUP_KEY_SEPARATOR = "\x1f"
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            models.Index(fields=["-recorded_at", "-id"], name="agent_change_newest_idx"),
+            models.Index(fields=["agent_id", "-recorded_at"], name="agent_change_agent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        what = self.get_field_display() if self.field else self.get_kind_display()
+        return f"{self.recorded_at:%Y-%m-%d %H:%M} {self.agent_id or '-'}: {what}"
+
+    @classmethod
+    def group_keys_for(cls, group_ids) -> str:
+        sep = cls.GROUP_KEY_SEPARATOR
+        return f"{sep}{sep.join(sorted(group_ids))}{sep}" if group_ids else ""
+
+
+class ChangesSeen(models.Model):
+    """When a user last opened the change history: the home page counts what came since."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="changes_seen"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw changes up to {self.seen_at:%Y-%m-%d %H:%M}"
+
+
 class CadJob(models.Model):
     class Action(models.TextChoices):
         ENABLE = "enable", "Enable CAD"

@@ -269,6 +269,8 @@ DEEPCALL_READ_TIMEOUT = env_float("DEEPCALL_READ_TIMEOUT", 20.0)
 DEEPCALL_CAD_BATCH_SIZE = env_int("DEEPCALL_CAD_BATCH_SIZE", 100)
 DEEPCALL_CAD_CONCURRENCY = env_int("DEEPCALL_CAD_CONCURRENCY", 4)
 DEEPCALL_SYNC_TTL = env_int("DEEPCALL_SYNC_TTL", 60)
+# Days the history of agent changes is kept; the worker prunes older entries after each sync.
+DEEPCALL_CHANGE_RETENTION_DAYS = env_int("DEEPCALL_CHANGE_RETENTION_DAYS", 90)
 
 # Selecting "all matching" keeps the filter, not the ids, so forms stay small; this only
 # guards the ordinary forms.

@@ -25,6 +25,7 @@ from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.request_memo import forget_all, per_request
 from agents.schedules import window_is_unset
+from agents.services.changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.sync")
@@ -316,6 +317,11 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
     for agent_pk, grp_pk in links.values_list("agent_id", "group_id").iterator(chunk_size=5000):
         current_links.setdefault(agent_pk, set()).add(grp_pk)
 
+    # The history of what changed is written with the changes themselves (same transaction).
+    log = ChangeLog(now=now)
+    first_load = not current
+    held_group = _HeldGroups(existing_groups, group_pk, current_links)
+
     to_write: list[Agent] = []
     relations_changed: list[str] = []  # agent ids whose windows or groups must be replaced
     updated = unchanged = 0
@@ -325,6 +331,8 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         if held is None:
             to_write.append(_agent_row(agent_id, values, now))
             relations_changed.append(agent_id)
+            if not first_load:
+                log.added(agent_id, _record_snapshot(record, group_names))
             continue
         pk, held_values = held
         fields_changed = held_values != values
@@ -339,9 +347,16 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
             relations_changed.append(agent_id)
         if fields_changed or relations_differ:
             updated += 1
+            log.changed(
+                agent_id,
+                before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
+                after=_record_snapshot(record, group_names),
+            )
         else:
             unchanged += 1
     created = len(records) - updated - unchanged
+    if first_load and created:
+        log.first_load(created)
 
     for chunk in _chunks(to_write, SYNC_BATCH_SIZE):
         Agent.objects.bulk_create(
@@ -383,7 +398,14 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
     if listing.complete:
         # An agent that could not be read this time is not deleted for it.
         keep = set(records) | {s.agent_id for s in listing.skipped if s.agent_id}
-        gone = [pk for aid, (pk, _) in current.items() if aid not in keep]
+        gone = []
+        for aid, (pk, held_values) in current.items():
+            if aid not in keep:
+                gone.append(pk)
+                log.removed(
+                    aid,
+                    before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
+                )
         for part in _chunks(gone, DELETE_CHUNK_SIZE):
             Agent.objects.filter(pk__in=part).delete()
         deleted = len(gone)
@@ -393,6 +415,7 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         )
         groups_changed += emptied
 
+    log.save()
     return SyncChanges(
         created=created,
         updated=updated,
@@ -400,6 +423,50 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         unchanged=unchanged,
         groups_changed=groups_changed,
     )
+
+
+class _HeldGroups:
+    """(group id, name) of the groups the read model held for an agent, before this sync."""
+
+    def __init__(
+        self,
+        names: dict[str, str],
+        group_pk: dict[str, int],
+        links: dict[int, set[int]],
+    ) -> None:
+        self._links = links
+        self._names = names
+        self._group_id = {pk: gid for gid, pk in group_pk.items()}
+
+    def __call__(self, agent_pk: int) -> list[tuple[str, str]]:
+        ids = (self._group_id[pk] for pk in self._links.get(agent_pk, ()))
+        return [(gid, self._names.get(gid, "")) for gid in ids]
+
+
+_FIELD_INDEX = {name: index for index, name in enumerate(AGENT_FIELDS)}
+
+
+def _held_snapshot(values: tuple, windows, groups: list[tuple[str, str]]) -> AgentSnapshot:
+    """The snapshot of an agent as the read model holds it (`values` in AGENT_FIELDS order)."""
+    held = {name: values[_FIELD_INDEX[name]] for name in _SNAPSHOT_FIELDS}
+    return agent_snapshot(**held, groups=groups, windows=windows)
+
+
+_SNAPSHOT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "dest_type",
+    "dest_value",
+    "role_id",
+    "role_name",
+    "is_active",
+)
+
+
+def _record_snapshot(record: AgentRecord, group_names: dict[str, str]) -> AgentSnapshot:
+    return record_snapshot(record, group_names=group_names, windows=_window_values(record))
 
 
 # --- queueing ----------------------------------------------------------------------------------

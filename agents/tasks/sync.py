@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.tasks import task
 
 from agents.models import SyncRun
+from agents.tasks.changes import agent_change_prune_task
 
 
 @task()
@@ -14,4 +15,7 @@ def agent_sync_task(*, trigger: str, run_id: int | None = None) -> dict:
 
     run = SyncRun.objects.filter(pk=run_id).first() if run_id is not None else None
     run = agent_sync(trigger=trigger, run=run)
+    # Pruned here, on the worker, after the sync's own writes: never in a web request, and
+    # as often as history is added.
+    agent_change_prune_task.enqueue()
     return {"run_id": run.pk, "outcome": run.outcome, "agent_count": run.agent_count}

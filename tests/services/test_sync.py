@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-import stamina
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -26,20 +25,6 @@ from agents.upstream import reset_deepcall_client
 from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deepcall(sandbox_settings):
-    reset_deepcall_client()
-    yield sandbox_settings
-    reset_deepcall_client()
-
-
-@pytest.fixture
-def no_retry_waits():
-    stamina.set_testing(True, attempts=1)
-    yield
-    stamina.set_testing(False)
 
 
 def test_full_sync_mirrors_every_agent_over_several_pages(deepcall):
