@@ -50,6 +50,8 @@ class Agent(models.Model):
     # (-1 for none), so agents without either come first ascending on every database.
     sort_group_name = models.TextField(blank=True, default="")
     sort_start_minute = models.SmallIntegerField(default=-1)
+    # DeepCall's `preDeleted`: scheduled for deletion but still there, so listed and counted.
+    pending_deletion = models.BooleanField(default=False, db_index=True)
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
 
@@ -73,6 +75,21 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.agent_id})"
+
+
+class DeletedAgent(models.Model):
+    """An agent DeepCall lists with `isDeleted: 1`.
+
+    Such an agent has no row in `Agent` (so it is never listed, counted, exported, selected or
+    counted in coverage); its id is kept here so that a CAD job still holding it can say
+    "not attempted: deleted in DeepCall" instead of sending it.
+    """
+
+    agent_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} (deleted in DeepCall)"
 
 
 class WorkingWindow(models.Model):
@@ -236,6 +253,8 @@ class CadJob(models.Model):
     succeeded = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     not_attempted = models.PositiveIntegerField(default=0)
+    # Agents not sent because the ledger says they are already so (the admin's choice).
+    skipped = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
 
@@ -248,7 +267,12 @@ class CadJob(models.Model):
 
     @property
     def done(self) -> int:
-        return self.succeeded + self.failed + self.not_attempted
+        return self.succeeded + self.failed + self.not_attempted + self.skipped
+
+    @property
+    def target_state(self) -> str:
+        """The CAD state this job sets: "on" for Enable CAD, "off" for Disable CAD."""
+        return CadState.State.ON if self.action == self.Action.ENABLE else CadState.State.OFF
 
     @property
     def is_finished(self) -> bool:
@@ -260,6 +284,14 @@ class CadResult(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         NOT_ATTEMPTED = "not_attempted", "Not attempted"
+        SKIPPED = "skipped", "Skipped"
+
+    class Before(models.TextChoices):
+        """What the ledger said of the agent just before this job recorded it."""
+
+        ON = "on", "On"
+        OFF = "off", "Off"
+        UNKNOWN = "unknown", "Not known"
 
     job = models.ForeignKey(CadJob, on_delete=models.CASCADE, related_name="results")
     agent_id = models.CharField(max_length=64, db_index=True)
@@ -268,6 +300,8 @@ class CadResult(models.Model):
     message = models.TextField(blank=True)
     code = models.IntegerField(null=True, blank=True)
     batch_number = models.PositiveIntegerField(default=0)
+    # Blank for results recorded before the ledger existed (read as "not known").
+    state_before = models.CharField(max_length=8, choices=Before, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -303,3 +337,29 @@ class CadBatch(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} batch {self.number} ({self.state})"
+
+
+class CadState(models.Model):
+    """The CAD ledger: each agent's CAD state as last set from this dashboard.
+
+    DeepCall's list answer says nothing about CAD, so this is all the dashboard knows: the last
+    successful setCad/unsetCad it made for the agent, when, by whom and in which job. An agent
+    without a row was never set here ("not known"). Written by `services.cad` in the same
+    transaction as the batch results it follows from. Keyed by agent id, not by the read
+    model's row, so it survives an agent leaving and coming back in a sync.
+    """
+
+    class State(models.TextChoices):
+        ON = "on", "On"
+        OFF = "off", "Off"
+
+    agent_id = models.CharField(max_length=64, unique=True)
+    state = models.CharField(max_length=8, choices=State, db_index=True)
+    set_at = models.DateTimeField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey(CadJob, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}: CAD {self.state} (set {self.set_at:%Y-%m-%d %H:%M})"

@@ -102,6 +102,21 @@ def _is_active(value: object) -> bool:
     raise MalformedAgent("status is neither 0 nor 1")
 
 
+def _flag(value: object, field: str) -> bool:
+    """`isDeleted`/`preDeleted`: 1, "1" or true is set; 0, "0", false, empty or absent is not."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    try:
+        number = _int(value, field)
+    except MalformedAgent:
+        number = None
+    if number in (0, 1):
+        return number == 1
+    raise MalformedAgent(f"{field} is neither 0 nor 1")
+
+
 def _created_at(value: object) -> datetime | None:
     try:
         seconds = _int(value, "create_date")
@@ -247,6 +262,8 @@ def parse_agent(raw: object, *, fallback_id: object = None) -> AgentRecord:
         groups=_groups(raw.get("group"), raw.get("groupNames")),
         windows=_windows(raw.get("working")),
         dids=_dids(raw.get("allowDid")),
+        is_deleted=_flag(raw.get("isDeleted"), "isDeleted"),
+        pending_deletion=_flag(raw.get("preDeleted"), "preDeleted"),
     )
 
 

@@ -55,6 +55,10 @@ class AgentRecord:
     groups: tuple[GroupRef, ...] = ()
     windows: tuple[WorkingWindow, ...] = ()
     dids: tuple[str, ...] = ()
+    # `isDeleted: 1`: deleted in DeepCall, kept out of the read model by the sync.
+    is_deleted: bool = False
+    # `preDeleted: 1`: scheduled for deletion but still there ("Pending deletion").
+    pending_deletion: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,11 @@ DEFAULT_SEED = 20240704
 # Generated ids start here, clear of the published ids (2–9), as a real account's would.
 FIRST_GENERATED_ID = 100
 WEEKDAYS: tuple[str, ...] = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+# One generated agent in this many is listed as deleted (`isDeleted: 1`): a few in a demo, so
+# the dashboard can show it leaves them out. Chosen by position, not drawn, so adding them did
+# not change any other generated value. (About 2% are `preDeleted`, drawn.)
+DELETED_EVERY = 100
+DELETED_OFFSET = 37
 
 # The account's groups (id -> name). The published agents use 4, 13, 15–19, 27 and 28; names
 # repeat on purpose (Test_Group ×4, Perm ×2, Sales ×2, Support ×2) and the API labels some
@@ -329,7 +334,7 @@ def generate_agents(count: int, *, seed: int = DEFAULT_SEED, first_id: int = FIR
                 "unique_id": agent_id,
                 "allowDid": allow_did,
                 "status": status,
-                "isDeleted": 0,
+                "isDeleted": 1 if i % DELETED_EVERY == DELETED_OFFSET else 0,
                 "preDeleted": 1 if rand() < 0.02 else 0,
                 "group": groups,
                 "working": windows,

@@ -112,6 +112,7 @@ def record_snapshot(
         is_active=record.is_active,
         groups={(ref.group_id, group_names.get(ref.group_id, ref.name)) for ref in record.groups},
         windows=windows,
+        pending_deletion=record.pending_deletion,
     )
 
 

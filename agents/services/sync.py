@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
-from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
 from agents.request_memo import forget_all, per_request
 from agents.schedules import window_is_unset
 from agents.services.changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
@@ -70,6 +70,7 @@ AGENT_FIELDS = (
     "search_text",
     "sort_group_name",
     "sort_start_minute",
+    "pending_deletion",
 )
 
 
@@ -125,6 +126,7 @@ def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
         ),
         min((group_names[ref.group_id] for ref in record.groups), default=""),
         min((w.start_minute for w in record.windows if not window_is_unset(w)), default=-1),
+        bool(record.pending_deletion),
     )
 
 
@@ -169,6 +171,7 @@ class SyncChanges:
     deleted: int
     unchanged: int
     groups_changed: int = 0  # groups added, renamed or removed
+    deleted_upstream: int = 0  # agents DeepCall lists as deleted (isDeleted), left out
 
     @property
     def any(self) -> bool:
@@ -204,17 +207,20 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         f"{changes.created} new, {changes.updated} changed, {changes.deleted} removed, "
         f"{changes.unchanged} unchanged."
     ]
+    if changes.deleted_upstream:
+        notes.append(f"{changes.deleted_upstream} agent(s) deleted in DeepCall left out.")
     if listing.skipped:
         notes.append(f"{len(listing.skipped)} unreadable agent(s) skipped.")
     if not listing.complete:
         notes.append("DeepCall's listing stopped early: agents it did not return were kept.")
-    logger.info("agent sync (%s): %d agents; %s", trigger, len(listing.agents), " ".join(notes))
+    agent_count = len(listing.agents) - changes.deleted_upstream
+    logger.info("agent sync (%s): %d agents; %s", trigger, agent_count, " ".join(notes))
     return _finish(
         run,
         clock,
         outcome=SyncRun.Outcome.SUCCEEDED,
         message=" ".join(notes),
-        agent_count=len(listing.agents),
+        agent_count=agent_count,
         skipped_count=len(listing.skipped),
         pages_fetched=listing.pages_fetched,
         data_version=run.pk if changes.any else _current_data_version(),
@@ -278,7 +284,10 @@ def _lock_read_model() -> None:
 @transaction.atomic
 def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
     _lock_read_model()  # before reading what the table holds, so the diff is against the truth
-    records = {r.agent_id: r for r in listing.agents}
+    records = {r.agent_id: r for r in listing.agents if not r.is_deleted}
+    # Deleted in DeepCall (isDeleted): never in the read model, even from a partial listing.
+    deleted_upstream = {r.agent_id for r in listing.agents if r.is_deleted} - set(records)
+    _record_deleted_upstream(deleted_upstream, listed=set(records), listing=listing, now=now)
 
     # Groups: keyed by id, since names repeat; the newest name wins.
     group_names: dict[str, str] = {}
@@ -394,21 +403,24 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
             )
             _insert_rows(links.model._meta.db_table, ("agent_id", "group_id"), link_rows)
 
-    deleted = 0
+    # Agents deleted in DeepCall go even when the listing stopped early: it named them.
+    gone_ids = deleted_upstream & set(current)
     if listing.complete:
         # An agent that could not be read this time is not deleted for it.
         keep = set(records) | {s.agent_id for s in listing.skipped if s.agent_id}
-        gone = []
-        for aid, (pk, held_values) in current.items():
-            if aid not in keep:
-                gone.append(pk)
-                log.removed(
-                    aid,
-                    before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
-                )
-        for part in _chunks(gone, DELETE_CHUNK_SIZE):
-            Agent.objects.filter(pk__in=part).delete()
-        deleted = len(gone)
+        gone_ids |= {aid for aid in current if aid not in keep}
+    gone = []
+    for aid, (pk, held_values) in current.items():
+        if aid in gone_ids:
+            gone.append(pk)
+            log.removed(
+                aid,
+                before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
+            )
+    for part in _chunks(gone, DELETE_CHUNK_SIZE):
+        Agent.objects.filter(pk__in=part).delete()
+    deleted = len(gone)
+    if listing.complete:
         # Groups no agent belongs to any more would only clutter the filter.
         emptied, _ = (
             Group.objects.exclude(group_id__in=list(group_names)).filter(agents=None).delete()
@@ -422,6 +434,7 @@ def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
         deleted=deleted,
         unchanged=unchanged,
         groups_changed=groups_changed,
+        deleted_upstream=len(deleted_upstream),
     )
 
 
@@ -453,6 +466,7 @@ def _held_snapshot(values: tuple, windows, groups: list[tuple[str, str]]) -> Age
 
 
 _SNAPSHOT_FIELDS = (
+    "pending_deletion",
     "name",
     "email",
     "phone",
@@ -467,6 +481,26 @@ _SNAPSHOT_FIELDS = (
 
 def _record_snapshot(record: AgentRecord, group_names: dict[str, str]) -> AgentSnapshot:
     return record_snapshot(record, group_names=group_names, windows=_window_values(record))
+
+
+def _record_deleted_upstream(
+    deleted: set[str], *, listed: set[str], listing: AgentListing, now: datetime
+) -> None:
+    """Keep the ids DeepCall lists as deleted, for CAD jobs that still hold one of them.
+
+    An agent listed again without the flag is forgotten; a complete listing replaces the set.
+    """
+    rows = [DeletedAgent(agent_id=agent_id, seen_at=now) for agent_id in sorted(deleted)]
+    for chunk in _chunks(rows, SYNC_BATCH_SIZE):
+        DeletedAgent.objects.bulk_create(
+            chunk, update_conflicts=True, unique_fields=["agent_id"], update_fields=["seen_at"]
+        )
+    if listing.complete:
+        # Every id still deleted was just stamped `now`; the older ones were not listed again.
+        DeletedAgent.objects.filter(seen_at__lt=now).delete()
+        return
+    for part in _chunks(sorted(listed), DELETE_CHUNK_SIZE):
+        DeletedAgent.objects.filter(agent_id__in=part).delete()
 
 
 # --- queueing ----------------------------------------------------------------------------------

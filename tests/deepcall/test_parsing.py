@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from agents.deepcall import UpstreamUnavailableError
-from agents.deepcall.parsing import NO_ANSWER_MESSAGE, parse_agent_page, parse_cad_answer
+from agents.deepcall.parsing import (
+    NO_ANSWER_MESSAGE,
+    parse_agent,
+    parse_agent_page,
+    parse_cad_answer,
+)
 from agents.deepcall.records import AgentRecord, CadOutcome, GroupRef, WorkingWindow
 
 from .conftest import example_list, example_secrets, load
@@ -58,6 +63,7 @@ def test_real_example_first_agent_has_every_field():
         ),
         windows=(WorkingWindow((TUE, WED), 60, 360),),
         dids=(),
+        pending_deletion=True,  # preDeleted: 1 in the published answer
     )
 
 
@@ -276,3 +282,20 @@ def test_cad_answer_accounts_for_every_id_sent():
 def test_cad_answer_without_data_is_an_upstream_error():
     with pytest.raises(UpstreamUnavailableError):
         parse_cad_answer({"status": "success", "code": 200}, ["1"])
+
+
+@pytest.mark.parametrize(
+    ("value", "flag"),
+    [(1, True), ("1", True), (True, True), (0, False), ("0", False), ("", False), (None, False)],
+)
+def test_deletion_flags_are_read_as_the_contract_says(value, flag):
+    raw = {"unique_id": 7, "name": "A", "isDeleted": value, "preDeleted": value}
+    agent = parse_agent(raw)
+    assert (agent.is_deleted, agent.pending_deletion) == (flag, flag)
+    assert parse_agent({"unique_id": 7, "name": "A"}).is_deleted is False  # absent
+
+
+def test_an_unreadable_deletion_flag_skips_the_agent_and_says_which_field():
+    page = parse_agent_page({"response": [{"unique_id": 7, "name": "A", "isDeleted": "yes"}]})
+    assert page.agents == ()
+    assert page.skipped[0].reason == "isDeleted is neither 0 nor 1"

@@ -22,7 +22,7 @@ from agents.services.sync import (
     sync_status,
 )
 from agents.upstream import reset_deepcall_client
-from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
+from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS, SANDBOX_TEST_AGENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,9 @@ pytestmark = pytest.mark.django_db
 def test_full_sync_mirrors_every_agent_over_several_pages(deepcall):
     run = agent_sync(trigger="command")
     assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
-    assert run.agent_count == SANDBOX_TEST_AGENTS == Agent.objects.count()
+    # The agents DeepCall lists as deleted are left out (and said so).
+    assert run.agent_count == SANDBOX_LISTED_AGENTS == Agent.objects.count()
+    assert "3 agent(s) deleted in DeepCall left out." in run.message
     assert run.pages_fetched == 3
     assert run.trigger == "command" and run.duration_ms is not None and run.finished_at
 
@@ -74,7 +76,7 @@ def test_a_second_sync_of_unchanged_data_writes_nothing(deepcall):
     before = dict(Agent.objects.values_list("agent_id", "synced_at"))
     run = agent_sync(trigger="ttl")
     assert run.outcome == SyncRun.Outcome.SUCCEEDED
-    assert f"{SANDBOX_TEST_AGENTS} unchanged" in run.message
+    assert f"{SANDBOX_LISTED_AGENTS} unchanged" in run.message
     assert dict(Agent.objects.values_list("agent_id", "synced_at")) == before
 
 
@@ -96,19 +98,19 @@ def test_only_a_sync_that_changes_agents_changes_the_read_model_version(deepcall
     # Every agent is counted once: new, changed (fields, hours or groups), removed or unchanged.
     new, changed, removed, unchanged = (int(n) for n in re.findall(r"(\d+) \w+", run.message)[:4])
     assert (new, removed) == (0, 0) and changed > 0
-    assert changed + unchanged == SANDBOX_TEST_AGENTS
+    assert changed + unchanged == SANDBOX_LISTED_AGENTS
 
 
 def test_agents_removed_upstream_disappear(deepcall, settings):
     agent_sync(trigger="command")
-    assert Agent.objects.count() == SANDBOX_TEST_AGENTS
+    assert Agent.objects.count() == SANDBOX_LISTED_AGENTS
     with start_in_thread(agents=5) as smaller:
         settings.DEEPCALL_API_URL = smaller.url
         reset_deepcall_client()
         run = agent_sync(trigger="command")
     assert run.outcome == SyncRun.Outcome.SUCCEEDED
     assert sorted(Agent.objects.values_list("agent_id", flat=True)) == ["2", "3", "4", "5", "6"]
-    assert f"{SANDBOX_TEST_AGENTS - 5} removed" in run.message
+    assert f"{SANDBOX_LISTED_AGENTS - 5} removed" in run.message
     assert WorkingWindow.objects.count() == 5
     # Groups nobody belongs to any more are gone from the filter too.
     assert not Group.objects.filter(agents=None).exists()
@@ -120,7 +122,7 @@ def test_api_down_keeps_the_last_good_data_and_records_the_failure(deepcall, no_
     run = agent_sync(trigger="ttl")
     assert run.outcome == SyncRun.Outcome.FAILED
     assert "DeepCall" in run.message and run.finished_at
-    assert Agent.objects.count() == SANDBOX_TEST_AGENTS
+    assert Agent.objects.count() == SANDBOX_LISTED_AGENTS
     status = sync_status()
     assert status.has_synced and status.last_error == run.message
 
@@ -180,13 +182,13 @@ def planner_row_estimate(table: str) -> int | None:
 
 def test_the_first_sync_leaves_the_planner_knowing_the_table_sizes(deepcall):
     agent_sync(trigger="command")
-    assert planner_row_estimate("agents_agent") == SANDBOX_TEST_AGENTS
+    assert planner_row_estimate("agents_agent") == SANDBOX_LISTED_AGENTS
     assert planner_row_estimate("agents_workingwindow") == WorkingWindow.objects.count()
 
 
 def test_sync_command(deepcall, capsys):
     call_command("sync_agents")
-    assert f"Synced {SANDBOX_TEST_AGENTS} agents" in capsys.readouterr().out
+    assert f"Synced {SANDBOX_LISTED_AGENTS} agents" in capsys.readouterr().out
 
 
 def test_search_text_and_numeric_sort_key():
