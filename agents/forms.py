@@ -60,9 +60,28 @@ class CadStartForm(forms.Form):
     all_matching_query = forms.CharField(required=False, max_length=4_000)
     all_matching = forms.BooleanField(required=False)
     excluded_ids = forms.CharField(required=False, max_length=200_000)
+    # Agents the ledger says are already so: send only to the others (the default) or to all.
+    ALREADY_SKIP, ALREADY_SEND = "skip", "send"
+    already_set = forms.ChoiceField(
+        required=False, choices=[(ALREADY_SKIP, ALREADY_SKIP), (ALREADY_SEND, ALREADY_SEND)]
+    )
+
+    @property
+    def skip_already_set(self) -> bool:
+        return self.cleaned_data.get("already_set") != self.ALREADY_SEND
 
 
 class IdempotentActionForm(forms.Form):
-    """Retry failed / Undo: only the one-time key; the agents come from the job itself."""
+    """Retry failed: only the one-time key; the agents come from the job itself."""
 
     idempotency_key = forms.RegexField(regex=IDEMPOTENCY_KEY_PATTERN)
+
+
+class CadUndoForm(IdempotentActionForm):
+    """Undo: the key, and what to do with agents whose state before the job is not known."""
+
+    UNKNOWN_LEAVE, UNKNOWN_REVERT = "leave", "revert"
+    unknown = forms.ChoiceField(
+        required=False,
+        choices=[(UNKNOWN_LEAVE, UNKNOWN_LEAVE), (UNKNOWN_REVERT, UNKNOWN_REVERT)],
+    )

@@ -10,6 +10,12 @@ unsetCad call, and in one transaction writes the batch's results and marks it do
   and a batch is never recorded twice (one result per agent per job, enforced by the database);
 - several workers can run one job: a batch is claimed with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL and a conditional UPDATE everywhere, so no batch is sent twice at once.
+
+The ledger (`CadState`, one row per agent) holds each agent's CAD state as last set here. It is
+written in the transaction that records a batch, after locking the batch row: a batch recorded
+once is never recorded again, so a repeat neither moves the ledger nor counts twice. Each
+result keeps the state the ledger had just before (`state_before`), which is what makes undo
+exact: it restores that state, and asks about agents whose state before was not known.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from agents.deepcall.errors import (
     PermissionDeniedError,
 )
 from agents.deepcall.records import CadAction, CadOutcome
-from agents.models import Agent, CadBatch, CadJob, CadResult
+from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
 from agents.selection import Selection
 from agents.upstream import get_deepcall_client
 
@@ -54,6 +60,12 @@ REVERSE_ACTION = {
     CadJob.Action.ENABLE: CadJob.Action.DISABLE,
     CadJob.Action.DISABLE: CadJob.Action.ENABLE,
 }
+# What the job page says of an agent DeepCall lists as deleted (isDeleted) when its turn comes.
+DELETED_IN_DEEPCALL = "Deleted in DeepCall"
+# Ids per `IN (…)`: far below every backend's bound-parameter limit, for jobs of 20,000 agents.
+ID_CHUNK_SIZE = 500
+# How many agents "state before not known" the undo confirmation lists by name.
+UNDO_UNKNOWN_NAMES = 50
 
 
 class CadJobRefused(Exception):
@@ -70,6 +82,8 @@ class SelectionPreview:
     names: list[str]
     more: int
     description: str
+    # Of these agents, how many the ledger says already have the state the action sets.
+    already_set: int = 0
 
 
 def _batch_size() -> int:
@@ -108,16 +122,110 @@ def selection_describe(selection: Selection) -> str:
     return "agents picked one by one"
 
 
-def selection_preview(selection: Selection) -> SelectionPreview:
-    """How many agents, the first names, and where they came from: for the confirmation."""
+def selection_preview(selection: Selection, *, action: str | None = None) -> SelectionPreview:
+    """How many agents, the first names, and where they came from: for the confirmation.
+
+    With an `action`, also how many of them are already so by the ledger (on for Enable CAD).
+    """
     agents = selection_queryset(selection).order_by("name", "agent_id_sort")
     count = agents.count()
     names = list(agents.values_list("name", flat=True)[:PREVIEW_NAMES])
+    already = 0
+    if action in CadJob.Action.values:
+        already = agents.filter(agent_id__in=_ledger_ids(_target_state(action))).count()
     return SelectionPreview(
         count=count,
         names=names,
         more=max(0, count - len(names)),
         description=selection_describe(selection),
+        already_set=already,
+    )
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+def _target_state(action: str) -> str:
+    return CadState.State.ON if action == CadJob.Action.ENABLE else CadState.State.OFF
+
+
+def _ledger_ids(state: str) -> QuerySet:
+    """The ids the ledger holds in `state`, as a subquery."""
+    return CadState.objects.filter(state=state).values("agent_id")
+
+
+def cad_state_filter_ids(*, state: str) -> QuerySet:
+    """Agent ids (a subquery) the ledger says are on or off: the directory's `cad` filter."""
+    return _ledger_ids(state)
+
+
+def cad_known_ids() -> QuerySet:
+    """Every agent id the ledger has a state for (a subquery): "not set here" is the rest."""
+    return CadState.objects.values("agent_id")
+
+
+def cad_states(agent_ids) -> dict[str, CadState]:
+    """The ledger rows of these agents (one query), by agent id; absent means not set here."""
+    return {
+        row.agent_id: row
+        for row in CadState.objects.filter(agent_id__in=list(agent_ids)).select_related(
+            "set_by", "job"
+        )
+    }
+
+
+def cad_state_label(state: CadState | None, *, now=None) -> str:
+    """How a ledger state is shown everywhere: "On · set 2 h ago", "Off · set …", "Not set here".
+
+    Never DeepCall's state: only what this dashboard last set.
+    """
+    from agents.services.sync import age_words
+
+    if state is None:
+        return "Not set here"
+    now = now or timezone.now()
+    age = max(0, int((now - state.set_at).total_seconds()))
+    return f"{state.get_state_display()} · set {age_words(age)}"
+
+
+def cad_on_count() -> int:
+    """Agents of the directory with CAD on, as set here (deleted agents are not in it)."""
+    return (
+        CadState.objects.filter(state=CadState.State.ON)
+        .filter(agent_id__in=Agent.objects.values("agent_id"))
+        .count()
+    )
+
+
+def _ledger_before(ids: list[str]) -> dict[str, str]:
+    """The ledger's state of each id, locked until the caller's transaction ends."""
+    known = dict(
+        CadState.objects.select_for_update()
+        .filter(agent_id__in=ids)
+        .values_list("agent_id", "state")
+    )
+    return {i: known.get(i, CadResult.Before.UNKNOWN) for i in ids}
+
+
+def _ledger_set(job: CadJob, agent_ids: list[str], *, now) -> None:
+    """Record that this job set these agents to its target state (inside the caller's
+    transaction; one upsert, so concurrent batches of other agents never collide)."""
+    if not agent_ids:
+        return
+    CadState.objects.bulk_create(
+        [
+            CadState(
+                agent_id=agent_id,
+                state=job.target_state,
+                set_at=now,
+                set_by_id=job.created_by_id,
+                job=job,
+            )
+            for agent_id in agent_ids
+        ],
+        update_conflicts=True,
+        unique_fields=["agent_id"],
+        update_fields=["state", "set_at", "set_by", "job"],
     )
 
 
@@ -134,12 +242,15 @@ def cad_job_create(
     filter_description: str = "",
     kind: str = CadJob.Kind.NEW,
     source_job: CadJob | None = None,
+    skip_already_set: bool = False,
 ) -> tuple[CadJob, bool]:
     """Create a job for these agents and queue it; return (job, created).
 
     The same idempotency key returns the job it already made (a double click, a resubmitted
     form) without queueing anything. Raises CadJobRefused when there is nothing to do or a
-    queued or running job already covers some of these agents.
+    queued or running job already covers some of these agents. With `skip_already_set`, the
+    agents the ledger says already have the state the action sets are not sent: the job
+    records each of them as skipped, with why.
     """
     from agents.tasks.cad import cad_job_task
 
@@ -167,6 +278,14 @@ def cad_job_create(
                     f"{other.get_status_display().lower()} (started by {other.created_by}). "
                     "Wait for it to finish, then try again."
                 )
+            skipped = _already_set(ids, action) if skip_already_set else {}
+            to_send = [i for i in ids if i not in skipped]
+            if not to_send:
+                state = _target_state(action)
+                raise CadJobRefused(
+                    f"All {len(ids):,} of these agents are already {state}, as set here: "
+                    "nothing to send. Choose to send to all of them to send anyway."
+                )
             job = CadJob.objects.create(
                 idempotency_key=idempotency_key,
                 action=action,
@@ -175,13 +294,15 @@ def cad_job_create(
                 source_job=source_job,
                 filter_query=filter_query,
                 filter_description=filter_description,
-                agent_ids=ids,
+                agent_ids=to_send,
                 total=len(ids),
+                skipped=len(skipped),
             )
             CadBatch.objects.bulk_create(
-                CadBatch(job=job, number=n, agent_ids=ids[start : start + size])
-                for n, start in enumerate(range(0, len(ids), size), start=1)
+                CadBatch(job=job, number=n, agent_ids=to_send[start : start + size])
+                for n, start in enumerate(range(0, len(to_send), size), start=1)
             )
+            _record_skipped(job, skipped)
     except IntegrityError:
         # The same key, submitted twice at the same instant: the other request made the job.
         return CadJob.objects.get(idempotency_key=idempotency_key), False
@@ -189,6 +310,58 @@ def cad_job_create(
     CadJob.objects.filter(pk=job.pk).update(task_result_id=str(result.id))
     logger.info("CAD job %s queued: %s for %d agents by %s", job.public_id, action, len(ids), user)
     return job, True
+
+
+def _already_set(ids: list[str], action: str) -> dict[str, CadState]:
+    """The ledger rows of those ids already in the state `action` sets."""
+    state = _target_state(action)
+    found: dict[str, CadState] = {}
+    for start in range(0, len(ids), ID_CHUNK_SIZE):
+        chunk = ids[start : start + ID_CHUNK_SIZE]
+        found.update(
+            (row.agent_id, row)
+            for row in CadState.objects.filter(agent_id__in=chunk, state=state).select_related(
+                "job"
+            )
+        )
+    return found
+
+
+def _record_skipped(job: CadJob, skipped: dict[str, CadState]) -> None:
+    if not skipped:
+        return
+    names = _agent_names(list(skipped))
+    CadResult.objects.bulk_create(
+        [
+            CadResult(
+                job=job,
+                agent_id=agent_id,
+                agent_name=names.get(agent_id, ""),
+                outcome=CadResult.Outcome.SKIPPED,
+                message=_skipped_message(row),
+                state_before=row.state,
+            )
+            for agent_id, row in skipped.items()
+        ],
+        batch_size=ID_CHUNK_SIZE,
+    )
+
+
+def _skipped_message(row: CadState) -> str:
+    when = timezone.localtime(row.set_at)
+    by_job = f" by job {str(row.job.public_id)[:8]}" if row.job else ""
+    return f"Already {row.state}, as set here on {when:%d %b %Y %H:%M}{by_job}; not sent."
+
+
+def _agent_names(ids: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), ID_CHUNK_SIZE):
+        names.update(
+            Agent.objects.filter(agent_id__in=ids[start : start + ID_CHUNK_SIZE]).values_list(
+                "agent_id", "name"
+            )
+        )
+    return names
 
 
 def _lock_job_creation() -> None:
@@ -210,8 +383,19 @@ def _agents_in_active_jobs(ids: set[str]) -> tuple[CadJob, int] | None:
     return None
 
 
-def cad_job_start(*, user, action: str, selection: Selection, idempotency_key: str) -> CadJob:
-    """Start a job for what the admin selected (ids or all matching a filter)."""
+def cad_job_start(
+    *,
+    user,
+    action: str,
+    selection: Selection,
+    idempotency_key: str,
+    skip_already_set: bool = False,
+) -> CadJob:
+    """Start a job for what the admin selected (ids or all matching a filter).
+
+    `skip_already_set`: leave out (and record as skipped) the agents the ledger says already
+    have the state the action sets.
+    """
     ids = list(selection_queryset(selection).values_list("agent_id", flat=True))
     job, _ = cad_job_create(
         user=user,
@@ -220,6 +404,7 @@ def cad_job_start(*, user, action: str, selection: Selection, idempotency_key: s
         idempotency_key=idempotency_key,
         filter_query=selection.all_matching_query or "",
         filter_description=selection_describe(selection),
+        skip_already_set=skip_already_set,
     )
     return job
 
@@ -230,7 +415,9 @@ def cad_job_retry_failed(*, job: CadJob, user, idempotency_key: str) -> CadJob:
         job,
         user=user,
         idempotency_key=idempotency_key,
-        results=job.results.exclude(outcome=CadResult.Outcome.SUCCEEDED),
+        results=job.results.filter(
+            outcome__in=[CadResult.Outcome.FAILED, CadResult.Outcome.NOT_ATTEMPTED]
+        ),
         action=job.action,
         kind=CadJob.Kind.RETRY,
         description=f"failed agents of job {job.public_id}",
@@ -238,18 +425,98 @@ def cad_job_retry_failed(*, job: CadJob, user, idempotency_key: str) -> CadJob:
     )
 
 
-def cad_job_undo(*, job: CadJob, user, idempotency_key: str) -> CadJob:
-    """The reverse action, for exactly the agents this job changed."""
-    return _follow_up_job(
-        job,
-        user=user,
-        idempotency_key=idempotency_key,
-        results=job.results.filter(outcome=CadResult.Outcome.SUCCEEDED),
+@dataclass(frozen=True)
+class UndoPlan:
+    """What undoing a job would do, agent by agent, from the state each had before it.
+
+    - `restore`: the ledger said the opposite before the job: switched back;
+    - `kept`: the ledger already said what the job set (e.g. on before Enable CAD): left so;
+    - `unknown`: the state before was not known: switched back only if the admin says so.
+    """
+
+    job: CadJob
+    action: str  # the reverse of the job's action
+    restore: list[str]
+    kept: int
+    unknown: list[str]
+    unknown_names: list[tuple[str, str]]  # (agent id, name) of the first UNDO_UNKNOWN_NAMES
+
+    @property
+    def action_label(self) -> str:
+        return dict(CadJob.Action.choices)[self.action]
+
+    @property
+    def without_unknown(self) -> int:
+        return len(self.restore)
+
+    @property
+    def with_unknown(self) -> int:
+        return len(self.restore) + len(self.unknown)
+
+
+def cad_undo_plan(job: CadJob) -> UndoPlan:
+    """Sort the agents this job changed by the state the ledger had before it (see UndoPlan)."""
+    target = job.target_state
+    restore: list[str] = []
+    unknown: list[str] = []
+    kept = 0
+    rows = job.results.filter(outcome=CadResult.Outcome.SUCCEEDED).order_by("agent_name", "id")
+    names: list[tuple[str, str]] = []
+    for agent_id, name, before in rows.values_list("agent_id", "agent_name", "state_before"):
+        if before in (CadResult.Before.ON, CadResult.Before.OFF):
+            if before == target:
+                kept += 1
+            else:
+                restore.append(agent_id)
+        else:
+            unknown.append(agent_id)
+            if len(names) < UNDO_UNKNOWN_NAMES:
+                names.append((agent_id, name))
+    return UndoPlan(
+        job=job,
         action=REVERSE_ACTION[job.action],
-        kind=CadJob.Kind.UNDO,
-        description=f"agents changed by job {job.public_id}",
-        nothing_to_do="Nothing to undo: this job changed no agent.",
+        restore=restore,
+        kept=kept,
+        unknown=unknown,
+        unknown_names=names,
     )
+
+
+def cad_job_undo(
+    *, job: CadJob, user, idempotency_key: str, include_unknown: bool = False
+) -> CadJob:
+    """Put back, for each agent this job changed, the state it had before the job.
+
+    Agents the ledger knew to be already so before the job are left as they are; those whose
+    state before was not known are switched back only with `include_unknown`. Undoing an undo
+    redoes: the undo's own results remember the states the first job set.
+    """
+    plan = cad_undo_plan(job)
+    ids = plan.restore + (plan.unknown if include_unknown else [])
+    if not ids:
+        if plan.unknown:
+            nothing = (
+                f"Nothing to undo without the {len(plan.unknown):,} agents whose state before "
+                "is not known: choose to switch them back too."
+            )
+        elif plan.kept:
+            nothing = (
+                f"Nothing to undo: the {plan.kept:,} agents this job changed were already "
+                f"{job.target_state} before it, as set here."
+            )
+        else:
+            nothing = "Nothing to undo: this job changed no agent."
+        raise CadJobRefused(nothing)
+    new, _ = cad_job_create(
+        user=user,
+        action=plan.action,
+        agent_ids=ids,
+        idempotency_key=idempotency_key,
+        kind=CadJob.Kind.UNDO,
+        source_job=job,
+        filter_description=f"agents changed by job {job.public_id}",
+    )
+    return new
 
 
 def _follow_up_job(
@@ -369,24 +636,45 @@ def _claim_batch(job_id: int) -> CadBatch | None:
 
 def _run_batch(job: CadJob, batch: CadBatch, stop: Event, stop_reason: list[str]) -> None:
     ids = [str(i) for i in batch.agent_ids]
-    try:
-        result = get_deepcall_client().cad_batch(CadAction(job.action), ids)
-        outcomes = [(r.agent_id, r.outcome, r.message, r.code) for r in result.results]
-    except DeepCallError as exc:
-        reason = cad_not_attempted_reason(exc)
-        outcomes = [(i, CadOutcome.NOT_ATTEMPTED, reason, exc.code) for i in ids]
-        if isinstance(exc, AuthenticationError | PermissionDeniedError):
-            # Every other batch would fail the same way: stop sending, say why.
-            stop_reason.append(exc.user_message)
-            stop.set()
+    # Deleted in DeepCall since the job was made (or held by a retry or an undo): not sent.
+    deleted = set(DeletedAgent.objects.filter(agent_id__in=ids).values_list("agent_id", flat=True))
+    outcomes = [
+        (i, CadOutcome.NOT_ATTEMPTED, DELETED_IN_DEEPCALL, None) for i in ids if i in deleted
+    ]
+    to_send = [i for i in ids if i not in deleted]
+    if to_send:
+        try:
+            result = get_deepcall_client().cad_batch(CadAction(job.action), to_send)
+            outcomes += [(r.agent_id, r.outcome, r.message, r.code) for r in result.results]
+        except DeepCallError as exc:
+            reason = cad_not_attempted_reason(exc)
+            outcomes += [(i, CadOutcome.NOT_ATTEMPTED, reason, exc.code) for i in to_send]
+            if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                # Every other batch would fail the same way: stop sending, say why.
+                stop_reason.append(exc.user_message)
+                stop.set()
     _record_batch(job, batch, outcomes)
 
 
 def _record_batch(job: CadJob, batch: CadBatch, outcomes) -> None:
-    names = dict(
-        Agent.objects.filter(agent_id__in=[o[0] for o in outcomes]).values_list("agent_id", "name")
-    )
+    """Write a batch's results, the ledger for its successes and "done", in one transaction.
+
+    The batch row is locked first, and a batch already done is left alone: a batch recorded
+    twice (a worker that outlived its lease) moves neither the ledger nor the counters.
+    """
+    ids = [o[0] for o in outcomes]
+    names = _agent_names(ids)
     with transaction.atomic():
+        state = (
+            CadBatch.objects.select_for_update()
+            .filter(pk=batch.pk)
+            .values_list("state", flat=True)
+            .first()
+        )
+        if state is None or state == CadBatch.State.DONE:
+            return
+        now = timezone.now()
+        before = _ledger_before(ids)
         CadResult.objects.bulk_create(
             [
                 CadResult(
@@ -397,14 +685,16 @@ def _record_batch(job: CadJob, batch: CadBatch, outcomes) -> None:
                     message=message or "",
                     code=code,
                     batch_number=batch.number,
+                    state_before=before[agent_id],
                 )
                 for agent_id, outcome, message, code in outcomes
             ],
-            ignore_conflicts=True,  # a batch re-run after a crash never records an agent twice
+            ignore_conflicts=True,  # one result per agent per job, whatever happens
         )
-        CadBatch.objects.filter(pk=batch.pk).update(
-            state=CadBatch.State.DONE, finished_at=timezone.now()
+        _ledger_set(
+            job, [o[0] for o in outcomes if str(o[1]) == CadResult.Outcome.SUCCEEDED], now=now
         )
+        CadBatch.objects.filter(pk=batch.pk).update(state=CadBatch.State.DONE, finished_at=now)
         _update_counters(job.pk)
 
 
@@ -422,6 +712,7 @@ def _update_counters(job_id: int) -> None:
         succeeded=counts.get(CadResult.Outcome.SUCCEEDED, 0),
         failed=counts.get(CadResult.Outcome.FAILED, 0),
         not_attempted=counts.get(CadResult.Outcome.NOT_ATTEMPTED, 0),
+        skipped=counts.get(CadResult.Outcome.SKIPPED, 0),
     )
 
 
@@ -445,9 +736,9 @@ def _finish_if_done(job_id: int) -> CadJob:
     unfinished = CadBatch.objects.filter(job_id=job_id).exclude(state=CadBatch.State.DONE)
     if unfinished.exists() or job.is_finished:
         return job
-    if job.succeeded == job.total:
+    if job.succeeded + job.skipped == job.total:
         status = CadJob.Status.SUCCEEDED
-    elif job.succeeded == 0:
+    elif job.succeeded + job.skipped == 0:
         status = CadJob.Status.FAILED
     else:
         status = CadJob.Status.PARTIAL

@@ -47,7 +47,7 @@ from agents.filters import (
     group_label,
 )
 from agents.forms import DEFAULT_PER_PAGE, DirectoryDisplayForm
-from agents.models import Agent, CadResult, Group, WorkingWindow
+from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
 
 DEFAULT_SORT = "id"
 # The sortable columns: the query-string value -> the ordering, ascending. Anything else in
@@ -523,6 +523,8 @@ class AgentDetail:
     on_shift: bool
     cad_results: list[CadResult]
     cad_results_total: int
+    cad_state: CadState | None  # the ledger: as last set here, or None (not set here)
+    cad_state_text: str
 
     @property
     def week_rows(self) -> list[tuple[str, str, tuple[schedules.Segment, ...]]]:
@@ -540,6 +542,9 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
     duplicated = duplicated_group_names()
     windows = list(agent.windows.all())
     results = CadResult.objects.filter(agent_id=agent_id).select_related("job")
+    from agents.services.cad import cad_state_label, cad_states
+
+    cad_state = cad_states([agent_id]).get(agent_id)
     return AgentDetail(
         agent=agent,
         groups=[(g, group_display_name(g, duplicated)) for g in agent.groups.all()],
@@ -549,4 +554,6 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
         on_shift=schedules.agent_is_on_shift(windows, timezone.now()),
         cad_results=list(results.order_by("-recorded_at", "-id")[:CAD_HISTORY_LIMIT]),
         cad_results_total=results.count(),
+        cad_state=cad_state,
+        cad_state_text=cad_state_label(cad_state),
     )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from agents import schedules
 from agents.models import Agent, CadJob, Group
+from agents.services.cad import cad_on_count
 from agents.services.directory import duplicated_group_names, group_display_name
 from agents.services.sync import sync_status
 
@@ -26,7 +27,8 @@ def database_ok() -> bool:
 
 
 def home_summary(*, user) -> dict:
-    """Counts of the directory, the top groups, the sync's freshness and recent CAD jobs.
+    """Counts of the directory (CAD on as set here too), the top groups, the sync's freshness
+    and recent CAD jobs.
 
     Recent CAD jobs only for users who may see them (agents.view_cadjob).
     """
@@ -49,6 +51,7 @@ def home_summary(*, user) -> dict:
         "agents_total": counts["total"],
         "agents_active": counts["active"],
         "agents_on_shift": on_shift,
+        "agents_cad_on": cad_on_count(),
         "top_groups": groups,
         "sync": sync_status(),
         "can_see_jobs": can_see_jobs,

@@ -12,13 +12,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from agents.filters import CadJobFilter
 from agents.forms import (
     CadActionForm,
     CadStartForm,
+    CadUndoForm,
     IdempotentActionForm,
     SelectionChangeForm,
 )
@@ -89,15 +90,17 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     # Without JavaScript the ticked boxes arrive with the form instead of one by one.
     selection.add(set(request.POST.getlist("agent_id")))
     selection_save(request, selection)
-    preview = cad_service.selection_preview(selection)
+    action = form.cleaned_data["action"]
+    preview = cad_service.selection_preview(selection, action=action)
     if preview.count == 0:
         messages.error(request, "No agents selected: tick at least one agent first.")
         return _back_to_directory(query)
-    action = form.cleaned_data["action"]
     context = {
         "action": action,
         "action_label": dict(CadJob.Action.choices)[action],
+        "target_state": "on" if action == CadJob.Action.ENABLE else "off",
         "preview": preview,
+        "others_count": preview.count - preview.already_set,
         "start_form": {
             "idempotency_key": cad_service.new_idempotency_key(),
             "agent_ids": "" if selection.is_all_matching else ",".join(sorted(selection.agent_ids)),
@@ -136,6 +139,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
             action=data["action"],
             selection=selection,
             idempotency_key=data["idempotency_key"],
+            skip_already_set=form.skip_already_set,
         )
     except cad_service.CadJobRefused as refused:
         messages.error(request, refused.message)
@@ -167,7 +171,6 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         "outcome_choices": CadResult.Outcome.choices,
         "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),
         "can_undo": can_run and job.is_finished and job.succeeded,
-        "reverse_label": dict(CadJob.Action.choices)[cad_service.REVERSE_ACTION[job.action]],
         "idempotency_key": cad_service.new_idempotency_key(),
     }
     template_name = "cad/job_detail.html"
@@ -199,11 +202,41 @@ def job_retry(request: HttpRequest, public_id) -> HttpResponse:
     return _follow_up(request, public_id, cad_service.cad_job_retry_failed)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 @permission_required("agents.run_cad_jobs", raise_exception=True)
 def job_undo(request: HttpRequest, public_id) -> HttpResponse:
-    return _follow_up(request, public_id, cad_service.cad_job_undo)
+    """GET: what undoing would do, agent state by agent state, and the choice for agents whose
+    state before is not known. POST: start the undo."""
+    job = get_object_or_404(CadJob.objects.select_related("created_by"), public_id=public_id)
+    if not job.is_finished:
+        messages.error(request, "This job is still running: undo it once it has finished.")
+        return redirect("cad-job-detail", public_id=job.public_id)
+    plan = cad_service.cad_undo_plan(job)
+    if request.method == "POST":
+        form = CadUndoForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That form was out of date; please try again.")
+            return redirect("cad-job-undo", public_id=job.public_id)
+        try:
+            new = cad_service.cad_job_undo(
+                job=job,
+                user=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                include_unknown=form.cleaned_data["unknown"] == CadUndoForm.UNKNOWN_REVERT,
+            )
+        except cad_service.CadJobRefused as refused:
+            messages.error(request, refused.message)
+            return redirect("cad-job-undo", public_id=job.public_id)
+        return redirect("cad-job-detail", public_id=new.public_id)
+    context = {
+        "job": job,
+        "plan": plan,
+        "target_label": job.target_state,
+        "before_label": "off" if job.target_state == "on" else "on",
+        "idempotency_key": cad_service.new_idempotency_key(),
+    }
+    return render(request, "cad/undo_confirm.html", context)
 
 
 @require_GET

@@ -98,7 +98,10 @@ def test_undo_disables_exactly_the_agents_the_job_changed(synced, admin_user, se
     synced.set_faults(cad_failures={ids[1]: "nope"})
     job = start(admin_user, ids)
     undo = cad_service.cad_job_undo(
-        job=job, user=admin_user, idempotency_key=cad_service.new_idempotency_key()
+        job=job,
+        user=admin_user,
+        idempotency_key=cad_service.new_idempotency_key(),
+        include_unknown=True,  # nothing was set here before: every state before is unknown
     )
     undo.refresh_from_db()
     assert undo.action == CadJob.Action.DISABLE
