@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from agents.upstream import reset_deepcall_client
 from tests.fixtures.browser import assert_accessible, login, screenshot
-from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
+from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def rows(page):
 def open_directory(page, user):
     login(page, user)
     page.goto("/agents/")
-    expect(page.locator("#agent-count")).to_contain_text(f"of {SANDBOX_TEST_AGENTS} agents")
+    expect(page.locator("#agent-count")).to_contain_text(f"of {SANDBOX_LISTED_AGENTS} agents")
 
 
 def test_search_filter_sort_page_and_back(page, supervisor_user, directory_settings):

@@ -13,7 +13,7 @@ from agents.services import agent_sync
 from agents.services.changes import agent_change_prune
 from agents.tasks.changes import agent_change_prune_task
 from agents.tasks.sync import agent_sync_task
-from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
+from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS
 from tests.services.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def history() -> list[tuple]:
 def test_first_load_is_one_entry_not_one_per_agent(deepcall):
     synced()
     (entry,) = AgentChange.objects.all()
-    assert (entry.kind, entry.after, entry.agent_id) == ("first_load", SANDBOX_TEST_AGENTS, "")
+    assert (entry.kind, entry.after, entry.agent_id) == ("first_load", SANDBOX_LISTED_AGENTS, "")
 
 
 def test_a_sync_that_finds_nothing_new_records_nothing(deepcall):
