@@ -11,12 +11,14 @@ from datetime import datetime
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from agents import schedules
 from agents.models import Agent
 from agents.selection import Selection
+from agents.services.cad import cad_state_label, cad_states
 from agents.services.directory import group_display_name
 
 DETAIL_TARGET = "#agent-detail-body"
@@ -43,6 +45,8 @@ class AgentTable(tables.Table):
     status = tables.Column(empty_values=(), orderable=False)
     role = tables.Column(accessor="role_name", orderable=False)
     on_shift = tables.Column(empty_values=(), orderable=False, verbose_name="On shift")
+    # The ledger's state: what this dashboard last set, never DeepCall's (which it cannot see).
+    cad = tables.Column(empty_values=(), orderable=False, verbose_name="CAD")
 
     class Meta:
         template_name = "agents/table.html"
@@ -68,6 +72,8 @@ class AgentTable(tables.Table):
         self.selection = selection or Selection()
         self.duplicated_names = duplicated_names
         self.weekday_minute = schedules.local_weekday_minute(now)
+        self.now = now
+        self.cad_states = cad_states(record.agent_id for record in self.data.data)
 
     def rows_html(self) -> SafeString:
         """The table body's rows, as HTML.
@@ -149,3 +155,16 @@ class AgentTable(tables.Table):
         if any(schedules.window_covers(w, weekday, minute) for w in record.listed_windows):
             return format_html('<span class="badge text-bg-primary">{}</span>', "On shift")
         return format_html('<span class="text-body-secondary">{}</span>', "Off")
+
+    def render_cad(self, record: Agent) -> str:
+        state = self.cad_states.get(record.agent_id)
+        label = cad_state_label(state, now=self.now)
+        if state is None:
+            return format_html('<span class="text-body-secondary">{}</span>', label)
+        return format_html(
+            '<span class="badge {}" title="{}">{}</span>',
+            "text-bg-success" if state.state == state.State.ON else "text-bg-secondary",
+            f"As set here by {state.set_by or 'a deleted user'} on "
+            f"{timezone.localtime(state.set_at):%d %b %Y %H:%M}",
+            label,
+        )
