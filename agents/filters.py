@@ -13,12 +13,12 @@ from collections.abc import Callable
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, CadJob, Group
+from agents.models import Agent, AgentChange, CadJob, Group
 
 # The directory's query-string keys.
 SEARCH_VAR = "q"
@@ -263,3 +263,96 @@ def _job_authors():
         .objects.filter(pk__in=CadJob.objects.values("created_by"))
         .order_by("username")
     )
+
+
+# --- The change history --------------------------------------------------------------------------
+
+CHANGE_KIND_ANY_FIELD = "changed"
+
+
+def change_kind_choices() -> list[tuple[str, str]]:
+    """Added, removed, any changed field, each field, first load: the "Change" filter."""
+    kinds = AgentChange.Kind
+    return [
+        (kinds.ADDED, "Added"),
+        (kinds.REMOVED, "Removed"),
+        (CHANGE_KIND_ANY_FIELD, "Any field changed"),
+        *((value, f"{label} changed") for value, label in AgentChange.Field.choices),
+        (kinds.FIRST_LOAD, "First load"),
+    ]
+
+
+def _change_groups():
+    return Group.objects.order_by("name", "group_id")
+
+
+class ChangeGroupChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Group) -> str:
+        return group_label(obj)
+
+
+class ChangeGroupFilter(django_filters.ModelChoiceFilter):
+    field_class = ChangeGroupChoiceField
+
+
+class AgentChangeFilter(django_filters.FilterSet):
+    """Agent (name or id), group, kind of change and date range: the change history's filters."""
+
+    agent = django_filters.CharFilter(
+        method="filter_agent",
+        label="Agent",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "class": "form-control form-control-sm"}),
+    )
+    group = ChangeGroupFilter(
+        queryset=lambda request: _change_groups(),
+        to_field_name="group_id",
+        method="filter_group",
+        label="Group",
+        empty_label="Any group",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=change_kind_choices,
+        method="filter_kind",
+        label="Change",
+        empty_label="Any change",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    date_from = django_filters.DateFilter(
+        field_name="recorded_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="recorded_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    # "Since your last visit" (the home page's link): an instant, not a day; no form control.
+    after = django_filters.IsoDateTimeFilter(
+        field_name="recorded_at", lookup_expr="gt", label="After", widget=forms.HiddenInput
+    )
+
+    class Meta:
+        model = AgentChange
+        fields: list[str] = []
+
+    def filter_agent(self, queryset, name: str, value: str):
+        value = value.strip()
+        return queryset.filter(Q(agent_id=value) | Q(agent_name__icontains=value))
+
+    def filter_group(self, queryset, name: str, value: Group | None):
+        if value is None:
+            return queryset
+        sep = AgentChange.GROUP_KEY_SEPARATOR
+        return queryset.filter(group_keys__contains=f"{sep}{value.group_id}{sep}")
+
+    def filter_kind(self, queryset, name: str, value: str):
+        if value == CHANGE_KIND_ANY_FIELD:
+            return queryset.filter(kind=AgentChange.Kind.CHANGED)
+        if value in AgentChange.Field.values:
+            return queryset.filter(kind=AgentChange.Kind.CHANGED, field=value)
+        return queryset.filter(kind=value)

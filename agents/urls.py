@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agents.views import cad, directory, schedules, status
+from agents.views import cad, changes, directory, schedules, status
 
 urlpatterns = [
     # Directory (issue: the agent directory)
@@ -20,6 +20,9 @@ urlpatterns = [
     path("schedules/", schedules.schedule_overview, name="schedules"),
     path("schedules/coverage.csv", schedules.coverage_export, name="schedules-coverage-csv"),
     path("schedules/slot/", schedules.slot_detail, name="schedules-slot"),
+    # What changed in DeepCall (issue 18)
+    path("changes/", changes.change_list, name="change-list"),
+    path("changes.csv", changes.change_export, name="change-export"),
     # DeepCall connection
     path("status/", status.upstream_status, name="upstream-status"),
 ]

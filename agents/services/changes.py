@@ -14,16 +14,18 @@ worker (`agents.tasks.changes`), never by a web request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents import schedules
 from agents.deepcall.records import AgentRecord
 from agents.models import AgentChange, ChangesSeen
+from agents.services.directory import duplicated_group_names, neutralise_cell
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -260,3 +262,66 @@ def changes_unseen_count(*, user) -> tuple[int, datetime | None]:
     if seen is not None:
         changes = changes.filter(recorded_at__gt=seen)
     return changes.count(), seen
+
+
+# --- the page and the CSV ----------------------------------------------------------------------
+
+# The CSV's header: an interface (issue 18), kept exactly.
+EXPORT_COLUMNS = ("time", "agent id", "agent name", "change", "field", "before", "after")
+EXPORT_CHUNK_SIZE = 2000
+# Changes listed in an agent's detail panel; the rest are one link away.
+AGENT_PANEL_CHANGES = 10
+
+
+@dataclass(frozen=True)
+class ShownChange:
+    """One change as pages show it: the row, its words, and both values in human form."""
+
+    change: AgentChange
+    description: str
+    before: str
+    after: str
+
+
+def change_rows(changes: Iterable[AgentChange]) -> list[ShownChange]:
+    """Changes ready to show (groups named as the directory names them, hours humanised)."""
+    duplicated = duplicated_group_names()
+    return [
+        ShownChange(
+            change=change,
+            description=change_description(change),
+            before=_value_text(change, change.before, duplicated),
+            after=_value_text(change, change.after, duplicated),
+        )
+        for change in changes
+    ]
+
+
+def _value_text(change: AgentChange, value: object, duplicated: frozenset[str]) -> str:
+    if change.kind != Kind.CHANGED:
+        return ""
+    return change_value_text(change.field, value, duplicated=duplicated)
+
+
+def agent_changes_for(*, agent_id: str, limit: int = AGENT_PANEL_CHANGES) -> list[ShownChange]:
+    """One agent's latest changes, newest first."""
+    return change_rows(AgentChange.objects.filter(agent_id=agent_id)[:limit])
+
+
+def change_export_rows(changes: QuerySet[AgentChange]) -> Iterator[list[str]]:
+    """The CSV rows (header first) of `changes`, newest first, streamed in chunks; each cell
+    neutralised against formula injection, times in the account's time zone."""
+    duplicated = duplicated_group_names()
+    zone = schedules.account_zone()
+    yield list(EXPORT_COLUMNS)
+    for change in changes.order_by("-recorded_at", "-id").iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        row = [
+            change.recorded_at.astimezone(zone).isoformat(timespec="seconds"),
+            change.agent_id,
+            change.agent_name,
+            change_description(change) if change.kind == Kind.FIRST_LOAD else change.kind,
+            change.get_field_display() if change.field else "",
+            _value_text(change, change.before, duplicated),
+            _value_text(change, change.after, duplicated),
+        ]
+        yield [neutralise_cell(cell) for cell in row]

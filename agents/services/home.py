@@ -9,6 +9,7 @@ from django.utils import timezone
 from agents import schedules
 from agents.models import Agent, CadJob, Group
 from agents.services.cad import cad_on_count
+from agents.services.changes import changes_unseen_count
 from agents.services.directory import duplicated_group_names, group_display_name
 from agents.services.sync import sync_status
 
@@ -43,6 +44,8 @@ def home_summary(*, user) -> dict:
         .filter(agent_count__gt=0)
         .order_by("-agent_count", "name", "group_id")[:HOME_TOP_GROUPS]
     ]
+    can_see_changes = user.has_perm("agents.view_agent")
+    unseen, seen_at = changes_unseen_count(user=user) if can_see_changes else (0, None)
     can_see_jobs = user.has_perm("agents.view_cadjob")
     recent_jobs = (
         list(CadJob.objects.select_related("created_by")[:HOME_RECENT_JOBS]) if can_see_jobs else []
@@ -57,4 +60,8 @@ def home_summary(*, user) -> dict:
         "can_see_jobs": can_see_jobs,
         "recent_jobs": recent_jobs,
         "time_zone": schedules.account_zone().key,
+        "can_see_changes": can_see_changes,
+        "changes_unseen": unseen,
+        # The history's `after` filter: exactly the instant of the last visit.
+        "changes_since": seen_at.isoformat() if seen_at else "",
     }

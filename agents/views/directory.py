@@ -15,12 +15,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.filters import FILTER_FORM_CACHE_SECONDS, filter_form_cache_key
 from agents.forms import PER_PAGE_CHOICES
 from agents.selection import bulk_bar_context, selection_for
+from agents.services import changes as changes_service
 from agents.services import directory as directory_service
 from agents.services.sync import (
     TRIGGER_BUTTON,
@@ -108,7 +109,14 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
     detail = directory_service.agent_detail(agent_id=agent_id)
     partial = _is_partial(request)
     template_name = DETAIL_TEMPLATE + ("#agent-detail" if partial else "")
-    context = {"detail": detail, "agent_id": agent_id, "list_url": reverse("agent-list")}
+    context = {
+        "detail": detail,
+        "agent_id": agent_id,
+        "list_url": reverse("agent-list"),
+        # Shown for an agent that is gone too: its removal is the answer to "where did it go?"
+        "agent_changes": changes_service.agent_changes_for(agent_id=agent_id),
+        "changes_url": reverse("change-list") + "?" + urlencode({"agent": agent_id}),
+    }
     # An htmx swap needs a 200 for the "not found" message to show in the panel.
     status = 404 if detail is None and not partial else 200
     response = render(request, template_name, context, status=status)
