@@ -23,6 +23,8 @@ ACCESS = {
     "agent-export": DIRECTORY,
     "agent-refresh": DIRECTORY,
     "agent-detail": DIRECTORY,
+    "change-list": DIRECTORY,
+    "change-export": DIRECTORY,
     "schedules": DIRECTORY,
     "schedules-coverage-csv": DIRECTORY,
     "schedules-slot": DIRECTORY,
