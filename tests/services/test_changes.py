@@ -62,6 +62,7 @@ def test_each_kind_of_change_is_recorded_with_before_and_after(deepcall):
         rename={"4": "Vijay Kumar"},
         hours={"4": MON_SAT_9_TO_6},
         groups={"5": [34, 30]},
+        pre_delete=["6"],
         remove=["8"],
         add=1,
     )["add"]
@@ -90,6 +91,7 @@ def test_each_kind_of_change_is_recorded_with_before_and_after(deepcall):
                 ],
                 [["30", "Sales"], ["34", "Billing"]],
             ),
+            ("6", "changed", "pending_deletion", False, True),
             ("8", "removed", "", None, None),
             (added[0], "added", "", None, None),
         ],
@@ -132,6 +134,7 @@ def test_two_syncs_at_once_record_each_change_exactly_once(deepcall):
         rename={"4": "Vijay Kumar"},
         hours={"5": MON_SAT_9_TO_6},
         groups={"6": [34]},
+        pre_delete=["3"],
         remove=["8"],
         add=1,
     )
@@ -147,6 +150,7 @@ def test_two_syncs_at_once_record_each_change_exactly_once(deepcall):
             ("4", "changed", "name"),
             ("5", "changed", "hours"),
             ("6", "changed", "groups"),
+            ("3", "changed", "pending_deletion"),
             ("8", "removed", ""),
             (changed["add"][0], "added", ""),
         ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agents.models import AgentChange, Group, SyncRun
 from agents.services import agent_sync
+from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +235,6 @@ def test_a_real_sync_shows_on_the_page(supervisor_client, sandbox_settings):
     assert agent_sync(trigger="command").outcome == SyncRun.Outcome.SUCCEEDED
     reset_deepcall_client()
     listed = rows(supervisor_client.get(reverse("change-list")))
-    assert "First load of 300 agents" in listed[1]
+    assert f"First load of {SANDBOX_LISTED_AGENTS} agents" in listed[1]
     assert "vijay developer" in listed[0]
     assert "Mon, Tue 22:00–06:00 (overnight)" in listed[0]
