@@ -54,6 +54,9 @@ class Agent(models.Model):
     pending_deletion = models.BooleanField(default=False, db_index=True)
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
+    # A fingerprint of what the sync last wrote for this agent (services.sync.agent_digest):
+    # an unchanged agent is recognised without reading its row, windows and groups.
+    sync_digest = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["agent_id_sort", "agent_id"]

@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from agents.deepcall.client import (
     DEFAULT_CAD_BATCH_SIZE,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_LIST_CONCURRENCY,
     DEFAULT_READ_TIMEOUT,
     DeepCallClient,
     DeepCallConfig,
@@ -51,6 +52,9 @@ def deepcall_config_from_settings() -> DeepCallConfig:
             read_timeout=float(getattr(settings, "DEEPCALL_READ_TIMEOUT", DEFAULT_READ_TIMEOUT)),
             cad_batch_size=int(
                 getattr(settings, "DEEPCALL_CAD_BATCH_SIZE", DEFAULT_CAD_BATCH_SIZE)
+            ),
+            list_concurrency=int(
+                getattr(settings, "DEEPCALL_LIST_CONCURRENCY", DEFAULT_LIST_CONCURRENCY)
             ),
         )
     except (DeepCallConfigError, TypeError, ValueError) as exc:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -44,7 +45,13 @@ from .errors import (
     UpstreamUnavailableError,
     error_from_answer,
 )
-from .parsing import AGENT_SECRET_FIELDS, normalize_id, parse_agent_page, parse_cad_answer
+from .parsing import (
+    AGENT_SECRET_FIELDS,
+    AgentPage,
+    normalize_id,
+    parse_agent_page,
+    parse_cad_answer,
+)
 from .records import (
     AgentListing,
     AgentRecord,
@@ -69,7 +76,7 @@ DEFAULT_CAD_BATCH_SIZE = 100
 
 # Paging guard: the API may page by `agtLimit` (12 in the example), and the dashboard serves
 # accounts of 100,000 agents (8,334 such pages); past this cap we stop and mark the listing
-# incomplete. The real loop guard is "a page that brings no new agent ends the listing".
+# incomplete. The real loop guard is "a page that repeats agents already listed ends it".
 MAX_PAGES = 10_000
 
 # Reads: 4 attempts (3 retries) and never more than 45 s in all, so a page load or a sync
@@ -88,6 +95,12 @@ RETRY_WAIT_JITTER = 1.0
 # One pool per process, shared by the request threads and the CAD job runner.
 MAX_CONNECTIONS = 20
 MAX_KEEPALIVE_CONNECTIONS = 10
+
+# Agent/list pages in flight at once after the first two: with 150 ms per answer, 4 pages at a
+# time bring 100,000 agents (500 pages of 200) in about 19 s instead of 75 s, while one
+# sync never takes more than a fifth of the connection pool or hammers DeepCall.
+DEFAULT_LIST_CONCURRENCY = 4
+MAX_LIST_CONCURRENCY = 16
 
 # Fields never to log or show: the account's credentials and the agents' passwords.
 SECRET_FIELDS: frozenset[str] = frozenset({"ssid", "token", *AGENT_SECRET_FIELDS})
@@ -114,6 +127,7 @@ class DeepCallConfig:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     cad_batch_size: int = DEFAULT_CAD_BATCH_SIZE
+    list_concurrency: int = DEFAULT_LIST_CONCURRENCY
 
     def __post_init__(self) -> None:
         base_url = (self.base_url or "").strip().rstrip("/")
@@ -138,6 +152,14 @@ class DeepCallConfig:
             isinstance(self.cad_batch_size, int) and self.cad_batch_size >= 1
         ):
             raise DeepCallConfigError("DEEPCALL_CAD_BATCH_SIZE must be a whole number ≥ 1.")
+        if isinstance(self.list_concurrency, bool) or not (
+            isinstance(self.list_concurrency, int)
+            and 1 <= self.list_concurrency <= MAX_LIST_CONCURRENCY
+        ):
+            raise DeepCallConfigError(
+                "DEEPCALL_LIST_CONCURRENCY must be a whole number from 1 to "
+                f"{MAX_LIST_CONCURRENCY}."
+            )
 
     def auth_fields(self) -> dict[str, str]:
         """The credential fields every request body carries."""
@@ -252,10 +274,32 @@ class DeepCallClient:
     ) -> AgentListing:
         """Every agent matching the filters, all pages fetched, deduplicated by id.
 
-        Malformed agents are skipped and listed in `skipped`. When paging had to stop early
-        (the server ignored `page`, or MAX_PAGES was reached) the listing says `complete=False`.
+        Holds the whole listing in memory: for a few agents (a connection check, a test). The
+        sync reads `agent_pages()` instead and writes each page as it arrives.
         Raises a DeepCallError subclass when a page cannot be fetched.
         """
+        pages = self.agent_pages(agent_id=agent_id, name=name, group_id=group_id)
+        agents: list[AgentRecord] = []
+        skipped: list[SkippedAgent] = []
+        for page in pages:
+            agents.extend(page.agents)
+            skipped.extend(page.skipped)
+        return AgentListing(
+            agents=tuple(agents),
+            skipped=tuple(skipped),
+            pages_fetched=pages.pages_fetched,
+            total_records=pages.total_records,
+            complete=pages.complete,
+        )
+
+    def agent_pages(
+        self,
+        *,
+        agent_id: str | int | None = None,
+        name: str | None = None,
+        group_id: str | int | None = None,
+    ) -> AgentPages:
+        """The listing page by page, fetched `list_concurrency` at a time; see AgentPages."""
         filters: dict[str, str] = {}
         if agent_id is not None and str(agent_id).strip():
             filters["agentId"] = str(agent_id).strip()
@@ -263,58 +307,13 @@ class DeepCallClient:
             filters["name"] = name.strip()
         if group_id is not None and str(group_id).strip():
             filters["groupid"] = str(group_id).strip()
+        return AgentPages(self, filters)
 
-        agents: dict[str, AgentRecord] = {}
-        skipped: dict[tuple[str, str], SkippedAgent] = {}
-        total_records: int | None = None
-        complete = True
-        page = 1
-        pages_fetched = 0
-        while True:
-            # Page 1 is asked without `page`, exactly as the documents show the call.
-            fields = {**filters, "page": page} if page > 1 else dict(filters)
-            body = self._call("list", fields, policy=LIST_RETRY_POLICY, page=page)
-            parsed = parse_agent_page(body)
-            pages_fetched += 1
-            if page == 1:
-                total_records = parsed.total_records
-            if page > 1:
-                ignored_page = parsed.current_page is not None and parsed.current_page != page
-                nothing_new = all(a.agent_id in agents for a in parsed.agents)
-                if ignored_page or nothing_new:
-                    # A server that ignores `page` answers page 1 again: stop, keep what we have.
-                    logger.warning(
-                        "DeepCall list: page %d answered as page %s with %s; paging stopped",
-                        page,
-                        parsed.current_page,
-                        "no new agents" if parsed.agents else "no agents",
-                    )
-                    complete = False
-                    break
-            for agent in parsed.agents:
-                agents.setdefault(agent.agent_id, agent)
-            for skip in parsed.skipped:
-                skipped.setdefault((skip.agent_id, skip.reason), skip)
-            total_pages = parsed.total_pages or 1
-            if page >= total_pages:
-                break
-            if page >= MAX_PAGES:
-                logger.warning(
-                    "DeepCall list: stopped at the %d-page cap of %s pages", MAX_PAGES, total_pages
-                )
-                complete = False
-                break
-            page += 1
-
-        if skipped:
-            logger.warning("DeepCall list: %d agent(s) skipped as unreadable", len(skipped))
-        return AgentListing(
-            agents=tuple(agents.values()),
-            skipped=tuple(skipped.values()),
-            pages_fetched=pages_fetched,
-            total_records=total_records,
-            complete=complete,
-        )
+    def _list_page(self, filters: Mapping[str, str], page: int) -> Mapping[str, Any]:
+        """One page of Agent/list, decoded but not parsed; retried on its own."""
+        # Page 1 is asked without `page`, exactly as the documents show the call.
+        fields = {**filters, "page": page} if page > 1 else dict(filters)
+        return self._call("list", fields, policy=LIST_RETRY_POLICY, page=page)
 
     # --- Agent/setCad, Agent/unsetCad ----------------------------------------------------------
 
@@ -488,6 +487,132 @@ class DeepCallClient:
             raise UpstreamUnavailableError(retryable=True, api_message=type(exc).__name__) from exc
         except httpx.RequestError as exc:  # decoding errors, too many redirects
             raise UpstreamUnavailableError(api_message=type(exc).__name__) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPage:
+    """One page of a listing: the agents no earlier page brought, and its unreadable entries."""
+
+    number: int
+    agents: tuple[AgentRecord, ...]
+    skipped: tuple[SkippedAgent, ...]
+
+
+class AgentPages:
+    """An Agent/list listing, handed out page by page in page order; iterate it once.
+
+    Page 1 comes first (it says how many pages there are), then page 2 alone, so a server that
+    ignores `page` is caught after one extra call rather than a burst of them. From page 3 on,
+    `list_concurrency` pages are in flight at once, each retried on its own, and each is handed
+    out as soon as the pages before it have been: at most that many pages wait in memory, never
+    the whole account.
+
+    Paging ends at `totalPages`. It ends early (`complete` False, so a sync deletes nobody)
+    only when a page repeats what was seen (every readable agent of it came on an earlier page,
+    or it says it is another page, as a server ignoring `page` does) or at MAX_PAGES. A page
+    of unreadable agents, or an empty one, ends nothing: the pages after it are still read.
+
+    After the loop: `pages_fetched`, `total_records`, `complete`, `skipped_count` (of which
+    `skipped_without_id` had no id to read) and the ids seen (`listed_ids`, readable;
+    `unreadable_ids`, skipped but with an id) so that a sync can tell which of the agents it
+    holds are gone. A page that cannot be fetched raises its
+    DeepCallError from the loop.
+    """
+
+    def __init__(self, client: DeepCallClient, filters: Mapping[str, str]):
+        self._client = client
+        self._filters = dict(filters)
+        self._started = False
+        self._skipped_keys: set[tuple[str, str]] = set()
+        self.listed_ids: set[str] = set()
+        self.unreadable_ids: set[str] = set()
+        self.pages_fetched = 0
+        self.skipped_count = 0
+        self.skipped_without_id = 0
+        self.total_records: int | None = None
+        self.complete = True
+
+    def __iter__(self) -> Iterator[ListedPage]:
+        if self._started:
+            raise RuntimeError("a listing's pages can be read once")
+        self._started = True
+        fetch = self._client._list_page
+        first = parse_agent_page(fetch(self._filters, 1))
+        self.total_records = first.total_records
+        total_pages = first.total_pages or 1
+        last = min(total_pages, MAX_PAGES)
+        yield self._take(1, first)
+        if last >= 2:
+            second = parse_agent_page(fetch(self._filters, 2))
+            if self._repeats(2, second):
+                return
+            yield self._take(2, second)
+        if last >= 3:
+            yield from self._concurrently(range(3, last + 1))
+        if total_pages > MAX_PAGES:
+            logger.warning(
+                "DeepCall list: stopped at the %d-page cap of %s pages", MAX_PAGES, total_pages
+            )
+            self.complete = False
+        if self.skipped_count:
+            logger.warning("DeepCall list: %d agent(s) skipped as unreadable", self.skipped_count)
+
+    def _concurrently(self, numbers: range) -> Iterator[ListedPage]:
+        concurrency = self._client.config.list_concurrency
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deepcall-list")
+        in_flight: dict[int, Future[Mapping[str, Any]]] = {}
+        to_send = iter(numbers)
+        try:
+            for number in numbers:
+                while len(in_flight) < concurrency:
+                    following = next(to_send, None)
+                    if following is None:
+                        break
+                    in_flight[following] = pool.submit(
+                        self._client._list_page, self._filters, following
+                    )
+                # Parsed here rather than in the pool: a pool thread parsing while this one
+                # writes to the database would make each wait for the GIL at every step.
+                page = parse_agent_page(in_flight.pop(number).result())
+                if self._repeats(number, page):
+                    return
+                yield self._take(number, page)
+        finally:
+            # Pages asked for past the end of the listing are dropped, not waited for.
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _repeats(self, number: int, page: AgentPage) -> bool:
+        ignored_page = page.current_page is not None and page.current_page != number
+        repeated = bool(page.agents) and all(a.agent_id in self.listed_ids for a in page.agents)
+        if not (ignored_page or repeated):
+            return False
+        self.pages_fetched += 1
+        self.complete = False
+        logger.warning(
+            "DeepCall list: page %d answered as page %s with only agents already listed; "
+            "paging stopped",
+            number,
+            page.current_page,
+        )
+        return True
+
+    def _take(self, number: int, page: AgentPage) -> ListedPage:
+        self.pages_fetched += 1
+        agents = tuple(a for a in page.agents if a.agent_id not in self.listed_ids)
+        self.listed_ids.update(a.agent_id for a in agents)
+        skipped: list[SkippedAgent] = []
+        for skip in page.skipped:
+            if skip.agent_id:
+                key = (skip.agent_id, skip.reason)
+                if key in self._skipped_keys:
+                    continue  # the same entry on two pages is one unreadable agent
+                self._skipped_keys.add(key)
+                self.unreadable_ids.add(skip.agent_id)
+            else:
+                self.skipped_without_id += 1
+            skipped.append(skip)
+        self.skipped_count += len(skipped)
+        return ListedPage(number=number, agents=agents, skipped=tuple(skipped))
 
 
 def _normalize_agent_ids(agent_ids: Sequence[str | int]) -> list[str]:

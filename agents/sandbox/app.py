@@ -249,6 +249,14 @@ class SandboxApp:
             page = 1
         start = (page - 1) * page_size
         chosen = agents[start : start + page_size]
+        if faults.unreadable_ids:
+            unreadable = set(faults.unreadable_ids)
+            chosen = [
+                {**a, "working": "unreadable", "status": "unknown"}
+                if str(a["unique_id"]) in unreadable
+                else a
+                for a in chosen
+            ]
 
         if quick:
             chosen = [{k: a[k] for k in QUICK_FIELDS} for a in chosen]

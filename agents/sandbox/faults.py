@@ -51,6 +51,8 @@ class Faults:
     denied_actions: tuple[str, ...] = ()  # these actions answer 1015 Permission denied
     map_shape: bool = False  # Agent/list answers the documented map shape (`nm`, keyed by id)
     ignore_page: bool = False  # Agent/list ignores `page` and always answers page 1
+    # Agent/list sends these agents unreadable: their id is kept, their hours and status are not.
+    unreadable_ids: tuple[str, ...] = ()
     actions: tuple[str, ...] = API_ACTIONS  # latency/5xx/hang/malformed hit only these
     # Each unfiltered Agent/list of page 1 (the start of a sync) first makes this many random
     # changes to the agents (agents.sandbox.mutations), so every sync finds something new.
@@ -84,6 +86,7 @@ class Faults:
                 "denied_actions": _actions(data.get("denied_actions", ())),
                 "map_shape": _bool(data, "map_shape"),
                 "ignore_page": _bool(data, "ignore_page"),
+                "unreadable_ids": _ids(data.get("unreadable_ids", ())),
                 "actions": _actions(data.get("actions", API_ACTIONS)),
                 "churn": _int(data, "churn", 0, 0, MAX_RANDOM_CHANGES),
                 "seed": _int(data, "seed", 0, -(2**63), 2**63),
@@ -101,6 +104,7 @@ class Faults:
         }
         data["denied_actions"] = list(self.denied_actions)
         data["actions"] = list(self.actions)
+        data["unreadable_ids"] = list(self.unreadable_ids)
         return data
 
     def replace(self, **changes: Any) -> Faults:
@@ -154,6 +158,12 @@ def _actions(value: Any) -> tuple[str, ...]:
     if unknown:
         raise FaultConfigError(f"unknown action(s) {unknown}; known: {', '.join(API_ACTIONS)}")
     return tuple(value)
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str | int) for v in value):
+        raise FaultConfigError("unreadable_ids must be a list of agent ids")
+    return tuple(str(v) for v in value)
 
 
 def _cad_failures(value: Any) -> dict[str, CadFailure]:

@@ -1,14 +1,16 @@
 """Keeping the read model in step with DeepCall: the full sync, its queueing and its status.
 
-`agent_sync` fetches every agent through the DeepCall client and mirrors them into the local
-tables in one transaction, writing only what changed, so a page never shows a half-synced
-table and a sync of an unchanged account of 100,000 agents writes almost nothing.
+`agent_sync` reads DeepCall's listing page by page (several pages in flight at once) and
+mirrors each page into the local tables as it arrives, all in one transaction, writing only
+what changed: a page never shows a half-synced table, memory does not grow with the account,
+and a sync of an unchanged account of 100,000 agents writes almost nothing.
 `agent_sync_request` queues that work on the task queue when the copy is stale (or when asked
 to), at most one at a time. `sync_status` tells the pages how old the copy is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +22,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from agents.deepcall.client import AgentPages
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
@@ -130,12 +133,31 @@ def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
     )
 
 
-def _agent_row(agent_id: str, values: tuple, now: datetime) -> Agent:
-    return Agent(agent_id=agent_id, synced_at=now, **dict(zip(AGENT_FIELDS, values, strict=True)))
-
-
 def _window_values(record: AgentRecord) -> tuple[tuple[int, int, int], ...]:
     return tuple((_weekday_mask(w.weekdays), w.start_minute, w.end_minute) for w in record.windows)
+
+
+# Part of every digest: change it when the same record should be written differently, so the
+# next sync rewrites every agent rather than trusting digests of the old mapping.
+DIGEST_VERSION = 1
+
+
+def agent_digest(values: tuple, windows: tuple, group_ids: Iterable[str]) -> str:
+    """A fingerprint of everything the sync writes for one agent (Agent.sync_digest).
+
+    An agent whose digest matches what the read model holds is unchanged, and the sync reads
+    nothing more of it: an unchanged account costs one narrow query per page.
+    """
+    text = repr((DIGEST_VERSION, values, windows, sorted(group_ids)))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _execute_many(sql: str, rows: Sequence[Sequence[object]]) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, SYNC_BATCH_SIZE * 10):
+            cursor.executemany(sql, chunk)
 
 
 def _insert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple[int, ...]]) -> None:
@@ -145,15 +167,54 @@ def _insert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple[int, .
     preparation; at 100,000 agents (~300,000 such rows) building model instances for them
     took longer than the rest of the sync together.
     """
-    if not rows:
-        return
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from our own models
         quote(table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
     )
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, SYNC_BATCH_SIZE * 10):
-            cursor.executemany(sql, chunk)
+    _execute_many(sql, rows)
+
+
+# The agent row as the upsert writes it: the sync's columns, then these.
+AGENT_ROW_COLUMNS = ("agent_id", *AGENT_FIELDS, "synced_at", "sync_digest")
+
+
+def _column_preparers() -> list:
+    """Per column, how a value becomes a database parameter: only dates and JSON need the
+    field's own preparation, the rest go as they are (the ORM's per-value work for 100,000
+    agents took a third of a first sync)."""
+    preparers = []
+    for name in AGENT_ROW_COLUMNS:
+        field = Agent._meta.get_field(name)
+        if field.get_internal_type() in {"DateTimeField", "JSONField"}:
+            preparers.append(lambda value, field=field: field.get_db_prep_save(value, connection))
+        else:
+            preparers.append(None)
+    return preparers
+
+
+def _upsert_agents(rows: Sequence[tuple]) -> None:
+    """Insert or update agent rows (AGENT_ROW_COLUMNS order) by agent id, in one statement
+    per chunk on both SQLite and PostgreSQL."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = [Agent._meta.get_field(name).column for name in AGENT_ROW_COLUMNS]
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in columns[1:])
+    names = ", ".join(quote(c) for c in columns)
+    params = ", ".join(["%s"] * len(columns))
+    sql = (
+        f"INSERT INTO {quote(Agent._meta.db_table)} ({names}) VALUES ({params}) "  # noqa: S608 - names from our own model
+        f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {updates}"
+    )
+    preparers = _column_preparers()
+    prepared = [
+        tuple(
+            value if prepare is None else prepare(value)
+            for prepare, value in zip(preparers, row, strict=True)
+        )
+        for row in rows
+    ]
+    _execute_many(sql, prepared)
 
 
 def _chunks[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -194,14 +255,14 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         run.started_at, run.trigger, run.outcome = started, trigger, SyncRun.Outcome.RUNNING
         run.save(update_fields=["started_at", "trigger", "outcome"])
     clock = time.perf_counter()
+    pages = get_deepcall_client().agent_pages()
     try:
-        listing = get_deepcall_client().list_agents()
+        changes = _write_listing(pages, now=timezone.now())
     except DeepCallError as exc:
         code = f" (code {exc.code})" if exc.code is not None else ""
         logger.warning("agent sync failed: %s%s", exc.user_message, code)
         return _finish(run, clock, outcome=SyncRun.Outcome.FAILED, message=exc.user_message)
 
-    changes = _apply_listing(listing, now=timezone.now())
     _refresh_planner_statistics(changes)
     notes = [
         f"{changes.created} new, {changes.updated} changed, {changes.deleted} removed, "
@@ -209,11 +270,16 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
     ]
     if changes.deleted_upstream:
         notes.append(f"{changes.deleted_upstream} agent(s) deleted in DeepCall left out.")
-    if listing.skipped:
-        notes.append(f"{len(listing.skipped)} unreadable agent(s) skipped.")
-    if not listing.complete:
+    if pages.skipped_without_id:
+        notes.append(
+            f"{pages.skipped_count} unreadable agent(s) skipped, {pages.skipped_without_id} "
+            "without a readable id: agents missing from the listing were kept."
+        )
+    elif pages.skipped_count:
+        notes.append(f"{pages.skipped_count} unreadable agent(s) skipped.")
+    if not pages.complete:
         notes.append("DeepCall's listing stopped early: agents it did not return were kept.")
-    agent_count = len(listing.agents) - changes.deleted_upstream
+    agent_count = len(pages.listed_ids) - changes.deleted_upstream
     logger.info("agent sync (%s): %d agents; %s", trigger, agent_count, " ".join(notes))
     return _finish(
         run,
@@ -221,8 +287,8 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         outcome=SyncRun.Outcome.SUCCEEDED,
         message=" ".join(notes),
         agent_count=agent_count,
-        skipped_count=len(listing.skipped),
-        pages_fetched=listing.pages_fetched,
+        skipped_count=pages.skipped_count,
+        pages_fetched=pages.pages_fetched,
         data_version=run.pk if changes.any else _current_data_version(),
     )
 
@@ -281,190 +347,287 @@ def _lock_read_model() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_ADVISORY_LOCK_ID])
 
 
-@transaction.atomic
-def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
-    _lock_read_model()  # before reading what the table holds, so the diff is against the truth
-    records = {r.agent_id: r for r in listing.agents if not r.is_deleted}
-    # Deleted in DeepCall (isDeleted): never in the read model, even from a partial listing.
-    deleted_upstream = {r.agent_id for r in listing.agents if r.is_deleted} - set(records)
-    _record_deleted_upstream(deleted_upstream, listed=set(records), listing=listing, now=now)
+@dataclass(frozen=True, slots=True)
+class HeldAgent:
+    """One agent as the read model holds it, or as a record would be written."""
 
-    # Groups: keyed by id, since names repeat; the newest name wins.
-    group_names: dict[str, str] = {}
-    for record in records.values():
-        for ref in record.groups:
-            group_names[ref.group_id] = ref.name
-    existing_groups = dict(Group.objects.values_list("group_id", "name"))
-    group_rows = [
-        Group(group_id=gid, name=name)
-        for gid, name in group_names.items()
-        if existing_groups.get(gid) != name
-    ]
-    groups_changed = len(group_rows)
-    for chunk in _chunks(group_rows, SYNC_BATCH_SIZE):
-        Group.objects.bulk_create(
-            chunk, update_conflicts=True, unique_fields=["group_id"], update_fields=["name"]
-        )
-    group_pk = dict(Group.objects.values_list("group_id", "pk"))
+    values: tuple  # AGENT_FIELDS, in order
+    windows: tuple[tuple[int, int, int], ...]  # (weekday mask, start, end), in order
+    group_ids: frozenset[str]
 
-    # What the table holds now, to write only what changed.
-    current: dict[str, tuple[int, tuple]] = {
-        row[0]: (row[1], tuple(row[2:]))
-        for row in Agent.objects.values_list("agent_id", "pk", *AGENT_FIELDS).iterator(
-            chunk_size=5000
-        )
-    }
-    current_windows: dict[int, list[tuple[int, int, int]]] = {}
-    for agent_pk, mask, start, end in (
-        WorkingWindow.objects.order_by("agent_id", "position", "id")
-        .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
-        .iterator(chunk_size=5000)
-    ):
-        current_windows.setdefault(agent_pk, []).append((mask, start, end))
-    links = Agent.groups.through.objects
-    current_links: dict[int, set[int]] = {}
-    for agent_pk, grp_pk in links.values_list("agent_id", "group_id").iterator(chunk_size=5000):
-        current_links.setdefault(agent_pk, set()).add(grp_pk)
+    @property
+    def digest(self) -> str:
+        return agent_digest(self.values, self.windows, self.group_ids)
 
-    # The history of what changed is written with the changes themselves (same transaction).
-    log = ChangeLog(now=now)
-    first_load = not current
-    held_group = _HeldGroups(existing_groups, group_pk, current_links)
 
-    to_write: list[Agent] = []
-    relations_changed: list[str] = []  # agent ids whose windows or groups must be replaced
-    updated = unchanged = 0
-    for agent_id, record in records.items():
-        values = _agent_values(record, group_names)
-        held = current.get(agent_id)
-        if held is None:
-            to_write.append(_agent_row(agent_id, values, now))
-            relations_changed.append(agent_id)
-            if not first_load:
-                log.added(agent_id, _record_snapshot(record, group_names))
-            continue
-        pk, held_values = held
-        fields_changed = held_values != values
-        windows = _window_values(record)
-        groups = {group_pk[g.group_id] for g in record.groups}
-        if fields_changed:
-            to_write.append(_agent_row(agent_id, values, now))
-        relations_differ = (
-            tuple(current_windows.get(pk, ())) != windows or current_links.get(pk, set()) != groups
-        )
-        if relations_differ:
-            relations_changed.append(agent_id)
-        if fields_changed or relations_differ:
-            updated += 1
-            log.changed(
+class ReadModelWriter:
+    """Writes a listing into the read model page by page, inside the sync's transaction.
+
+    `apply_page` is where each page's agents meet what the read model holds of them. An agent
+    whose digest matches the stored one is unchanged and nothing more is read of it; the
+    others are compared with their full stored state (`_held`) and are new, changed (columns,
+    windows or groups differ) or unchanged after all (only the digest was out of date). Only
+    what differs is written, and recorded in the change history (`log`, written page by page
+    in the same transaction). `finish` removes the agents the listing no longer has, unless it
+    ended early. Nothing but ids outlives a page, so memory stays flat however many agents the
+    account has.
+    """
+
+    def __init__(self, *, now: datetime):
+        self.now = now
+        self.group_names: dict[str, str] = {}  # the listing's names so far; the newest wins
+        self._held_group_names = dict(Group.objects.values_list("group_id", "name"))
+        self._group_pk = dict(Group.objects.values_list("group_id", "pk"))
+        # Group names as they were before this sync, for the "before" side of the history.
+        self._group_names_before = dict(self._held_group_names)
+        self.created = self.updated = self.unchanged = self.groups_changed = 0
+        self.deleted = self.deleted_upstream = 0
+        self.log = ChangeLog(now=now)
+        # An empty mirror is a first load: one history entry rather than one per agent.
+        self.first_load = not Agent.objects.exists()
+
+    def apply_page(self, records: Sequence[AgentRecord]) -> None:
+        """Compare one page's agents with the read model and write what differs."""
+        # Deleted in DeepCall (isDeleted): never in the read model, even from a partial listing.
+        deleted = [r.agent_id for r in records if r.is_deleted]
+        records = [r for r in records if not r.is_deleted]
+        self._note_deleted_upstream(deleted, listed=[r.agent_id for r in records])
+        self._write_groups(records)
+        by_id = {record.agent_id: record for record in records}
+        states = {agent_id: self._state(record) for agent_id, record in by_id.items()}
+        digests = {agent_id: state.digest for agent_id, state in states.items()}
+        stored = self._stored_digests(list(states))
+        candidates = [aid for aid in states if stored.get(aid, (None, ""))[1] != digests[aid]]
+        self.unchanged += len(states) - len(candidates)
+        if not candidates:
+            return
+        held = self._held([aid for aid in candidates if aid in stored])
+        rows: list[tuple] = []  # new or changed columns
+        relations: list[tuple[str, HeldAgent, int | None]] = []  # windows and groups to set
+        digest_only: list[tuple[str, int]] = []
+        for agent_id in candidates:
+            state, digest = states[agent_id], digests[agent_id]
+            old = held.get(agent_id)
+            if old is None:
+                self.created += 1
+                rows.append((agent_id, *state.values, self.now, digest))
+                relations.append((agent_id, state, None))
+                if not self.first_load:
+                    self.log.added(agent_id, self._record_snapshot(by_id[agent_id], state))
+                continue
+            pk, old_state = old
+            if old_state == state:
+                self.unchanged += 1
+                digest_only.append((digest, pk))
+                continue
+            self.updated += 1
+            self.log.changed(
                 agent_id,
-                before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
-                after=_record_snapshot(record, group_names),
+                before=self._held_snapshot(old_state),
+                after=self._record_snapshot(by_id[agent_id], state),
             )
-        else:
-            unchanged += 1
-    created = len(records) - updated - unchanged
-    if first_load and created:
-        log.first_load(created)
+            if old_state.values != state.values:
+                rows.append((agent_id, *state.values, self.now, digest))
+            else:
+                digest_only.append((digest, pk))
+            if (old_state.windows, old_state.group_ids) != (state.windows, state.group_ids):
+                relations.append((agent_id, state, pk))
+        _upsert_agents(rows)
+        self._write_digests(digest_only)
+        self._write_relations(relations)
+        self._save_log()
 
-    for chunk in _chunks(to_write, SYNC_BATCH_SIZE):
-        Agent.objects.bulk_create(
-            chunk,
+    def finish(self, *, complete: bool, keep_ids: set[str]) -> SyncChanges:
+        """Remove the agents not listed (when the listing is complete); the counts."""
+        if complete:
+            self._remove(
+                [
+                    agent_id
+                    for agent_id in Agent.objects.values_list("agent_id", flat=True).iterator(
+                        chunk_size=5000
+                    )
+                    if agent_id not in keep_ids
+                ]
+            )
+            # Every id still deleted upstream was just stamped; the others were not listed.
+            DeletedAgent.objects.filter(seen_at__lt=self.now).delete()
+            # Groups no agent belongs to any more would only clutter the filter.
+            emptied, _ = (
+                Group.objects.exclude(group_id__in=list(self.group_names))
+                .filter(agents=None)
+                .delete()
+            )
+            self.groups_changed += emptied
+        if self.first_load and self.created:
+            self.log.first_load(self.created)
+        self._save_log()
+        return SyncChanges(
+            created=self.created,
+            updated=self.updated,
+            deleted=self.deleted,
+            unchanged=self.unchanged,
+            groups_changed=self.groups_changed,
+            deleted_upstream=self.deleted_upstream,
+        )
+
+    def _remove(self, agent_ids: Sequence[str]) -> None:
+        """Delete these agents from the read model, recording each in the history."""
+        for part in _chunks(agent_ids, DELETE_CHUNK_SIZE):
+            held = self._held(list(part))
+            for agent_id, (_, state) in held.items():
+                self.log.removed(agent_id, before=self._held_snapshot(state))
+            Agent.objects.filter(pk__in=[pk for pk, _ in held.values()]).delete()
+            self.deleted += len(held)
+            self._save_log()
+
+    def _note_deleted_upstream(self, deleted: list[str], *, listed: list[str]) -> None:
+        """Keep the ids DeepCall lists as deleted, for CAD jobs that still hold one of them,
+        and take those agents out of the read model at once: the listing named them, so
+        even one that stops early removes them. An agent listed again without the flag is
+        forgotten."""
+        self.deleted_upstream += len(deleted)
+        for chunk in _chunks(deleted, SYNC_BATCH_SIZE):
+            DeletedAgent.objects.bulk_create(
+                [DeletedAgent(agent_id=agent_id, seen_at=self.now) for agent_id in chunk],
+                update_conflicts=True,
+                unique_fields=["agent_id"],
+                update_fields=["seen_at"],
+            )
+        for part in _chunks(listed, DELETE_CHUNK_SIZE):
+            DeletedAgent.objects.filter(agent_id__in=part).delete()
+        if deleted:
+            self._remove(deleted)
+
+    # --- the change history ---------------------------------------------------------------
+
+    def _record_snapshot(self, record: AgentRecord, state: HeldAgent) -> AgentSnapshot:
+        return record_snapshot(record, group_names=self.group_names, windows=state.windows)
+
+    def _held_snapshot(self, state: HeldAgent) -> AgentSnapshot:
+        """The snapshot of an agent as the read model held it before this sync."""
+        held = {name: state.values[_FIELD_INDEX[name]] for name in _SNAPSHOT_FIELDS}
+        groups = [(gid, self._group_names_before.get(gid, "")) for gid in state.group_ids]
+        return agent_snapshot(**held, groups=groups, windows=state.windows)
+
+    def _save_log(self) -> None:
+        self.log.save()
+        self.log.rows.clear()  # written: a page's history is not held to the end
+
+    # --- one page -----------------------------------------------------------------------
+
+    def _state(self, record: AgentRecord) -> HeldAgent:
+        return HeldAgent(
+            values=_agent_values(record, self.group_names),
+            windows=_window_values(record),
+            group_ids=frozenset(g.group_id for g in record.groups),
+        )
+
+    def _write_groups(self, records: Sequence[AgentRecord]) -> None:
+        """Groups are keyed by id, since names repeat; the newest name wins."""
+        for record in records:
+            for ref in record.groups:
+                self.group_names[ref.group_id] = ref.name
+        changed = {
+            gid: name
+            for gid, name in self.group_names.items()
+            if self._held_group_names.get(gid) != name
+        }
+        if not changed:
+            return
+        Group.objects.bulk_create(
+            [Group(group_id=gid, name=name) for gid, name in changed.items()],
             update_conflicts=True,
-            unique_fields=["agent_id"],
-            update_fields=[*AGENT_FIELDS, "synced_at"],
+            unique_fields=["group_id"],
+            update_fields=["name"],
+        )
+        self.groups_changed += len(changed)
+        self._held_group_names.update(changed)
+        self._group_pk.update(
+            Group.objects.filter(group_id__in=list(changed)).values_list("group_id", "pk")
         )
 
-    if relations_changed:
-        agent_pk = (
-            {aid: pk for aid, (pk, _) in current.items()}
-            if created == 0
-            else dict(Agent.objects.values_list("agent_id", "pk"))
-        )
-        for chunk in _chunks(relations_changed, SYNC_BATCH_SIZE):
-            pks = [agent_pk[aid] for aid in chunk]
-            existing = [pk for aid, pk in zip(chunk, pks, strict=True) if aid in current]
-            for part in _chunks(existing, DELETE_CHUNK_SIZE):
-                WorkingWindow.objects.filter(agent_id__in=part).delete()
-                links.filter(agent_id__in=part).delete()
-            window_rows = []
-            link_rows = []
-            for aid, pk in zip(chunk, pks, strict=True):
-                record = records[aid]
-                window_rows.extend(
-                    (pk, mask, start, end, position)
-                    for position, (mask, start, end) in enumerate(_window_values(record))
-                )
-                link_rows.extend((pk, gpk) for gpk in {group_pk[g.group_id] for g in record.groups})
-            _insert_rows(
-                WorkingWindow._meta.db_table,
-                ("agent_id", "weekday_mask", "start_minute", "end_minute", "position"),
-                window_rows,
+    def _stored_digests(self, agent_ids: list[str]) -> dict[str, tuple[int, str]]:
+        stored: dict[str, tuple[int, str]] = {}
+        for part in _chunks(agent_ids, DELETE_CHUNK_SIZE):
+            for agent_id, pk, digest in Agent.objects.filter(agent_id__in=part).values_list(
+                "agent_id", "pk", "sync_digest"
+            ):
+                stored[agent_id] = (pk, digest)
+        return stored
+
+    def _held(self, agent_ids: list[str]) -> dict[str, tuple[int, HeldAgent]]:
+        """What the read model holds of these agents, in full, by id."""
+        columns: dict[str, tuple[int, tuple]] = {}
+        for part in _chunks(agent_ids, DELETE_CHUNK_SIZE):
+            for row in Agent.objects.filter(agent_id__in=part).values_list(
+                "agent_id", "pk", *AGENT_FIELDS
+            ):
+                columns[row[0]] = (row[1], tuple(row[2:]))
+        pks = [pk for pk, _ in columns.values()]
+        windows: dict[int, list[tuple[int, int, int]]] = {}
+        links: dict[int, set[str]] = {}
+        for part in _chunks(pks, DELETE_CHUNK_SIZE):
+            for agent_pk, mask, start, end in (
+                WorkingWindow.objects.filter(agent_id__in=part)
+                .order_by("agent_id", "position", "id")
+                .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
+            ):
+                windows.setdefault(agent_pk, []).append((mask, start, end))
+            for agent_pk, group_id in Agent.groups.through.objects.filter(
+                agent_id__in=part
+            ).values_list("agent_id", "group__group_id"):
+                links.setdefault(agent_pk, set()).add(group_id)
+        return {
+            agent_id: (
+                pk,
+                HeldAgent(
+                    values=values,
+                    windows=tuple(windows.get(pk, ())),
+                    group_ids=frozenset(links.get(pk, ())),
+                ),
             )
-            _insert_rows(links.model._meta.db_table, ("agent_id", "group_id"), link_rows)
+            for agent_id, (pk, values) in columns.items()
+        }
 
-    # Agents deleted in DeepCall go even when the listing stopped early: it named them.
-    gone_ids = deleted_upstream & set(current)
-    if listing.complete:
-        # An agent that could not be read this time is not deleted for it.
-        keep = set(records) | {s.agent_id for s in listing.skipped if s.agent_id}
-        gone_ids |= {aid for aid in current if aid not in keep}
-    gone = []
-    for aid, (pk, held_values) in current.items():
-        if aid in gone_ids:
-            gone.append(pk)
-            log.removed(
-                aid,
-                before=_held_snapshot(held_values, current_windows.get(pk, ()), held_group(pk)),
-            )
-    for part in _chunks(gone, DELETE_CHUNK_SIZE):
-        Agent.objects.filter(pk__in=part).delete()
-    deleted = len(gone)
-    if listing.complete:
-        # Groups no agent belongs to any more would only clutter the filter.
-        emptied, _ = (
-            Group.objects.exclude(group_id__in=list(group_names)).filter(agents=None).delete()
+    def _write_digests(self, rows: list[tuple[str, int]]) -> None:
+        quote = connection.ops.quote_name
+        _execute_many(
+            f"UPDATE {quote(Agent._meta.db_table)} SET {quote('sync_digest')} = %s "  # noqa: S608
+            f"WHERE {quote('id')} = %s",
+            rows,
         )
-        groups_changed += emptied
 
-    log.save()
-    return SyncChanges(
-        created=created,
-        updated=updated,
-        deleted=deleted,
-        unchanged=unchanged,
-        groups_changed=groups_changed,
-        deleted_upstream=len(deleted_upstream),
-    )
-
-
-class _HeldGroups:
-    """(group id, name) of the groups the read model held for an agent, before this sync."""
-
-    def __init__(
-        self,
-        names: dict[str, str],
-        group_pk: dict[str, int],
-        links: dict[int, set[int]],
-    ) -> None:
-        self._links = links
-        self._names = names
-        self._group_id = {pk: gid for gid, pk in group_pk.items()}
-
-    def __call__(self, agent_pk: int) -> list[tuple[str, str]]:
-        ids = (self._group_id[pk] for pk in self._links.get(agent_pk, ()))
-        return [(gid, self._names.get(gid, "")) for gid in ids]
+    def _write_relations(self, relations: list[tuple[str, HeldAgent, int | None]]) -> None:
+        if not relations:
+            return
+        links = Agent.groups.through.objects
+        replaced = [pk for _, _, pk in relations if pk is not None]
+        for part in _chunks(replaced, DELETE_CHUNK_SIZE):
+            WorkingWindow.objects.filter(agent_id__in=part).delete()
+            links.filter(agent_id__in=part).delete()
+        new_ids = [agent_id for agent_id, _, pk in relations if pk is None]
+        new_pks: dict[str, int] = {}
+        for part in _chunks(new_ids, DELETE_CHUNK_SIZE):
+            new_pks.update(Agent.objects.filter(agent_id__in=part).values_list("agent_id", "pk"))
+        window_rows: list[tuple[int, ...]] = []
+        link_rows: list[tuple[int, ...]] = []
+        for agent_id, state, pk in relations:
+            agent_pk = pk if pk is not None else new_pks[agent_id]
+            window_rows.extend(
+                (agent_pk, mask, start, end, position)
+                for position, (mask, start, end) in enumerate(state.windows)
+            )
+            link_rows.extend((agent_pk, self._group_pk[gid]) for gid in state.group_ids)
+        _insert_rows(
+            WorkingWindow._meta.db_table,
+            ("agent_id", "weekday_mask", "start_minute", "end_minute", "position"),
+            window_rows,
+        )
+        _insert_rows(links.model._meta.db_table, ("agent_id", "group_id"), link_rows)
 
 
 _FIELD_INDEX = {name: index for index, name in enumerate(AGENT_FIELDS)}
-
-
-def _held_snapshot(values: tuple, windows, groups: list[tuple[str, str]]) -> AgentSnapshot:
-    """The snapshot of an agent as the read model holds it (`values` in AGENT_FIELDS order)."""
-    held = {name: values[_FIELD_INDEX[name]] for name in _SNAPSHOT_FIELDS}
-    return agent_snapshot(**held, groups=groups, windows=windows)
-
-
+# The AGENT_FIELDS a change-history snapshot is made of (services.changes.agent_snapshot).
 _SNAPSHOT_FIELDS = (
     "pending_deletion",
     "name",
@@ -479,28 +642,30 @@ _SNAPSHOT_FIELDS = (
 )
 
 
-def _record_snapshot(record: AgentRecord, group_names: dict[str, str]) -> AgentSnapshot:
-    return record_snapshot(record, group_names=group_names, windows=_window_values(record))
+@transaction.atomic
+def _write_listing(pages: AgentPages, *, now: datetime) -> SyncChanges:
+    """Write every page as it arrives, in one transaction: readers see the old copy or the
+    new one, and a page that cannot be fetched rolls everything back."""
+    _lock_read_model()  # before reading what the table holds, so the diff is against the truth
+    writer = ReadModelWriter(now=now)
+    for page in pages:
+        writer.apply_page(page.agents)
+    # An agent that could not be read this time is not deleted for it; when one came without
+    # an id, any agent missing from the listing might be it, so nobody is.
+    return writer.finish(
+        complete=pages.complete and not pages.skipped_without_id,
+        keep_ids=pages.listed_ids | pages.unreadable_ids,
+    )
 
 
-def _record_deleted_upstream(
-    deleted: set[str], *, listed: set[str], listing: AgentListing, now: datetime
-) -> None:
-    """Keep the ids DeepCall lists as deleted, for CAD jobs that still hold one of them.
-
-    An agent listed again without the flag is forgotten; a complete listing replaces the set.
-    """
-    rows = [DeletedAgent(agent_id=agent_id, seen_at=now) for agent_id in sorted(deleted)]
-    for chunk in _chunks(rows, SYNC_BATCH_SIZE):
-        DeletedAgent.objects.bulk_create(
-            chunk, update_conflicts=True, unique_fields=["agent_id"], update_fields=["seen_at"]
-        )
-    if listing.complete:
-        # Every id still deleted was just stamped `now`; the older ones were not listed again.
-        DeletedAgent.objects.filter(seen_at__lt=now).delete()
-        return
-    for part in _chunks(sorted(listed), DELETE_CHUNK_SIZE):
-        DeletedAgent.objects.filter(agent_id__in=part).delete()
+@transaction.atomic
+def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
+    """Write a listing already in memory (tests, small accounts) as one page."""
+    _lock_read_model()
+    writer = ReadModelWriter(now=now)
+    writer.apply_page(listing.agents)
+    keep = {r.agent_id for r in listing.agents} | {s.agent_id for s in listing.skipped}
+    return writer.finish(complete=listing.complete, keep_ids=keep)
 
 
 # --- queueing ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Agent/list over a mocked transport: auth, filters, paging and its guards, faults, retries."""
 
 import dataclasses
+import threading
 import time
 
 import httpx
@@ -264,3 +265,210 @@ def test_client_context_manager_closes_the_pool(config):
     with DeepCallClient(config) as deepcall:
         pass
     assert deepcall._http.is_closed
+
+
+# --- pages in flight at once ------------------------------------------------------------------
+
+
+class Watch:
+    """Serves `pages` (1..n, two agents each) slowly enough that requests in flight overlap,
+    noting how many were in flight whenever one arrived and which pages were asked so far."""
+
+    def __init__(self, pages: int, *, answer_seconds: float = 0.05, slower: dict | None = None):
+        self.pages = {p: [2 * p - 1, 2 * p] for p in range(1, pages + 1)}
+        self.answer_seconds = answer_seconds
+        self.slower = slower or {}
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.seen_in_flight: dict[int, int] = {}  # page -> requests in flight when it came
+        self.asked: list[int] = []
+
+    def __call__(self, request):
+        page = request_json(request).get("page", 1)
+        with self.lock:
+            self.in_flight += 1
+            self.seen_in_flight[page] = self.in_flight
+            self.asked.append(page)
+        try:
+            time.sleep(self.slower.get(page, self.answer_seconds))
+            body = agents_page(self.pages.get(page, []), current=page, total=len(self.pages))
+            return httpx.Response(200, json=body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def concurrent_client(config, n):
+    return DeepCallClient(dataclasses.replace(config, list_concurrency=n))
+
+
+def test_after_the_first_two_pages_several_are_fetched_at_a_time(config, api):
+    watch = Watch(pages=12)
+    api.post(LIST_URL).mock(side_effect=watch)
+
+    with concurrent_client(config, 4) as deepcall:
+        listing = deepcall.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == [str(i) for i in range(1, 25)]
+    assert listing.complete and listing.pages_fetched == 12
+    # Page 1 (how many pages?) and page 2 (does the server honour `page`?) go alone.
+    assert (watch.seen_in_flight[1], watch.seen_in_flight[2]) == (1, 1)
+    assert max(watch.seen_in_flight.values()) == 4
+    assert sorted(watch.asked) == list(range(1, 13))  # each page asked once
+
+
+def test_list_concurrency_one_fetches_one_page_at_a_time(config, api):
+    watch = Watch(pages=6)
+    api.post(LIST_URL).mock(side_effect=watch)
+
+    with concurrent_client(config, 1) as deepcall:
+        listing = deepcall.list_agents()
+
+    assert len(listing.agents) == 12
+    assert max(watch.seen_in_flight.values()) == 1
+
+
+def test_pages_are_handed_out_in_page_order_whatever_order_they_answer_in(config, api):
+    # Page 3 answers last of its window: the pages after it wait for it.
+    watch = Watch(pages=8, answer_seconds=0.01, slower={3: 0.3})
+    api.post(LIST_URL).mock(side_effect=watch)
+
+    with concurrent_client(config, 4) as deepcall:
+        numbers = [page.number for page in deepcall.agent_pages()]
+
+    assert numbers == list(range(1, 9))
+
+
+def test_pages_are_handed_out_as_they_arrive_not_after_the_whole_listing(config, api):
+    watch = Watch(pages=30, answer_seconds=0.01)
+    api.post(LIST_URL).mock(side_effect=watch)
+    asked_when_handed_out = {}
+
+    with concurrent_client(config, 2) as deepcall:
+        for page in deepcall.agent_pages():
+            with watch.lock:
+                asked_when_handed_out[page.number] = max(watch.asked)
+
+    # When page n is handed out, DeepCall has been asked for at most the 2 pages after it.
+    assert all(asked <= number + 2 for number, asked in asked_when_handed_out.items())
+    assert len(asked_when_handed_out) == 30
+
+
+def test_a_failing_page_is_retried_on_its_own(config, api):
+    watch = Watch(pages=8, answer_seconds=0.01)
+    failures = {6: 2}  # page 6 fails twice, then answers
+
+    def flaky(request):
+        page = request_json(request).get("page", 1)
+        if failures.get(page):
+            failures[page] -= 1
+            with watch.lock:
+                watch.asked.append(page)
+            return httpx.Response(503)
+        return watch(request)
+
+    api.post(LIST_URL).mock(side_effect=flaky)
+
+    with concurrent_client(config, 4) as deepcall:
+        listing = deepcall.list_agents()
+
+    assert len(listing.agents) == 16 and listing.complete
+    assert sorted(watch.asked) == [1, 2, 3, 4, 5, 6, 6, 6, 7, 8]
+
+
+def test_a_page_that_cannot_be_fetched_fails_the_listing(config, api):
+    def broken(request):
+        page = request_json(request).get("page", 1)
+        if page == 5:
+            return httpx.Response(502, html=HTML_502)
+        return paged({p: [p] for p in range(1, 9)})(request)
+
+    api.post(LIST_URL).mock(side_effect=broken)
+
+    with concurrent_client(config, 4) as deepcall, pytest.raises(UpstreamUnavailableError):
+        deepcall.list_agents()
+
+
+def test_a_server_ignoring_page_is_asked_twice_whatever_the_concurrency(config, api):
+    route = api.post(LIST_URL).mock(
+        side_effect=paged({p: [p] for p in range(1, 50)}, honour_page=False)
+    )
+
+    with concurrent_client(config, 8) as deepcall:
+        listing = deepcall.list_agents()
+
+    assert route.call_count == 2
+    assert [a.agent_id for a in listing.agents] == ["1"] and listing.complete is False
+
+
+# --- unreadable agents never end a listing ----------------------------------------------------
+
+
+def unreadable(*ids):
+    """Entries with an id but hours nobody can read, and entries with no id at all."""
+    return [{"unique_id": i, "name": f"Agent {i}", "working": "garbled"} for i in ids]
+
+
+def pages_of(entries: dict[int, list[dict]], *, say_current=True):
+    def answer(request):
+        page = request_json(request).get("page", 1)
+        body = {
+            "status": "success",
+            "code": 200,
+            "response": entries.get(page, []),
+            "totalPages": len(entries),
+        }
+        if say_current:
+            body["currentPage"] = page
+        return httpx.Response(200, json=body)
+
+    return answer
+
+
+def readable(*ids):
+    return [{"unique_id": i, "name": f"Agent {i}"} for i in ids]
+
+
+@pytest.mark.parametrize("say_current", [True, False])
+def test_a_whole_page_of_unreadable_agents_does_not_end_the_listing(client, api, say_current):
+    api.post(LIST_URL).mock(
+        side_effect=pages_of(
+            {
+                1: readable(1, 2),
+                2: unreadable(3, 4),
+                3: [*readable(5), {"name": "no id"}],
+                4: unreadable(6),
+                5: readable(7, 8),
+            },
+            say_current=say_current,
+        )
+    )
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["1", "2", "5", "7", "8"]
+    assert listing.complete is True and listing.pages_fetched == 5
+    assert sorted(s.agent_id for s in listing.skipped) == ["", "3", "4", "6"]
+
+
+def test_an_empty_page_does_not_end_the_listing(client, api):
+    api.post(LIST_URL).mock(side_effect=pages_of({1: readable(1), 2: [], 3: readable(3)}))
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["1", "3"] and listing.complete
+
+
+def test_a_page_repeating_agents_already_listed_ends_the_listing(client, api):
+    route = api.post(LIST_URL).mock(
+        side_effect=pages_of(
+            {1: readable(1), 2: readable(2), 3: readable(3), 4: readable(2, 3), 5: readable(5)},
+            say_current=False,
+        )
+    )
+
+    listing = client.list_agents()
+
+    assert [a.agent_id for a in listing.agents] == ["1", "2", "3"]
+    assert listing.complete is False
+    assert route.call_count <= 5

@@ -23,6 +23,7 @@ def test_defaults_are_the_contracts():
         == (5.0, 20.0, 100)
     )
     assert config.base_url == URL
+    assert config.list_concurrency == 4
 
 
 def test_config_error_is_a_value_error():
@@ -55,6 +56,9 @@ def test_neither_or_both_kinds_of_credentials_are_refused(credentials):
         {"read_timeout": -1},
         {"cad_batch_size": 0},
         {"cad_batch_size": True},
+        {"list_concurrency": 0},
+        {"list_concurrency": 17},
+        {"list_concurrency": True},
     ],
 )
 def test_unusable_values_are_refused(overrides):

@@ -157,3 +157,13 @@ def test_ignore_page_always_answers_page_one(sandbox, page):
     assert answer["currentPage"] == 1
     assert answer["response"] == first["response"]
     assert answer["totalPages"] == first["totalPages"]
+
+
+def test_unreadable_ids_send_those_agents_with_hours_and_status_nobody_can_read(sandbox):
+    first = api(sandbox, "list")["response"]
+    chosen = str(first[1]["unique_id"])
+    sandbox.set_faults(unreadable_ids=[chosen])
+    answer = api(sandbox, "list")["response"]
+    garbled = [a for a in answer if str(a["unique_id"]) == chosen]
+    assert [(a["working"], a["status"]) for a in garbled] == [("unreadable", "unknown")]
+    assert [a for a in answer if str(a["unique_id"]) != chosen] == first[:1] + first[2:]

@@ -228,3 +228,64 @@ def test_long_values_from_the_api_are_stored_whole():
     assert (agent.dest_type, agent.dest_value, agent.role_id) == ("S" * 40, "d" * 300, "r" * 40)
     assert agent.parent_path == record.parent_path
     assert [(g.group_id, g.name) for g in agent.groups.all()] == [("g" * 64, "G" * 300)]
+
+
+# --- unreadable agents anywhere ---------------------------------------------------------------
+
+
+def page_ids(sandbox, page):
+    agents = sandbox.state.dataset.agents
+    size = sandbox.state.page_size
+    return [str(a["unique_id"]) for a in agents[(page - 1) * size : page * size]]
+
+
+def test_a_whole_page_of_unreadable_agents_never_ends_the_sync(deepcall):
+    broken = [*page_ids(deepcall, 2), page_ids(deepcall, 3)[5]]
+    deepcall.set_faults(unreadable_ids=broken)
+
+    run = agent_sync(trigger="command")
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.message
+    held = set(Agent.objects.values_list("agent_id", flat=True))
+    readable = {*page_ids(deepcall, 1), *page_ids(deepcall, 3)} - set(broken)
+    assert held == readable  # every readable agent of every page, page 3's included
+    assert run.skipped_count == len(broken) == 101
+    assert run.pages_fetched == 3 and "stopped early" not in run.message
+
+
+def test_agents_unreadable_this_time_are_kept_and_the_rest_still_synced(deepcall):
+    agent_sync(trigger="command")
+    broken = page_ids(deepcall, 2)
+    deepcall.set_faults(unreadable_ids=broken)
+
+    run = agent_sync(trigger="command")
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert Agent.objects.count() == SANDBOX_TEST_AGENTS  # nobody removed for being unreadable
+    assert "0 removed" in run.message and "100 unreadable agent(s) skipped" in run.message
+
+
+def test_the_status_page_counts_the_skipped_agents_never_shows_them(admin_client, deepcall):
+    broken = page_ids(deepcall, 2)[:3]
+    deepcall.set_faults(unreadable_ids=broken)
+    agent_sync(trigger="command")
+
+    page = admin_client.get("/status/").content.decode()
+
+    assert f"{SANDBOX_TEST_AGENTS - 3} agents; 3 unreadable agents skipped" in page
+    names = set(
+        deepcall.state.dataset.by_id[i]["name"] for i in broken
+    )  # what an unreadable agent holds is never shown
+    assert not any(name in page for name in names)
+
+
+def test_agents_with_an_out_of_date_digest_are_compared_in_full_and_not_rewritten(deepcall):
+    agent_sync(trigger="command")
+    synced_at = dict(Agent.objects.values_list("agent_id", "synced_at"))
+    Agent.objects.update(sync_digest="")  # as after the migration that added the digest
+
+    run = agent_sync(trigger="command")
+
+    assert f"0 new, 0 changed, 0 removed, {SANDBOX_TEST_AGENTS} unchanged" in run.message
+    assert dict(Agent.objects.values_list("agent_id", "synced_at")) == synced_at
+    assert not Agent.objects.filter(sync_digest="").exists()
