@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "sandbox_bench.py",
     "directory_bench.py",
+    "sync_bench.py",
     "schedules_bench.py",
     "cad_bench.py",
 ]

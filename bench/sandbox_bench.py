@@ -30,7 +30,11 @@ RUNS = 5
 URL = re.compile(r"DeepCall sandbox at (http://\S+)")
 
 
-def start_sandbox(agents: int, page_size: int) -> tuple[subprocess.Popen, str, float]:
+def start_sandbox(
+    agents: int, page_size: int, *options: str
+) -> tuple[subprocess.Popen, str, float]:
+    """The sandbox as its own process (`options`: more flags, e.g. a fault); its URL and how
+    long it took to start."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [
@@ -43,6 +47,7 @@ def start_sandbox(agents: int, page_size: int) -> tuple[subprocess.Popen, str, f
             str(agents),
             "--page-size",
             str(page_size),
+            *options,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

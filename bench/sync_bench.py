@@ -13,7 +13,6 @@ maximum resident set size.
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -24,8 +23,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox_bench import start_sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
-URL = re.compile(r"DeepCall sandbox at (http://\S+)")
 PAGE_SIZE = 200
 RUNS = 3
 
@@ -45,34 +45,6 @@ CASES = (
     Case("100k-first", 100_000, 0, resync=False, target_s=12.0),
     Case("100k-resync", 100_000, 0, resync=True, target_s=6.0),
 )
-
-
-def start_sandbox(agents: int, latency_ms: int) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agents.sandbox",
-            "--port",
-            "0",
-            "--agents",
-            str(agents),
-            "--page-size",
-            str(PAGE_SIZE),
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    line = process.stdout.readline()
-    match = URL.search(line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"the sandbox did not start: {line!r}")
-    return process, match.group(1)
 
 
 def manage(env: dict[str, str], *args: str) -> tuple[float, int, str]:
@@ -96,10 +68,13 @@ def manage(env: dict[str, str], *args: str) -> tuple[float, int, str]:
 
 
 def bench(case: Case, runs: int, workdir: Path) -> None:
-    sandbox, url = start_sandbox(case.agents, case.latency_ms)
+    sandbox, url, _ = start_sandbox(case.agents, PAGE_SIZE, "--latency-ms", str(case.latency_ms))
     try:
+        # Started as a deployed process starts: with Python's bytecode cache (the migrate below
+        # fills it), which a developer's PYTHONDONTWRITEBYTECODE would turn into seconds of
+        # compiling before every sync.
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
             "DEEPCALL_SANDBOX_URL": url,
             "DJANGO_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),

@@ -1,0 +1,234 @@
+"""Bulk CAD as the admin sees it: from the confirming click to "1,000 succeeded" on the page.
+
+    .venv/bin/python bench/cad_browser_bench.py [--runs 5] [--idle-seconds 60]
+
+Everything runs as `make run` runs it, each as its own process: the sandbox (1,000 agents,
+100 ms per answer), the web server and the background worker (`db_worker` with the
+Procfile's poll interval), on a temporary SQLite database. Headless Chromium (Playwright)
+logs in as the demo admin, selects all 1,000 agents, asks for CAD on (then off, in turn)
+and clicks the confirmation; the time runs from that click until the job page says
+"1,000 succeeded". The job's own timestamps split it up: the worker's pick-up (job created
+to first batch claimed), DeepCall's share (first batch claimed to job finished), and the
+page's lag (job finished to the text on screen). Last, the worker's CPU time while idle is
+read from /proc/<pid>/stat over `--idle-seconds`.
+"""
+
+import argparse
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from sandbox_bench import start_sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+AGENTS = 1_000
+LATENCY_MS = 100
+RUNS = 5
+IDLE_SECONDS = 60
+TARGET_S = 1.0
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ADMIN, ADMIN_PASSWORD = "admin", "admin-demo"  # the demo admin (`create_demo_users`)
+
+
+def procfile_worker_command() -> list[str]:
+    """The worker's db_worker command line exactly as the Procfile gives it."""
+    line = next(
+        entry.split(":", 1)[1]
+        for entry in (ROOT / "Procfile").read_text().splitlines()
+        if entry.startswith("worker:")
+    )
+    command = line.split("exec ", 1)[1].strip()
+    args = shlex.split(command)
+    assert args[:3] == ["python", "manage.py", "db_worker"], args
+    return [sys.executable, *args[1:]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def job_timings() -> tuple[float, float, datetime]:
+    """(pick-up, DeepCall share, finished_at) of the newest job, from the database."""
+    from agents.models import CadBatch, CadJob
+
+    job = CadJob.objects.order_by("-created_at").first()
+    first_claim = (
+        CadBatch.objects.filter(job=job)
+        .order_by("claimed_at")
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    return (
+        (first_claim - job.created_at).total_seconds(),
+        (job.finished_at - first_claim).total_seconds(),
+        job.finished_at,
+    )
+
+
+def run_job(page, action: str) -> tuple[float, float]:
+    """Select every agent, ask for `action`, click the confirmation; seconds to the result."""
+    page.goto("/agents/")
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    page.get_by_role("button", name=re.compile(r"^Select all [\d,]+ matching agents")).click()
+    page.get_by_role("button", name=f"{action} CAD").first.click()
+    confirm = page.get_by_role("button", name=re.compile(rf"^Confirm: {action} CAD for"))
+    confirm.wait_for()
+    started = time.time()
+    confirm.click()
+    page.wait_for_url(re.compile(r"/cad/jobs/"))
+    page.wait_for_function(
+        f"document.body.innerText.includes('{AGENTS:,} succeeded')", polling="raf", timeout=30_000
+    )
+    return time.time() - started, started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--idle-seconds", type=int, default=IDLE_SECONDS)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="deepcall-cad-browser-bench-"))
+    sandbox, sandbox_url, _ = start_sandbox(AGENTS, 500, "--latency-ms", str(LATENCY_MS))
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DEEPCALL_SANDBOX_URL": sandbox_url,
+        "DEEPCALL_SYNC_TTL": str(10**9),  # no background refresh while the jobs run
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    os.environ.update(env)
+    processes: list[subprocess.Popen] = [sandbox]
+    try:
+        for command in (["migrate", "-v0"], ["create_demo_users"], ["sync_agents"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        web = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        worker_command = procfile_worker_command()
+        worker = subprocess.Popen(worker_command, cwd=ROOT, env=env)
+        processes += [web, worker]
+        wait_for_http(f"http://127.0.0.1:{port}/accounts/login/")
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+        sys.path.insert(0, str(ROOT))
+        django.setup()
+        from playwright.sync_api import sync_playwright
+
+        totals, pickups, upstream, lags = [], [], [], []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            context = browser.new_context(base_url=f"http://127.0.0.1:{port}")
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            page.goto("/accounts/login/")
+            page.get_by_label("Username").fill(ADMIN)
+            page.get_by_label("Password").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            for run in range(args.runs + 1):  # the first run warms the processes up
+                seconds, clicked = run_job(page, "Enable" if run % 2 == 0 else "Disable")
+                pickup, deepcall, finished_at = job_timings()
+                if run == 0:
+                    continue
+                totals.append(seconds)
+                pickups.append(pickup)
+                upstream.append(deepcall)
+                lags.append(clicked + seconds - finished_at.timestamp())
+            browser.close()
+
+        time.sleep(5)  # the last job's follow-up work (a directory refresh) is done
+        before = cpu_seconds(worker.pid)
+        time.sleep(args.idle_seconds)
+        idle_share = (cpu_seconds(worker.pid) - before) / args.idle_seconds
+
+        def line(values: list[float]) -> str:
+            return f"median {statistics.median(values):.2f} s (runs: " + ", ".join(
+                f"{v:.2f}" for v in values
+            ) + ")"
+
+        print(
+            f"Bulk CAD for {AGENTS:,} agents through the browser, sandbox latency {LATENCY_MS} ms "
+            f"per call, worker: {' '.join(worker_command[1:])}"
+        )
+        total = statistics.median(totals)
+        print(
+            f"  confirming click to '{AGENTS:,} succeeded' on the page: {line(totals)}; "
+            f"target <= {TARGET_S:g} s -> {'met' if total <= TARGET_S else 'MISSED'}"
+        )
+        pickup = statistics.median(pickups)
+        print(
+            f"  worker pick-up (job created to first batch claimed): {line(pickups)}; "
+            f"target <= 0.2 s -> {'met' if pickup <= 0.2 else 'MISSED'}"
+        )
+        print(f"  DeepCall calls (first batch claimed to job finished): {line(upstream)}")
+        lag = statistics.median(lags)
+        print(
+            f"  page lag (job finished to the text on screen): {line(lags)}; "
+            f"target <= 0.5 s -> {'met' if lag <= 0.5 else 'MISSED'}"
+        )
+        print(
+            f"  idle worker: {idle_share:.2%} of one core over {args.idle_seconds} s; "
+            f"target < 2% -> {'met' if idle_share < 0.02 else 'MISSED'}"
+        )
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
