@@ -190,9 +190,11 @@ def main() -> int:
         idle_share = (cpu_seconds(worker.pid) - before) / args.idle_seconds
 
         def line(values: list[float]) -> str:
-            return f"median {statistics.median(values):.2f} s (runs: " + ", ".join(
-                f"{v:.2f}" for v in values
-            ) + ")"
+            return (
+                f"median {statistics.median(values):.2f} s (runs: "
+                + ", ".join(f"{v:.2f}" for v in values)
+                + ")"
+            )
 
         print(
             f"Bulk CAD for {AGENTS:,} agents through the browser, sandbox latency {LATENCY_MS} ms "
