@@ -9,29 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.http import HttpRequest, QueryDict
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from agents.filters import FILTER_VARS
+from agents.liststate import AgentListState
+from agents.models import Agent
+from agents.services.directory import agent_matching_count
 
 SESSION_KEY = "cad_selection"
 # Ticking rows one by one stops being sensible long before this; "all matching" has no limit.
 MAX_EXPLICIT_IDS = 5_000
 
 
-def filter_query(params: QueryDict) -> str:
-    """The part of a directory query string that selects agents (not sort, page or size)."""
-    kept = QueryDict(mutable=True)
-    for key in FILTER_VARS:
-        values = [v for v in params.getlist(key) if v != ""]
-        if values:
-            kept.setlist(key, values)
-    return kept.urlencode()
-
-
 @dataclass
 class Selection:
     agent_ids: set[str] = field(default_factory=set)
-    all_matching_query: str | None = None  # filter_query() of the directory, when "all matching"
+    # The directory's `AgentListState.filter_query` when "all matching" a filter.
+    all_matching_query: str | None = None
     excluded_ids: set[str] = field(default_factory=set)  # unticked rows of "all matching"
     # Ids of the page on show that the "all matching" filter covers (set by `mark_page`).
     _page_matches: set[str] = field(default_factory=set)
@@ -49,26 +43,45 @@ class Selection:
     def is_all_matching(self) -> bool:
         return self.all_matching_query is not None
 
+    def _matching_state(self) -> AgentListState:
+        return AgentListState.from_filter_query(self.all_matching_query or "")
+
+    def agents(self) -> QuerySet[Agent]:
+        """The agents this selection stands for."""
+        if self.all_matching_query is not None:
+            agents = self._matching_state().filterset.qs
+            if self.excluded_ids:
+                agents = agents.exclude(agent_id__in=self.excluded_ids)
+            return agents
+        return Agent.objects.filter(agent_id__in=self.agent_ids)
+
+    @property
+    def description(self) -> str:
+        if self.all_matching_query is None:
+            return "agents picked one by one"
+        text = f"all agents matching {self._matching_state().description}"
+        if self.excluded_ids:
+            text += f", except {len(self.excluded_ids)} unticked"
+        return text
+
     def mark_page(self, page_agent_ids: list[str]) -> None:
         """Work out which rows on show an "all matching" selection covers (one query)."""
         if self.all_matching_query is None or not page_agent_ids:
             return
-        from agents.services.directory import agent_filter_queryset
-
-        matching = agent_filter_queryset(QueryDict(self.all_matching_query))
+        matching = self._matching_state().filterset.qs
         self._page_matches = set(
             matching.filter(agent_id__in=page_agent_ids).values_list("agent_id", flat=True)
         )
 
     def count(self) -> int:
         if self.all_matching_query is not None:
-            from agents.services.directory import agent_filter_queryset
-
-            matching = agent_filter_queryset(QueryDict(self.all_matching_query))
+            state = self._matching_state()
             excluded = (
-                matching.filter(agent_id__in=self.excluded_ids).count() if self.excluded_ids else 0
+                state.filterset.qs.filter(agent_id__in=self.excluded_ids).count()
+                if self.excluded_ids
+                else 0
             )
-            return matching.count() - excluded
+            return agent_matching_count(state.filters) - excluded
         return len(self.agent_ids)
 
     # --- changes -----------------------------------------------------------------------------
@@ -127,14 +140,14 @@ def parse_id_list(value: str) -> set[str]:
 
 def bulk_bar_context(
     request: HttpRequest,
-    params: QueryDict,
+    state: AgentListState,
     *,
     matching_count: int,
     selection: Selection | None = None,
 ) -> dict:
     """What the bulk bar shows, for the directory view and the selection endpoint alike."""
     selection = selection or selection_for(request)
-    query = filter_query(params)
+    query = state.filter_query
     return {
         "selection": selection,
         "selected_count": selection.count(),

@@ -18,13 +18,9 @@ def _fresh_cache():
     """Each test starts with an empty cache, as a fresh deploy would (Redis db included)."""
     from django.core.cache import cache
 
-    from agents.filters import forget_local_copies
-
     cache.clear()
-    forget_local_copies()
     yield
     cache.clear()
-    forget_local_copies()
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,7 @@ from agents.services.directory import (
     agent_detail,
     agent_directory_page,
     agent_export_rows,
-    agent_filter_describe,
-    agent_filter_queryset,
+    agents_matching,
 )
 from agents.services.home import database_ok, home_summary
 from agents.services.sync import agent_sync, agent_sync_request, sync_status
@@ -18,10 +17,9 @@ __all__ = [
     "agent_detail",
     "agent_directory_page",
     "agent_export_rows",
-    "agent_filter_describe",
-    "agent_filter_queryset",
     "agent_sync",
     "agent_sync_request",
+    "agents_matching",
     "database_ok",
     "home_summary",
     "sync_status",

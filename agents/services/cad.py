@@ -30,7 +30,6 @@ from threading import Event
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, QuerySet
-from django.http import QueryDict
 from django.utils import timezone
 
 from agents.deepcall.client import cad_not_attempted_reason
@@ -41,7 +40,6 @@ from agents.deepcall.errors import (
 )
 from agents.deepcall.records import CadAction, CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
-from agents.selection import Selection
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.cad")
@@ -97,37 +95,14 @@ def _concurrency() -> int:
 # --- selection → agents ----------------------------------------------------------------------
 
 
-def selection_queryset(selection: Selection) -> QuerySet[Agent]:
-    """The agents a selection stands for, in the directory's order."""
-    from agents.services.directory import agent_filter_queryset
-
-    if selection.is_all_matching:
-        agents = agent_filter_queryset(QueryDict(selection.all_matching_query))
-        if selection.excluded_ids:
-            agents = agents.exclude(agent_id__in=selection.excluded_ids)
-        return agents
-    return Agent.objects.filter(agent_id__in=selection.agent_ids)
-
-
-def selection_describe(selection: Selection) -> str:
-    from agents.services.directory import agent_filter_describe
-
-    if selection.is_all_matching:
-        text = (
-            f"all agents matching {agent_filter_describe(QueryDict(selection.all_matching_query))}"
-        )
-        if selection.excluded_ids:
-            text += f", except {len(selection.excluded_ids)} unticked"
-        return text
-    return "agents picked one by one"
-
-
-def selection_preview(selection: Selection, *, action: str | None = None) -> SelectionPreview:
+def selection_preview(
+    *, agents: QuerySet[Agent], description: str, action: str | None = None
+) -> SelectionPreview:
     """How many agents, the first names, and where they came from: for the confirmation.
 
     With an `action`, also how many of them are already so by the ledger (on for Enable CAD).
     """
-    agents = selection_queryset(selection).order_by("name", "agent_id_sort")
+    agents = agents.order_by("name", "agent_id_sort")
     count = agents.count()
     names = list(agents.values_list("name", flat=True)[:PREVIEW_NAMES])
     already = 0
@@ -137,7 +112,7 @@ def selection_preview(selection: Selection, *, action: str | None = None) -> Sel
         count=count,
         names=names,
         more=max(0, count - len(names)),
-        description=selection_describe(selection),
+        description=description,
         already_set=already,
     )
 
@@ -387,23 +362,25 @@ def cad_job_start(
     *,
     user,
     action: str,
-    selection: Selection,
+    agents: QuerySet[Agent],
     idempotency_key: str,
+    filter_query: str = "",
+    filter_description: str = "",
     skip_already_set: bool = False,
 ) -> CadJob:
-    """Start a job for what the admin selected (ids or all matching a filter).
+    """Start a job for the selected agents (`filter_query` when they were all matching one).
 
     `skip_already_set`: leave out (and record as skipped) the agents the ledger says already
     have the state the action sets.
     """
-    ids = list(selection_queryset(selection).values_list("agent_id", flat=True))
+    ids = list(agents.values_list("agent_id", flat=True))
     job, _ = cad_job_create(
         user=user,
         action=action,
         agent_ids=ids,
         idempotency_key=idempotency_key,
-        filter_query=selection.all_matching_query or "",
-        filter_description=selection_describe(selection),
+        filter_query=filter_query,
+        filter_description=filter_description,
         skip_already_set=skip_already_set,
     )
     return job

@@ -1,57 +1,30 @@
-"""The agent directory's use-cases: filter, sort, page, describe, export, and one agent's detail.
+"""The agent directory's use-cases: filter, sort, page, count, export, and one agent's detail.
 
-Everything reads the local read model (see `services.sync`); nothing here calls DeepCall. The
-query string is the state: `params` is always a QueryDict such as `request.GET`, parsed by
-`filters.AgentFilter` and `forms.DirectoryDisplayForm`, so a bad value is dropped with a
-notice instead of raising.
+Everything reads the local read model (see `services.sync`); nothing here calls DeepCall or
+reads a query string. Callers pass validated values: `AgentFilters` (built by the web layer's
+list state from the FilterSet), a sort key from `SORT_KEYS`, page numbers and sizes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
 
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    OuterRef,
-    QuerySet,
-)
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Lower
-from django.http import QueryDict
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import urlencode
 
 from agents import schedules
-from agents.filters import (
-    DAY_VAR,
-    DEST_TYPE_VAR,
-    FILTER_VARS,
-    GROUP_VAR,
-    ON_SHIFT_VAR,
-    PAGE_VAR,
-    PER_PAGE_VAR,
-    ROLE_VAR,
-    SEARCH_VAR,
-    SORT_VAR,
-    STATUS_ACTIVE,
-    STATUS_VAR,
-    AgentFilter,
-    cached_per_sync,
-    group_label,
-)
-from agents.forms import DEFAULT_PER_PAGE, DirectoryDisplayForm
 from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
+from agents.services.read_model_cache import cached_per_version
 
 DEFAULT_SORT = "id"
-# The sortable columns: the query-string value -> the ordering, ascending. Anything else in
-# `sort` falls back to DEFAULT_SORT. Each ends with the id, so pages are stable.
+# The sortable columns: the sort key -> the ordering, ascending. Each ends with the id, so
+# pages are stable.
 SORT_ORDERINGS: dict[str, tuple] = {
     "id": (F("agent_id_sort"), F("agent_id")),
     # Matches the (lower(name), agent_id_sort) index.
@@ -65,7 +38,7 @@ SORT_ORDERINGS: dict[str, tuple] = {
     "role": (F("role_name"), F("agent_id_sort")),
     "on_shift": (F("on_shift_now"), F("agent_id_sort")),
 }
-SORT_LABELS = {"id": "ID", "hours": "working hours", "on_shift": "on shift"}
+SORT_KEYS = tuple(SORT_ORDERINGS)
 # The columns the table shows; address, parent path, DIDs and search text stay in the DB.
 LIST_FIELDS = (
     "agent_id",
@@ -118,54 +91,56 @@ CAD_HISTORY_LIMIT = 50
 # --- filtering ---------------------------------------------------------------------------------
 
 
-def agent_filter_set(params: QueryDict) -> AgentFilter:
-    """The bound FilterSet for `params` (invalid values are left out of its queryset)."""
-    return AgentFilter(params, queryset=Agent.objects.all())
+@dataclass(frozen=True, slots=True)
+class AgentFilters:
+    """Which agents a list shows; the defaults select every agent.
 
-
-def agent_filter_queryset(params: QueryDict) -> QuerySet[Agent]:
-    """The agents the directory's filters in `params` select; invalid values are ignored.
-
-    Only the filter keys (`q`, `group`, `status`, `dest_type`, `role`, `day`, `on_shift`) are
-    read; sort and page keys are not. Used by bulk CAD ("select all matching") and schedules.
+    Built from a query string by the web layer (`agents.liststate`), which drops invalid values.
+    A new filter is a field here, a clause in `agents_matching` and a field of the FilterSet.
     """
-    return agent_filter_set(params).qs
+
+    text: str = ""  # every word must appear in the name, email, phone or id
+    group_pks: tuple[int, ...] = ()  # in any of these groups (Group primary keys)
+    active: bool | None = None
+    dest_type: str = ""
+    role: str = ""
+    weekday: int | None = None  # has a window starting that day (0 = Monday)
+    on_shift: bool = False  # on shift at the moment of the query
+
+    @property
+    def is_empty(self) -> bool:
+        return self == AgentFilters()
 
 
-def agent_filter_describe(params: QueryDict) -> str:
-    """The filters in words, e.g. 'group Sales (#3), active, text “ann”'; "all agents" if none.
-
-    Invalid values are left out, as they are when filtering.
-    """
-    return _describe(agent_filter_set(params))
-
-
-def _describe(filterset: AgentFilter) -> str:
-    filterset.is_valid()
-    data = getattr(filterset.form, "cleaned_data", {})
-    parts: list[str] = []
-    groups = data.get(GROUP_VAR)
-    if groups:
-        word = "group" if len(groups) == 1 else "groups"
-        parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
-    if data.get(STATUS_VAR):
-        parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
-    if data.get(DEST_TYPE_VAR):
-        parts.append(f"destination {data[DEST_TYPE_VAR]}")
-    if data.get(ROLE_VAR):
-        parts.append(f"role {data[ROLE_VAR]}")
-    if data.get(DAY_VAR) not in (None, ""):
-        parts.append(f"works on {schedules.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
-    if data.get(ON_SHIFT_VAR):
-        parts.append("on shift now")
-    if data.get(SEARCH_VAR):
-        parts.append(f"text “{data[SEARCH_VAR]}”")
-    return ", ".join(parts) if parts else "all agents"
+def agents_matching(
+    filters: AgentFilters, *, now: datetime | None = None, agents: QuerySet[Agent] | None = None
+) -> QuerySet[Agent]:
+    """The agents (of `agents`, by default all) that `filters` selects, unordered."""
+    queryset = Agent.objects.all() if agents is None else agents
+    for term in filters.text.lower().split():
+        queryset = queryset.filter(search_text__contains=term)  # search_text is lower case
+    if filters.group_pks:
+        links = Agent.groups.through.objects.filter(
+            agent_id=OuterRef("pk"), group_id__in=filters.group_pks
+        )
+        # EXISTS, not a join: an agent in two of the chosen groups is still one row.
+        queryset = queryset.filter(Exists(links))
+    if filters.active is not None:
+        queryset = queryset.filter(is_active=filters.active)
+    if filters.dest_type:
+        queryset = queryset.filter(dest_type=filters.dest_type)
+    if filters.role:
+        queryset = queryset.filter(role_name=filters.role)
+    if filters.weekday is not None:
+        queryset = queryset.filter(schedules.works_on_day_q(filters.weekday))
+    if filters.on_shift:
+        queryset = queryset.filter(schedules.agent_on_shift_q(now or timezone.now()))
+    return queryset
 
 
 def duplicated_group_names() -> frozenset[str]:
     """Names two or more groups share: those are shown with their id ("Test_Group (#13)")."""
-    return cached_per_sync(
+    return cached_per_version(
         "duplicated-group-names",
         lambda: frozenset(
             Group.objects.values("name")
@@ -178,17 +153,42 @@ def duplicated_group_names() -> frozenset[str]:
 
 def agent_total_count() -> int:
     """How many agents the copy holds (the "of N agents" beside a filtered count)."""
-    return cached_per_sync("agent-count", Agent.objects.count)
+    return cached_per_version("agent-count", Agent.objects.count)
 
 
-def _matching_count(queryset: QuerySet[Agent], state: QueryDict, now: datetime) -> int:
-    """How many agents the filters in `state` select: counted once per sync for each filter,
-    and once a minute with "on shift now", whose answer follows the clock."""
-    filters = urlencode(sorted((k, v) for k in FILTER_VARS for v in state.getlist(k)))
-    if state.get(ON_SHIFT_VAR):
-        filters += "&at={}:{}".format(*schedules.local_weekday_minute(now))
-    digest = hashlib.sha256(filters.encode()).hexdigest()
-    return cached_per_sync(f"matching-count:{digest}", queryset.count)
+def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) -> int:
+    """How many agents `filters` selects: counted once per sync for each filter, and once a
+    minute with "on shift now", whose answer follows the clock."""
+    if filters.is_empty:
+        return agent_total_count()
+    now = now or timezone.now()
+    minute = schedules.local_weekday_minute(now) if filters.on_shift else None
+    return cached_per_version(
+        "matching-count", agents_matching(filters, now=now).count, filters, minute
+    )
+
+
+def distinct_agent_values(field: str) -> tuple[str, ...]:
+    """The non-empty values of an agent column (filter choices), once per sync."""
+    return cached_per_version(
+        "distinct",
+        lambda: tuple(
+            Agent.objects.exclude(**{field: ""})
+            .order_by(field)
+            .values_list(field, flat=True)
+            .distinct()
+        ),
+        field,
+    )
+
+
+def group_label(group) -> str:
+    """A group with its id, for lists where names repeat: "Sales (#3)"."""
+    return f"{group.name} (#{group.group_id})"
+
+
+def group_display_name(group, duplicated: frozenset[str]) -> str:
+    return group_label(group) if group.name in duplicated else group.name
 
 
 class _CountedPaginator(Paginator):
@@ -203,210 +203,69 @@ class _CountedPaginator(Paginator):
         return self._known_count
 
 
-def group_display_name(group: Group, duplicated: frozenset[str]) -> str:
-    return group_label(group) if group.name in duplicated else group.name
-
-
 # --- the page ----------------------------------------------------------------------------------
-
-
-def directory_query(params: QueryDict, **changes: object) -> str:
-    """The query string for a directory link: `params` with `changes` (None removes a key).
-
-    The one helper behind every sort, page, export and refresh link, so each keeps the other
-    filters. Returns "?…", or "" when nothing is left.
-    """
-    query = params.copy()
-    for key, value in changes.items():
-        if value is None or value == "":
-            query.pop(key, None)
-        elif isinstance(value, list | tuple):
-            query.setlist(key, [str(v) for v in value])
-        else:
-            query[key] = str(value)
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else ""
-
-
-@dataclass
-class SortHeader:
-    key: str
-    url: str  # "?…" that sorts by this column (toggling the direction when it is current)
-    direction: str  # "ascending", "descending" or "" (aria-sort)
-    label: str  # what the link does, for screen readers
 
 
 @dataclass
 class DirectoryPage:
-    filterset: AgentFilter
-    page: Page
-    agents: list[Agent]
+    page: Page  # its number may be lower than asked: a page past the end shows the last
+    agents: list[Agent]  # with `listed_groups` and `listed_windows` attached
     total_count: int  # every agent in the read model
     matching_count: int
-    params: QueryDict  # the valid state, without `page`: the base of every link
-    sort: str  # e.g. "name" or "-name"
-    per_page: int
-    notices: list[str]
-    sort_headers: dict[str, SortHeader]
     duplicated_names: frozenset[str]
     now: datetime
-    page_links: list[tuple[str, str, bool]] = field(default_factory=list)  # text, url, current
-
-    @property
-    def is_filtered(self) -> bool:
-        return any(self.params.get(key) for key in FILTER_VARS)
-
-    @property
-    def description(self) -> str:
-        return _describe(self.filterset)
-
-    @property
-    def previous_url(self) -> str:
-        number = self.page.previous_page_number()
-        return directory_query(self.params, **{PAGE_VAR: None if number == 1 else number})
-
-    @property
-    def next_url(self) -> str:
-        return directory_query(self.params, **{PAGE_VAR: self.page.next_page_number()})
-
-    @property
-    def sort_caption(self) -> str:
-        key = self.sort.removeprefix("-")
-        direction = "descending" if self.sort.startswith("-") else "ascending"
-        return f"sorted by {SORT_LABELS.get(key, key)}, {direction}"
 
 
-def _field_label(filterset: AgentFilter, name: str) -> str:
-    return str(filterset.form.fields[name].label or name)
-
-
-def _valid_params(params: QueryDict, filterset: AgentFilter) -> QueryDict:
-    """The filter keys of `params` that parsed, so links never repeat a rejected value."""
-    valid = QueryDict(mutable=True)
-    errors = filterset.form.errors
-    for key in FILTER_VARS:
-        if key in errors:
-            continue
-        values = [v for v in params.getlist(key) if v.strip()]
-        if values:
-            valid.setlist(key, values)
-    return valid
-
-
-def _ordering(sort: str) -> list:
+def _ordering(sort: str, descending: bool) -> list:
     # Every sort value is NOT NULL, so a plain ASC/DESC matches the indexes (an explicit
     # NULLS FIRST/LAST would make PostgreSQL sort every agent instead of reading an index).
-    ordering = SORT_ORDERINGS[sort.removeprefix("-")]
-    if sort.startswith("-"):
+    ordering = SORT_ORDERINGS[sort]
+    if descending:
         return [expr.desc() for expr in ordering]
     return [expr.asc() for expr in ordering]
 
 
-def _annotate_for_sort(queryset: QuerySet[Agent], sort: str, now: datetime) -> QuerySet[Agent]:
-    """Add the computed value a sort by on-shift needs (only then)."""
-    key = sort.removeprefix("-")
-    if key == "on_shift":
+def agents_sorted(
+    agents: QuerySet[Agent], *, sort: str, descending: bool = False, now: datetime
+) -> QuerySet[Agent]:
+    """`agents` in the order of a sort key of `SORT_KEYS`."""
+    if sort == "on_shift":
         on_duty = WorkingWindow.objects.filter(agent_id=OuterRef("pk")).filter(
             schedules.window_on_duty_q(*schedules.local_weekday_minute(now))
         )
-        return queryset.annotate(on_shift_now=Exists(on_duty))
-    return queryset
+        agents = agents.annotate(on_shift_now=Exists(on_duty))
+    return agents.order_by(*_ordering(sort, descending))
 
 
-def _sort_headers(params: QueryDict, sort: str) -> dict[str, SortHeader]:
-    headers = {}
-    current_key, descending = sort.removeprefix("-"), sort.startswith("-")
-    for key in SORT_ORDERINGS:
-        if key == current_key:
-            next_sort = key if descending else f"-{key}"
-            direction = "descending" if descending else "ascending"
-            label = "sort ascending" if descending else "sort descending"
-        else:
-            next_sort, direction, label = key, "", "sort ascending"
-        headers[key] = SortHeader(
-            key=key,
-            url=directory_query(
-                params, **{SORT_VAR: None if next_sort == DEFAULT_SORT else next_sort}
-            ),
-            direction=direction,
-            label=label,
-        )
-    return headers
+def agent_directory_page(
+    *,
+    filters: AgentFilters,
+    sort: str = DEFAULT_SORT,
+    descending: bool = False,
+    page_number: int = 1,
+    per_page: int,
+    now: datetime | None = None,
+) -> DirectoryPage:
+    """One page of the agents `filters` selects, sorted, with their groups and hours attached.
 
-
-def _page_links(params: QueryDict, page: Page) -> list[tuple[str, str, bool]]:
-    links = []
-    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
-        if number == page.paginator.ELLIPSIS:
-            links.append((str(number), "", False))
-        else:
-            url = directory_query(params, **{PAGE_VAR: None if number == 1 else number})
-            links.append((str(number), url, number == page.number))
-    return links
-
-
-def agent_directory_page(params: QueryDict) -> DirectoryPage:
-    """One page of the directory for the query string `params`, with its counts and notices.
-
-    Invalid filter values are ignored, an unknown sort falls back to the id, a page size other
-    than 25/50/100 to 25, and a page past the end to the last page; each (but the sort) adds a
-    notice saying so.
+    A page past the end gives the last page.
     """
-    now = timezone.now()
-    notices: list[str] = []
-    filterset = agent_filter_set(params)
-    for name, errors in filterset.form.errors.items():
-        shown = ", ".join(f"“{v}”" for v in params.getlist(name)[:3])
-        notices.append(
-            f"Ignored {_field_label(filterset, name).lower()} {shown}: {' '.join(errors)}"
-        )
-    display = DirectoryDisplayForm(params)
-    display.is_valid()
-    cleaned = display.cleaned_data
-    if PER_PAGE_VAR in display.errors:
-        notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
-    if PAGE_VAR in display.errors:
-        notices.append("The page number was not a positive whole number; showing page 1.")
-    per_page = cleaned.get(PER_PAGE_VAR) or DEFAULT_PER_PAGE
-    sort = cleaned.get(SORT_VAR) or DEFAULT_SORT
-    if sort.removeprefix("-") not in SORT_ORDERINGS:
-        sort = DEFAULT_SORT
-
-    state = _valid_params(params, filterset)
-    if sort != DEFAULT_SORT:
-        state[SORT_VAR] = sort
-    if per_page != DEFAULT_PER_PAGE:
-        state[PER_PAGE_VAR] = str(per_page)
-
-    queryset = _annotate_for_sort(filterset.qs, sort, now).order_by(*_ordering(sort))
-    filtered = any(state.get(key) for key in FILTER_VARS)
-    matching = _matching_count(filterset.qs, state, now) if filtered else agent_total_count()
+    now = now or timezone.now()
+    matching = agent_matching_count(filters, now=now)
+    queryset = agents_sorted(
+        agents_matching(filters, now=now), sort=sort, descending=descending, now=now
+    )
     paginator = _CountedPaginator(queryset, per_page, count=matching)
-    page_number = cleaned.get(PAGE_VAR) or 1
-    if page_number > paginator.num_pages:
-        if matching:
-            notices.append(
-                f"There is no page {page_number}; showing the last page, {paginator.num_pages}."
-            )
-        page_number = paginator.num_pages
-    page = paginator.page(page_number)
+    page = paginator.page(min(max(page_number, 1), paginator.num_pages))
     agents = list(page.object_list.only(*LIST_FIELDS))
     _attach_groups_and_hours(agents)
-    total = agent_total_count() if filtered else matching
     return DirectoryPage(
-        filterset=filterset,
         page=page,
         agents=agents,
-        total_count=total,
+        total_count=matching if filters.is_empty else agent_total_count(),
         matching_count=matching,
-        params=state,
-        sort=sort,
-        per_page=per_page,
-        notices=notices,
-        sort_headers=_sort_headers(state, sort),
         duplicated_names=duplicated_group_names(),
         now=now,
-        page_links=_page_links(state, page),
     )
 
 
@@ -464,24 +323,19 @@ def neutralise_cell(value: object) -> str:
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
-def agent_export_rows(params: QueryDict) -> Iterator[list[str]]:
-    """The CSV rows (header first) of every agent the filters in `params` select, streamed.
+def agent_export_rows(
+    *, filters: AgentFilters, sort: str = DEFAULT_SORT, descending: bool = False
+) -> Iterator[list[str]]:
+    """The CSV rows (header first) of every agent `filters` selects, streamed.
 
     Sorted as the directory is; no secrets (the read model holds none); each cell neutralised
     against formula injection.
     """
     now = timezone.now()
-    display = DirectoryDisplayForm(params)
-    display.is_valid()
-    sort = display.cleaned_data.get(SORT_VAR) or DEFAULT_SORT
-    if sort.removeprefix("-") not in SORT_ORDERINGS:
-        sort = DEFAULT_SORT
     duplicated = duplicated_group_names()
-    rows = (
-        _annotate_for_sort(agent_filter_queryset(params), sort, now)
-        .order_by(*_ordering(sort))
-        .values_list(*EXPORT_FIELDS, named=True)
-    )
+    rows = agents_sorted(
+        agents_matching(filters, now=now), sort=sort, descending=descending, now=now
+    ).values_list(*EXPORT_FIELDS, named=True)
     weekday, minute = schedules.local_weekday_minute(now)
     yield list(EXPORT_COLUMNS)
     # Plain values, with each chunk's groups and windows in one query each: prefetching model

@@ -13,10 +13,8 @@ from functools import lru_cache
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import QueryDict
 
 from agents import schedules
-from agents.filters import ON_SHIFT_VAR, read_model_version
 from agents.models import Agent, WorkingWindow
 from agents.services.directory import windows_by_agent
 
@@ -29,38 +27,6 @@ TIMELINE_MEMO_SIZE = 1024
 SLOT_AGENT_LIMIT = 200
 # Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
 HEATMAP_LEVELS = 4
-# How long a rendered heatmap stays cached. Its key changes with every sync that changes agents;
-# a short life keeps a shared Redis from filling up with those of past syncs (one per filter
-# and slot size, 100 to 200 kB each) and bounds how long a deploy's new markup waits.
-COVERAGE_CACHE_SECONDS = 10 * 60
-
-# Query-string keys the schedules pages own; everything else is the directory's filters.
-PAGE_VAR = "page"
-SLOT_VAR = "slot"
-DAY_VAR = "day"
-MINUTE_VAR = "minute"
-SCHEDULE_VARS = frozenset({PAGE_VAR, SLOT_VAR, DAY_VAR, MINUTE_VAR})
-
-
-def agent_filter_query(params: QueryDict) -> QueryDict:
-    """The directory's filters from a query string: every key the schedules pages do not own."""
-    filters = params.copy()
-    for key in SCHEDULE_VARS:
-        filters.pop(key, None)
-    filters._mutable = False
-    return filters
-
-
-def filtered_agents(params: QueryDict) -> QuerySet[Agent]:
-    """The agents the directory's filters select, read by the directory's own service.
-
-    The schedules pages take the same filters as the directory, so both must read them the
-    same way: `agent_filter_queryset` is the one definition.
-    """
-    from agents.services.directory import agent_filter_queryset
-
-    return agent_filter_queryset(params)
-
 
 # --- timeline --------------------------------------------------------------------------------
 
@@ -137,7 +103,7 @@ class TimelinePage:
 
 
 def schedule_timeline_page(
-    *, agents: QuerySet[Agent], page_number: str | int | None, now: datetime
+    *, agents: QuerySet[Agent], page_number: int, now: datetime
 ) -> TimelinePage:
     """One page of the weekly timeline: each agent's bars per weekday and whether on shift now.
 
@@ -289,27 +255,6 @@ def coverage_for(
         active_agents=agents.filter(is_active=True).count(),
         gap_count=gaps,
     )
-
-
-def coverage_cache_key(*, filters: QueryDict, slot_minutes: int, now: datetime) -> str:
-    """Everything the rendered heatmap depends on, as one string for its cache key.
-
-    The read model's version (it changes in every process whenever a sync changes agents), the
-    slot size, the time zone its caption names, and the filters exactly as given: the heatmap's
-    links repeat them, so queries that select the same agents but read differently are kept
-    apart.
-    "On shift now" follows the clock, so with that filter the key also carries the minute.
-    """
-    parts = [
-        f"v{read_model_version()}",
-        str(slot_minutes),
-        schedules.account_zone().key,
-        filters.urlencode(),
-    ]
-    if filters.get(ON_SHIFT_VAR):
-        weekday, minute = schedules.local_weekday_minute(now)
-        parts.append(f"{weekday}:{minute}")
-    return "|".join(parts)
 
 
 COVERAGE_CSV_HEADER = ("weekday", "start_time", "agents_on_duty")

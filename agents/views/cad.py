@@ -9,9 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
@@ -23,51 +22,47 @@ from agents.forms import (
     IdempotentActionForm,
     SelectionChangeForm,
 )
+from agents.liststate import AgentListState
 from agents.models import CadJob, CadResult
 from agents.selection import (
     Selection,
     bulk_bar_context,
-    filter_query,
     parse_id_list,
     selection_for,
     selection_save,
 )
 from agents.services import cad as cad_service
+from agents.services.directory import agent_matching_count
 
 JOBS_PER_PAGE = 25
 RESULTS_PER_PAGE = 50
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 
 
-def _back_to_directory(query: str) -> HttpResponse:
-    return redirect(reverse("agent-list") + (f"?{query}" if query else ""))
+def _back_to_directory(filter_query: str) -> HttpResponse:
+    return redirect(AgentListState.from_filter_query(filter_query).url())
 
 
 @require_POST
 @login_required
 @permission_required("agents.run_cad_jobs", raise_exception=True)
 def selection_update(request: HttpRequest) -> HttpResponse:
-    from agents.services.directory import agent_filter_queryset
-
     form = SelectionChangeForm(request.POST)
     if not form.is_valid():
         return HttpResponse("That selection change could not be read.", status=400)
     selection = selection_for(request)
-    query = filter_query(QueryDict(form.cleaned_data["query"]))
+    state = AgentListState.from_filter_query(form.cleaned_data["query"])
     op = form.cleaned_data["op"]
     if op == SelectionChangeForm.OP_CLEAR:
         selection.clear()
     elif op == SelectionChangeForm.OP_ALL_MATCHING:
-        selection.select_all_matching(query)
+        selection.select_all_matching(state.filter_query)
     else:
         selection.add(parse_id_list(form.cleaned_data["add"]))
         selection.remove(parse_id_list(form.cleaned_data["remove"]))
     selection_save(request, selection)
     context = bulk_bar_context(
-        request,
-        QueryDict(query),
-        matching_count=agent_filter_queryset(QueryDict(query)).count(),
-        selection=selection,
+        request, state, matching_count=agent_matching_count(state.filters), selection=selection
     )
     response = render(request, BULK_BAR_TEMPLATE, context)
     if op != SelectionChangeForm.OP_UPDATE:
@@ -85,16 +80,18 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose Enable CAD or Disable CAD.")
         return _back_to_directory("")
-    query = filter_query(QueryDict(form.cleaned_data["query"]))
+    state = AgentListState.from_filter_query(form.cleaned_data["query"])
     selection = selection_for(request)
     # Without JavaScript the ticked boxes arrive with the form instead of one by one.
     selection.add(set(request.POST.getlist("agent_id")))
     selection_save(request, selection)
     action = form.cleaned_data["action"]
-    preview = cad_service.selection_preview(selection, action=action)
+    preview = cad_service.selection_preview(
+        agents=selection.agents(), description=selection.description, action=action
+    )
     if preview.count == 0:
         messages.error(request, "No agents selected: tick at least one agent first.")
-        return _back_to_directory(query)
+        return redirect(state.url())
     context = {
         "action": action,
         "action_label": dict(CadJob.Action.choices)[action],
@@ -108,7 +105,7 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
             "all_matching_query": selection.all_matching_query or "",
             "excluded_ids": ",".join(sorted(selection.excluded_ids)),
         },
-        "back_url": reverse("agent-list") + (f"?{query}" if query else ""),
+        "back_url": state.url(),
     }
     return render(request, "cad/confirm.html", context)
 
@@ -128,7 +125,9 @@ def job_start(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     if data["all_matching"]:
         selection = Selection(
-            all_matching_query=filter_query(QueryDict(data["all_matching_query"])),
+            all_matching_query=AgentListState.from_filter_query(
+                data["all_matching_query"]
+            ).filter_query,
             excluded_ids=parse_id_list(data["excluded_ids"]),
         )
     else:
@@ -137,8 +136,10 @@ def job_start(request: HttpRequest) -> HttpResponse:
         job = cad_service.cad_job_start(
             user=request.user,
             action=data["action"],
-            selection=selection,
+            agents=selection.agents(),
             idempotency_key=data["idempotency_key"],
+            filter_query=selection.all_matching_query or "",
+            filter_description=selection.description,
             skip_already_set=form.skip_already_set,
         )
     except cad_service.CadJobRefused as refused:

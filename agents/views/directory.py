@@ -1,7 +1,7 @@
 """The agent directory: list (page or htmx partial), detail panel, CSV export, refresh.
 
-HTTP only: the query string is parsed and the data built by `agents.services.directory`; the
-freshness of the copy and the background refresh are `agents.services.sync`'s.
+HTTP only: `DirectoryState` reads the query string and makes the links, the services read the
+read model; the freshness of the copy and the background refresh are `agents.services.sync`'s.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from agents.filters import FILTER_FORM_CACHE_SECONDS, filter_form_cache_key
-from agents.forms import PER_PAGE_CHOICES
+from agents.liststate import DirectoryState
 from agents.selection import bulk_bar_context, selection_for
 from agents.services import changes as changes_service
 from agents.services import directory as directory_service
@@ -33,7 +32,9 @@ from agents.tables import AgentTable
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
-EXPORT_FILENAME = "agents.csv"
+# A rendered filter form is kept no longer than this: its key changes with each sync that
+# changes agents, and the limit bounds how long a deploy's new markup waits.
+FILTER_FORM_CACHE_SECONDS = 10 * 60
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -41,8 +42,8 @@ def _is_partial(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _list_context(request: HttpRequest, params: QueryDict) -> dict:
-    page = directory_service.agent_directory_page(params)
+def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
+    page = state.get_results()
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
     if selection is not None:
@@ -55,27 +56,17 @@ def _list_context(request: HttpRequest, params: QueryDict) -> dict:
         can_select=can_select,
     )
     status = sync_status()
-    list_url = reverse("agent-list")
-    query = directory_service.directory_query(page.params)
     return {
+        "list": state,
         "directory": page,
         "table": table,
         "sync": status,
-        "list_url": list_url,
-        "current_query": query,
-        "export_url": reverse("agent-export") + query,
-        "filter_form": page.filterset.form,
-        "filter_form_cache_key": filter_form_cache_key(request.path, params),
         "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
-        "target_url": list_url,
         "filter_target": "#agent-table-region",
-        "show_per_page": True,
-        "per_page": page.per_page,
-        "per_page_choices": PER_PAGE_CHOICES,
         "can_export": request.user.has_perm("agents.export_agents"),
         "can_refresh": request.user.has_perm("agents.refresh_agents"),
         "bulk": bulk_bar_context(
-            request, page.params, matching_count=page.matching_count, selection=selection
+            request, state, matching_count=page.matching_count, selection=selection
         )
         if can_select
         else None,
@@ -88,7 +79,8 @@ def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
     template_name = LIST_TEMPLATE
     if _is_partial(request):
         template_name += "#agent-table"
-    response = render(request, template_name, _list_context(request, params))
+    state = DirectoryState(params)
+    response = render(request, template_name, _list_context(request, state))
     patch_vary_headers(response, ("HX-Request",))
     return response
 
@@ -130,7 +122,7 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
 @permission_required("agents.export_agents", raise_exception=True)
 def agent_export(request: HttpRequest) -> StreamingHttpResponse:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    rows = directory_service.agent_export_rows(request.GET)
+    rows = DirectoryState(request.GET).export_rows()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
@@ -158,14 +150,8 @@ def agent_refresh(request: HttpRequest) -> HttpResponse:
         else "A refresh is already under way; the directory updates when it finishes."
     )
     # The form carries the directory's query string, so the user comes back to the same view.
-    query = request.POST.get("query", "")
-    if query.startswith("?"):
-        query = query[1:]
-    params = QueryDict(query)
+    state = DirectoryState(QueryDict(request.POST.get("query", "").removeprefix("?")))
     if _is_partial(request):
-        return _render_list(request, params)
+        return _render_list(request, state.params)
     messages.info(request, text)
-    target = reverse("agent-list") + (f"?{params.urlencode()}" if params else "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("agent-list")
-    return redirect(target)
+    return redirect(state.url())

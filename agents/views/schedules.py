@@ -1,7 +1,8 @@
 """Schedules for managers: the weekly timeline, the coverage heatmap, its CSV and one slot.
 
-All state is in the query string: the directory's filters plus `slot`, `page`, `day` and
-`minute`. Bad values become a message and a sane default, never a 500.
+All state is in the query string, read by `ScheduleState`: the directory's filters plus `slot`
+(the heatmap's slot size) and `page` (the timeline's); the slot panel adds `slot_day` and
+`slot_minute`. Bad values become a message and a sane default, never a 500.
 """
 
 from __future__ import annotations
@@ -10,116 +11,63 @@ import csv
 
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from agents import schedules
-from agents.filters import FILTER_FORM_CACHE_SECONDS, filter_form_cache_key
+from agents.liststate import ScheduleState
 from agents.services import schedules as schedule_service
-from agents.services.schedules import DAY_VAR, MINUTE_VAR, PAGE_VAR, SLOT_VAR
 
-# The directory's filter form, reused so both pages filter the same way.
-DIRECTORY_FILTER_FORM = "agents/partials/filter_form.html"
-SLOT_CHOICES = [(60, "Hours"), (30, "Half hours")]
-
-
-class SlotSizeForm(forms.Form):
-    slot = forms.TypedChoiceField(
-        choices=SLOT_CHOICES, coerce=int, required=False, empty_value=schedules.DEFAULT_SLOT_MINUTES
-    )
+# A heatmap or filter form rendered for a state is kept no longer than this: its key changes
+# with every sync that changes agents, and the limit bounds how long a deploy's new markup waits.
+FRAGMENT_CACHE_SECONDS = 10 * 60
 
 
 class SlotForm(forms.Form):
-    day = forms.TypedChoiceField(choices=schedules.WEEKDAY_CHOICES, coerce=int)
-    minute = forms.IntegerField(min_value=0, max_value=schedules.MINUTES_PER_DAY - 1)
+    """The slot panel's own parameters: which weekday and minute of the heatmap was chosen."""
+
+    slot_day = forms.TypedChoiceField(choices=schedules.WEEKDAY_CHOICES, coerce=int)
+    slot_minute = forms.IntegerField(min_value=0, max_value=schedules.MINUTES_PER_DAY - 1)
 
 
-def _slot_minutes(request) -> tuple[int, str]:
-    """The slot size asked for, or hours and a warning to show when it is not one we offer."""
-    form = SlotSizeForm(request.GET)
-    if form.is_valid():
-        return form.cleaned_data[SLOT_VAR], ""
-    return schedules.DEFAULT_SLOT_MINUTES, "Slots can be 60 or 30 minutes long; showing hours."
-
-
-def _query(filters: QueryDict, **changes) -> str:
-    """A query string keeping the filters, with `changes` set (None drops a key)."""
-    query = filters.copy()
-    for key, value in changes.items():
-        if value is None:
-            query.pop(key, None)
-        else:
-            query[key] = str(value)
-    return query.urlencode()
-
-
-def _page_links(filters: QueryDict, slot: int, page) -> list[tuple[str, str, bool]]:
-    """(text, query, current) for the timeline's pagination, keeping filters and slot size."""
-    links = []
-    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
-        if number == page.paginator.ELLIPSIS:
-            links.append((str(number), "", False))
-        else:
-            links.append(
-                (str(number), _query(filters, slot=slot, page=number), number == page.number)
-            )
-    return links
+def _is_partial(request) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @require_GET
 @login_required
 @permission_required("agents.view_schedules", raise_exception=True)
 def schedule_overview(request):
-    slot, slot_warning = _slot_minutes(request)
-    filters = schedule_service.agent_filter_query(request.GET)
-    agents = schedule_service.filtered_agents(filters)
+    state = ScheduleState(request.GET)
+    agents = state.agents()
     now = schedules.account_now()
     timeline = schedule_service.schedule_timeline_page(
-        agents=agents, page_number=request.GET.get(PAGE_VAR), now=now
+        agents=agents, page_number=state.page_number, now=now
     )
-    page = timeline.page
+    page_links, previous_url, next_url = state.timeline_links(timeline.page)
     context = {
+        "list": state,
         "timeline": timeline,
-        "slot": slot,
-        "slot_warning": slot_warning,
-        "filters": filters,
-        "filter_query": _query(filters, slot=slot),
-        "page_links": _page_links(filters, slot, page),
-        "previous_query": _query(filters, slot=slot, page=page.previous_page_number())
-        if page.has_previous()
-        else "",
-        "next_query": _query(filters, slot=slot, page=page.next_page_number())
-        if page.has_next()
-        else "",
+        "page_links": page_links,
+        "previous_url": previous_url,
+        "next_url": next_url,
         "time_zone": schedules.account_zone().key,
         "weekday_names": schedules.WEEKDAY_NAMES,
-        "weekday_short_names": schedules.WEEKDAY_SHORT_NAMES,
     }
     template_name = "schedules/overview.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if _is_partial(request):
         # Only the page links swap by htmx; the heatmap does not change with the page.
         response = render(request, template_name + "#timeline", context)
         response["Vary"] = "HX-Request"
         return response
     context |= {
-        # The heatmap is rendered once per sync, filters and slot size (the template's {% cache %}
-        # block, shared by every process with Redis): its figures are worked out only then.
-        "coverage": SimpleLazyObject(lambda: schedule_service.coverage_for(agents, slot)),
-        "coverage_cache_key": schedule_service.coverage_cache_key(
-            filters=filters, slot_minutes=slot, now=now
+        # Worked out only when the template's {% cache %} block misses (see coverage_vary).
+        "coverage": SimpleLazyObject(
+            lambda: schedule_service.coverage_for(agents, state.slot_minutes)
         ),
-        "coverage_cache_seconds": schedule_service.COVERAGE_CACHE_SECONDS,
-        "slot_choices": SLOT_CHOICES,
-        "filter_form_template": DIRECTORY_FILTER_FORM,
-        "filter_form_cache_key": filter_form_cache_key(request.path, request.GET),
-        "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
-        # `day` here is the heatmap cell's weekday, so the directory's "Works on" is not offered.
-        "filter_exclude": [DAY_VAR],
-        # Filtering keeps the slot size the manager chose.
-        "hidden_fields": [(SLOT_VAR, slot)],
-        "csv_query": _query(filters, slot=slot),
+        "fragment_cache_seconds": FRAGMENT_CACHE_SECONDS,
     }
     response = render(request, template_name, context)
     response["Vary"] = "HX-Request"
@@ -130,11 +78,8 @@ def schedule_overview(request):
 @login_required
 @permission_required("agents.view_schedules", raise_exception=True)
 def coverage_export(request):
-    slot_minutes, _ = _slot_minutes(request)
-    filters = schedule_service.agent_filter_query(request.GET)
-    coverage = schedule_service.coverage_for(
-        schedule_service.filtered_agents(filters), slot_minutes
-    )
+    state = ScheduleState(request.GET)
+    coverage = schedule_service.coverage_for(state.agents(), state.slot_minutes)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="coverage.csv"'
     writer = csv.writer(response, lineterminator="\n")
@@ -146,16 +91,11 @@ def coverage_export(request):
 @login_required
 @permission_required("agents.view_schedules", raise_exception=True)
 def slot_detail(request):
+    state = ScheduleState(request.GET)
     form = SlotForm(request.GET)
-    slot_minutes, slot_warning = _slot_minutes(request)
-    filters = schedule_service.agent_filter_query(request.GET)
-    context = {
-        "filters": filters,
-        "slot_warning": slot_warning,
-        "back_query": _query(filters, slot=slot_minutes),
-    }
+    context = {"list": state}
     template_name = "schedules/slot.html"
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = _is_partial(request)
     if partial:
         template_name += "#slot-detail"
     if not form.is_valid():
@@ -165,11 +105,10 @@ def slot_detail(request):
         )
         # 200 for an htmx swap, so the message shows in the side panel.
         return render(request, template_name, context, status=200 if partial else 400)
-    data = form.cleaned_data
     context["slot"] = schedule_service.slot_on_duty(
-        agents=schedule_service.filtered_agents(filters),
-        weekday=data[DAY_VAR],
-        minute=data[MINUTE_VAR],
-        slot_minutes=slot_minutes,
+        agents=state.agents(),
+        weekday=form.cleaned_data["slot_day"],
+        minute=form.cleaned_data["slot_minute"],
+        slot_minutes=state.slot_minutes,
     )
     return render(request, template_name, context)

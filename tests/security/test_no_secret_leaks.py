@@ -91,7 +91,7 @@ def test_no_secret_survives_anywhere(client, admin_user, sandbox_settings, setti
         "/agents/export.csv",
         "/schedules/",
         "/schedules/coverage.csv",
-        "/schedules/slot/?day=1&minute=120",
+        "/schedules/slot/?slot_day=1&slot_minute=120",
         "/status/",
         "/cad/",
     ]:

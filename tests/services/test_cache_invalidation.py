@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from agents import filters
 from agents.models import Agent, SyncRun
+from agents.services import read_model_cache
 
 
 def new_sync(**changes) -> None:
@@ -22,15 +23,15 @@ def test_role_choices_follow_each_sync_in_every_process(monkeypatch):
     new_sync()
     web_cache, worker_cache = LocMemCache("web", {}), LocMemCache("worker", {})
 
-    monkeypatch.setattr(filters, "cache", web_cache)
+    monkeypatch.setattr(read_model_cache, "cache", web_cache)
     assert filters.role_choices() == [("Agent", "Agent")]
-    monkeypatch.setattr(filters, "cache", worker_cache)
+    monkeypatch.setattr(read_model_cache, "cache", worker_cache)
     assert filters.role_choices() == [("Agent", "Agent")]
 
     # The worker's sync renames the role; neither process is told directly.
     new_sync(role_name="Team lead")
     for process_cache in (web_cache, worker_cache):
-        monkeypatch.setattr(filters, "cache", process_cache)
+        monkeypatch.setattr(read_model_cache, "cache", process_cache)
         assert filters.role_choices() == [("Team lead", "Team lead")]
 
 
@@ -67,21 +68,19 @@ def test_the_agent_count_and_shared_group_names_follow_each_sync(monkeypatch):
 def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock(monkeypatch):
     from datetime import UTC, datetime, timedelta
 
-    from django.http import QueryDict
-
     from agents.models import WorkingWindow
-    from agents.services.directory import agent_directory_page
+    from agents.services.directory import AgentFilters, agent_matching_count
 
-    def matching(query: str) -> int:
-        return agent_directory_page(QueryDict(query)).matching_count
+    def matching(**filters) -> int:
+        return agent_matching_count(AgentFilters(**filters))
 
     Agent.objects.create(agent_id="1", name="Asha", search_text="asha", synced_at=timezone.now())
     new_sync()
-    assert matching("q=ash") == 1
+    assert matching(text="ash") == 1
     Agent.objects.create(agent_id="2", name="Ashok", search_text="ashok", synced_at=timezone.now())
-    assert matching("q=ash") == 1  # between syncs the count is the cached one
+    assert matching(text="ash") == 1  # between syncs the count is the cached one
     new_sync()
-    assert matching("q=ash") == 2
+    assert matching(text="ash") == 2
 
     # Who is on shift changes with the clock, not with a sync: counted again each minute.
     WorkingWindow.objects.create(
@@ -94,18 +93,4 @@ def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock(monkey
     for later, on_shift in ((0, 1), (59, 1), (60, 0)):  # 09:30, 10:29 and 10:30
         at = monday_0930_in_kolkata + timedelta(minutes=later)
         monkeypatch.setattr(timezone, "now", lambda at=at: at)
-        assert matching("on_shift=yes") == on_shift
-
-
-@pytest.mark.django_db
-def test_a_process_keeps_its_copy_of_a_versioned_entry(monkeypatch, django_assert_num_queries):
-    Agent.objects.create(agent_id="1", name="A", role_name="Agent", synced_at=timezone.now())
-    new_sync()
-    shared = LocMemCache("shared", {})
-    monkeypatch.setattr(filters, "cache", shared)
-    filters.role_choices()
-    shared.clear()  # the shared cache lost it (evicted, restarted): this process still has it
-    with django_assert_num_queries(1):  # the version only; no recount
-        assert filters.role_choices() == [("Agent", "Agent")]
-    new_sync(role_name="Team lead")  # a new version: the old copy is never used again
-    assert filters.role_choices() == [("Team lead", "Team lead")]
+        assert matching(on_shift=True) == on_shift

@@ -302,8 +302,10 @@ def test_all_matching_twenty_thousand_agents_makes_a_job_without_posting_ids(adm
     job = cad_service.cad_job_start(
         user=admin_user,
         action="enable",
-        selection=selection,
+        agents=selection.agents(),
         idempotency_key=cad_service.new_idempotency_key(),
+        filter_query=selection.all_matching_query,
+        filter_description=selection.description,
     )
     assert job.total == 20_000
     assert job.filter_description.startswith("all agents matching")

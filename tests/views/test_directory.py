@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from agents import schedules
 from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, WorkingWindow
+from agents.liststate import AgentListState
 from agents.models import Agent, CadJob, CadResult, SyncRun
 from agents.services import directory as directory_service
-from agents.services.directory import agent_filter_describe, agent_filter_queryset
 from agents.services.sync import _apply_listing
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +232,7 @@ def test_numeric_ids_sort_as_numbers(supervisor_client, directory):
 def test_unknown_sort_falls_back_to_default_without_error(supervisor_client, directory):
     response = get(supervisor_client, {"sort": "password"}, htmx=True)
     assert response.status_code == 200
-    assert response.context["directory"].sort == "id"
+    assert response.context["list"].sort == "id"
 
 
 def test_paging_and_page_size(supervisor_client, directory):
@@ -264,12 +264,12 @@ def test_bad_parameters_give_a_page_and_a_notice(supervisor_client, directory, p
 
 def test_links_keep_the_other_filters_and_drop_invalid_ones(supervisor_client, directory):
     response = get(supervisor_client, {"group": "32", "day": "9", "sort": "-name"})
-    page = response.context["directory"]
-    assert page.params.urlencode() == "group=32&sort=-name"
-    assert page.sort_headers["name"].url == "?group=32&sort=name"  # toggles to ascending
-    assert page.sort_headers["id"].url == "?group=32"  # the default sort needs no key
-    assert page.sort_headers["email"].url == "?group=32&sort=email"
-    assert page.next_url == "?group=32&sort=-name&page=2"
+    state = response.context["list"]
+    assert state.current_url == "/agents/?group=32&sort=-name"
+    assert state.sort_headers["name"].url == "/agents/?group=32&sort=name"  # toggles to ascending
+    assert state.sort_headers["id"].url == "/agents/?group=32"  # the default sort needs no key
+    assert state.sort_headers["email"].url == "/agents/?group=32&sort=email"
+    assert state.next_url == "/agents/?group=32&sort=-name&page=2"
 
 
 def test_no_match_shows_a_clear_filters_link(supervisor_client, directory):
@@ -299,10 +299,10 @@ def test_failed_sync_keeps_data_under_a_banner(supervisor_client, directory):
 def test_filter_queryset_and_description_for_other_pages(directory):
     from django.http import QueryDict
 
-    params = QueryDict("group=30&group=31&status=active&q=ann&day=9")
-    assert [a.name for a in agent_filter_queryset(params)] == ["Ann Lee"]
-    assert agent_filter_describe(params) == "groups Sales (#30), Sales (#31), active, text “ann”"
-    assert agent_filter_describe(QueryDict("")) == "all agents"
+    state = AgentListState(QueryDict("group=30&group=31&status=active&q=ann&day=9"), path="/")
+    assert [a.name for a in state.filterset.qs] == ["Ann Lee"]
+    assert state.description == "groups Sales (#30), Sales (#31), active, text “ann”"
+    assert AgentListState(QueryDict(""), path="/").description == "all agents"
 
 
 def test_detail_page_and_panel(supervisor_client, directory, supervisor_user):

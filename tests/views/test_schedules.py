@@ -69,14 +69,14 @@ def read_csv(response) -> list[list[str]]:
 # --- access ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [URL, CSV_URL, f"{SLOT_URL}?day=0&minute=540"])
+@pytest.mark.parametrize("url", [URL, CSV_URL, f"{SLOT_URL}?slot_day=0&slot_minute=540"])
 def test_anonymous_is_sent_to_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
 
-@pytest.mark.parametrize("url", [URL, CSV_URL, f"{SLOT_URL}?day=0&minute=540"])
+@pytest.mark.parametrize("url", [URL, CSV_URL, f"{SLOT_URL}?slot_day=0&slot_minute=540"])
 def test_user_without_role_is_forbidden(client, nobody_user, url):
     client.force_login(nobody_user)
     assert client.get(url).status_code == 403
@@ -127,7 +127,7 @@ def test_filters_apply_to_timeline_and_heatmap(manager_client, team):
 
 def test_links_keep_the_filters(manager_client, team):
     html = manager_client.get(URL, {"q": "asha", "slot": "30"}).content.decode()
-    assert f"{SLOT_URL}?day=1&amp;minute=540&amp;q=asha&amp;slot=30" in html
+    assert f"{SLOT_URL}?q=asha&amp;slot=30&amp;slot_day=1&amp;slot_minute=540" in html
     assert f"{CSV_URL}?q=asha&amp;slot=30" in html
 
 
@@ -139,7 +139,7 @@ def test_timeline_is_paginated_by_fifty_and_page_links_keep_filters(manager_clie
     assert len(timeline.rows) == schedule_service.TIMELINE_PAGE_SIZE == 50
     assert timeline.rows[0].agent.name == "Agent 051"
     html = response.content.decode()
-    assert "?q=agent&amp;slot=60&amp;page=3" in html
+    assert f"{URL}?q=agent&amp;page=3" in html  # the default slot size needs no key
 
 
 def test_htmx_page_link_returns_only_the_timeline(manager_client, team):
@@ -239,7 +239,7 @@ def test_each_filter_and_slot_size_has_its_own_heatmap(manager_client, team):
     assert 'aria-label="Tuesday 09:00–10:00: 1 agent on duty"' in everyone
     nikhil = manager_client.get(URL, {"q": "nikhil"}).content.decode()
     assert 'aria-label="Tuesday 09:00–10:00: no agents on duty (gap)"' in nikhil
-    assert f"{SLOT_URL}?day=1&amp;minute=540&amp;q=nikhil&amp;slot=60" in nikhil
+    assert f"{SLOT_URL}?q=nikhil&amp;slot_day=1&amp;slot_minute=540" in nikhil
     half_hours = manager_client.get(URL, {"q": "nikhil", "slot": "30"})
     assert len(heatmap_counts(half_hours)) == 7 * 48
     assert heatmap_counts(half_hours)[(MON, 330)] == 1  # Sunday's night shift, to 06:00
@@ -302,7 +302,7 @@ def test_csv_with_bad_slot_uses_hours(manager_client, team):
 
 
 def test_slot_lists_who_is_on_duty_as_a_full_page(manager_client, team):
-    response = manager_client.get(SLOT_URL, {"day": MON, "minute": 60})
+    response = manager_client.get(SLOT_URL, {"slot_day": MON, "slot_minute": 60})
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" in html
@@ -312,7 +312,7 @@ def test_slot_lists_who_is_on_duty_as_a_full_page(manager_client, team):
 
 def test_slot_returns_a_partial_for_htmx(manager_client, team):
     response = manager_client.get(
-        SLOT_URL, {"day": TUE, "minute": 540}, headers={"HX-Request": "true"}
+        SLOT_URL, {"slot_day": TUE, "slot_minute": 540}, headers={"HX-Request": "true"}
     )
     html = response.content.decode()
     assert "<html" not in html
@@ -321,12 +321,14 @@ def test_slot_returns_a_partial_for_htmx(manager_client, team):
 
 
 def test_slot_keeps_the_filters(manager_client, team):
-    response = manager_client.get(SLOT_URL, {"day": TUE, "minute": 540, "q": "nobody-matches"})
+    response = manager_client.get(
+        SLOT_URL, {"slot_day": TUE, "slot_minute": 540, "q": "nobody-matches"}
+    )
     assert "Gap:" in response.content.decode()
 
 
 def test_slot_gap_says_so(manager_client, team):
-    response = manager_client.get(SLOT_URL, {"day": MON, "minute": 420})
+    response = manager_client.get(SLOT_URL, {"slot_day": MON, "slot_minute": 420})
     assert response.context["slot"].total == 0
     assert "Gap:" in response.content.decode()
 
@@ -334,10 +336,10 @@ def test_slot_gap_says_so(manager_client, team):
 @pytest.mark.parametrize(
     "params",
     [
-        {"day": "9", "minute": "540"},
-        {"day": "1", "minute": "-5"},
-        {"day": "1", "minute": "1440"},
-        {"day": "x", "minute": "y"},
+        {"slot_day": "9", "slot_minute": "540"},
+        {"slot_day": "1", "slot_minute": "-5"},
+        {"slot_day": "1", "slot_minute": "1440"},
+        {"slot_day": "x", "slot_minute": "y"},
         {},
     ],
 )
@@ -351,12 +353,16 @@ def test_bad_slot_params_give_a_clear_message(manager_client, team, params):
 
 
 def test_slot_with_bad_slot_size_still_lists_agents(manager_client, team):
-    response = manager_client.get(SLOT_URL, {"day": TUE, "minute": 540, "slot": "7"})
+    response = manager_client.get(SLOT_URL, {"slot_day": TUE, "slot_minute": 540, "slot": "7"})
     assert response.status_code == 200
     assert "Tuesday 09:00–10:00" in response.content.decode()
 
 
-def test_filters_offer_no_works_on_day_since_day_means_the_heatmap_cell_here(manager_client, team):
+def test_works_on_day_filters_the_schedules_as_it_does_the_directory(manager_client, team):
     body = manager_client.get(URL).content.decode()
-    assert 'name="q"' in body and 'name="status"' in body
-    assert '<select name="day"' not in body
+    assert 'name="q"' in body and 'name="status"' in body and '<select name="day"' in body
+    response = manager_client.get(URL, {"day": SAT})
+    assert [r.agent.name for r in response.context["timeline"].rows] == ["Alwin Always"]
+    # The slot panel's own day is another parameter: both apply.
+    slot = manager_client.get(SLOT_URL, {"day": SAT, "slot_day": SAT, "slot_minute": 600})
+    assert "Alwin Always" in slot.content.decode()

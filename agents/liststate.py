@@ -1,0 +1,482 @@
+"""The state of a list page, read from its query string: one object per request owns it.
+
+As Django admin's `ChangeList`: the view builds it from `request.GET`; it parses and validates
+(a django-filter FilterSet for what is shown, a plain form for how), says what it ignored, hands
+the services typed values, and makes every link of the page. A link carries only the values that
+differ from their defaults, in a fixed order, so equal views have equal URLs.
+
+`ListState` is the generic part (any FilterSet, any display form); `AgentListState` adds the
+agent filters the directory, the selection and the schedules pages share; `DirectoryState` and
+`ScheduleState` add each page's own parameters, under their own names.
+
+To add a filter: a field on the FilterSet (its name is the query-string key) and, for agents, a
+field on `AgentFilters` with its clause in `agents_matching` and its words in `_filter_words`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+import django_filters
+from django import forms
+from django.core.paginator import Page
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
+
+from agents import schedules
+from agents.filters import (
+    DAY_VAR,
+    DEST_TYPE_VAR,
+    GROUP_VAR,
+    ON_SHIFT_VAR,
+    ROLE_VAR,
+    SEARCH_VAR,
+    STATUS_ACTIVE,
+    STATUS_VAR,
+    AgentFilter,
+)
+from agents.models import Agent
+from agents.services import directory as directory_service
+from agents.services.directory import AgentFilters, group_label
+from agents.services.read_model_cache import read_model_version
+
+PAGE_VAR = "page"
+SORT_VAR = "sort"
+PER_PAGE_VAR = "per_page"
+SLOT_VAR = "slot"
+# 25 rows fit a laptop screen; 100 is the most a page renders quickly at 100,000 agents.
+PER_PAGE_CHOICES = (25, 50, 100)
+DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
+SLOT_CHOICES = [(60, "Hours"), (30, "Half hours")]
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    text: str
+    url: str  # "" for the ellipsis
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SortHeader:
+    key: str
+    url: str  # sorts by this column (toggling the direction when it is current)
+    direction: str  # "ascending", "descending" or "" (aria-sort)
+    label: str  # what the link does, for screen readers
+
+
+class ListState:
+    """A list page's validated query string, and every link that keeps it.
+
+    Subclasses name a `filterset_class` (what is shown) and a `display_form_class` (how: its
+    fields' `initial` values are the defaults links leave out). Both forms' field names are the
+    query-string keys; a page's own parameters must not reuse a filter's name.
+    """
+
+    filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
+    display_form_class: ClassVar[type[forms.Form] | None] = None
+
+    def __init__(self, params: QueryDict, *, path: str):
+        self.params = params
+        self.path = path
+        self.notices: list[str] = []
+        self.display_errors: set[str] = set()
+        self.filterset = (
+            self.filterset_class(params, queryset=self.base_queryset())
+            if self.filterset_class is not None
+            else None
+        )
+        self.display = self._clean_display(params)
+        self._values = self._valid_values()
+
+    # --- parsing -------------------------------------------------------------------------------
+
+    def base_queryset(self):
+        return None
+
+    def _clean_display(self, params: QueryDict) -> dict:
+        if self.display_form_class is None:
+            return {}
+        form = self.display_form_class(params)
+        form.is_valid()
+        cleaned = {}
+        for name, field in form.fields.items():
+            if name in form.errors or form.cleaned_data.get(name) in (None, ""):
+                cleaned[name] = field.initial
+            else:
+                cleaned[name] = form.cleaned_data[name]
+        self.display_errors = set(form.errors)
+        return cleaned
+
+    def _valid_values(self) -> dict[str, list[str]]:
+        """The query's valid values as strings, filters first, each in declaration order."""
+        values: dict[str, list[str]] = {}
+        if self.filterset is not None:
+            errors = self.filterset.form.errors
+            for name in self.filterset.form.fields:
+                if name in errors:
+                    shown = ", ".join(f"“{v}”" for v in self.params.getlist(name)[:3])
+                    label = str(self.filterset.form.fields[name].label or name).lower()
+                    self.notices.append(f"Ignored {label} {shown}: {' '.join(errors[name])}")
+                    continue
+                given = sorted({v for v in self.params.getlist(name) if v.strip()})
+                if given:
+                    values[name] = given
+        for name, value in self.display.items():
+            values[name] = [str(value)]
+        return values
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        if self.display_form_class is None:
+            return {}
+        return {
+            name: "" if field.initial is None else str(field.initial)
+            for name, field in self.display_form_class.base_fields.items()
+        }
+
+    @property
+    def filter_names(self) -> tuple[str, ...]:
+        return tuple(self.filterset.form.fields) if self.filterset is not None else ()
+
+    # --- links ---------------------------------------------------------------------------------
+
+    def query(self, **changes: object) -> str:
+        """ "?…" for this page's state with `changes` (None or "" resets a key), or "".
+
+        Only values that differ from their defaults are written, in a fixed order.
+        """
+        values = dict(self._values)
+        for key, value in changes.items():
+            if value is None or value == "":
+                values.pop(key, None)
+            elif isinstance(value, list | tuple):
+                values[key] = [str(v) for v in value]
+            else:
+                values[key] = [str(value)]
+        defaults = self.defaults
+        pairs = [
+            (key, value)
+            for key, given in values.items()
+            for value in given
+            if defaults.get(key) != value
+        ]
+        encoded = urlencode(pairs)
+        return f"?{encoded}" if encoded else ""
+
+    def url(self, **changes: object) -> str:
+        return self.path + self.query(**changes)
+
+    @property
+    def current_url(self) -> str:
+        return self.url()
+
+    @property
+    def clear_url(self) -> str:
+        """This page with its filters removed (display options kept)."""
+        return self.url(**dict.fromkeys(self.filter_names))
+
+    @property
+    def filter_query(self) -> str:
+        """The filters alone, without "?" ("all matching" selections keep this)."""
+        pairs = [(k, v) for k in self.filter_names for v in self._values.get(k, ())]
+        return urlencode(pairs)
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(name in self._values for name in self.filter_names)
+
+    def links_for_page(self, page: Page, page_var: str = PAGE_VAR) -> list[PageLink]:
+        links = []
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+            if number == page.paginator.ELLIPSIS:
+                links.append(PageLink(str(number), ""))
+            else:
+                url = self.url(**{page_var: number})
+                links.append(PageLink(str(number), url, number == page.number))
+        return links
+
+    def page_notice(self, page: Page, asked: int) -> None:
+        if page.number < asked and page.paginator.count:
+            self.notices.append(
+                f"There is no page {asked}; showing the last page, {page.paginator.num_pages}."
+            )
+
+
+# --- agent lists ---------------------------------------------------------------------------------
+
+
+class AgentListState(ListState):
+    """A list of agents filtered by the directory's filters (`filters.AgentFilter`)."""
+
+    filterset_class = AgentFilter
+
+    def base_queryset(self):
+        return Agent.objects.all()
+
+    @cached_property
+    def filters(self) -> AgentFilters:
+        return self.filterset.values
+
+    @property
+    def description(self) -> str:
+        """The filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
+        return _filter_words(self.filterset)
+
+    @property
+    def cache_vary(self) -> str:
+        """What a fragment rendered from this state depends on: the read model's version and
+        the valid query, or the raw query when part of it was rejected (the form shows it)."""
+        shown = self.params.urlencode() if self.notices else self.query()
+        return f"v{read_model_version()}|{self.path}|{shown}"
+
+    @classmethod
+    def from_filter_query(cls, query: str) -> AgentListState:
+        """The state a stored `filter_query` stands for, e.g. an "all matching" selection."""
+        return cls(QueryDict(query), path=reverse("agent-list"))
+
+
+def _filter_words(filterset: AgentFilter) -> str:
+    filterset.is_valid()
+    data = filterset.form.cleaned_data
+    parts: list[str] = []
+    groups = data.get(GROUP_VAR)
+    if groups:
+        word = "group" if len(groups) == 1 else "groups"
+        parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
+    if data.get(STATUS_VAR):
+        parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
+    if data.get(DEST_TYPE_VAR):
+        parts.append(f"destination {data[DEST_TYPE_VAR]}")
+    if data.get(ROLE_VAR):
+        parts.append(f"role {data[ROLE_VAR]}")
+    if data.get(DAY_VAR) not in (None, ""):
+        parts.append(f"works on {schedules.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
+    if data.get(ON_SHIFT_VAR):
+        parts.append("on shift now")
+    if data.get(SEARCH_VAR):
+        parts.append(f"text “{data[SEARCH_VAR]}”")
+    return ", ".join(parts) if parts else "all agents"
+
+
+def filter_description(query: str) -> str:
+    """A stored filter (`filter_query`) in words."""
+    return AgentListState.from_filter_query(query).description
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+SORT_LABELS = {"id": "ID", "hours": "working hours", "on_shift": "on shift"}
+
+
+class DirectoryDisplayForm(forms.Form):
+    """How the directory shows its agents; `initial` is each value's default."""
+
+    sort = forms.CharField(required=False, max_length=40, initial=directory_service.DEFAULT_SORT)
+    page = forms.IntegerField(required=False, min_value=1, initial=1)
+    per_page = forms.TypedChoiceField(
+        required=False,
+        choices=[(n, str(n)) for n in PER_PAGE_CHOICES],
+        coerce=int,
+        initial=DEFAULT_PER_PAGE,
+    )
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        if sort and sort.removeprefix("-") not in directory_service.SORT_KEYS:
+            # An unknown column falls back to the default without a notice (a stale bookmark).
+            return directory_service.DEFAULT_SORT
+        return sort
+
+
+class DirectoryState(AgentListState):
+    """The directory page (and its CSV export and refresh): agent filters, sort, page, size."""
+
+    display_form_class = DirectoryDisplayForm
+
+    def __init__(self, params: QueryDict, *, path: str | None = None):
+        super().__init__(params, path=path or reverse("agent-list"))
+        if PER_PAGE_VAR in self.display_errors:
+            self.notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
+        if PAGE_VAR in self.display_errors:
+            self.notices.append("The page number was not a positive whole number; showing page 1.")
+        self.result: directory_service.DirectoryPage | None = None
+
+    @property
+    def sort(self) -> str:
+        return self.display[SORT_VAR]
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort.removeprefix("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    @property
+    def per_page(self) -> int:
+        return self.display[PER_PAGE_VAR]
+
+    @property
+    def page_number(self) -> int:
+        return self.display[PAGE_VAR]
+
+    def get_results(self, *, now: datetime | None = None) -> directory_service.DirectoryPage:
+        """Fetch the page this state asks for (as ChangeList.get_results)."""
+        self.result = directory_service.agent_directory_page(
+            filters=self.filters,
+            sort=self.sort_key,
+            descending=self.descending,
+            page_number=self.page_number,
+            per_page=self.per_page,
+            now=now,
+        )
+        self.page_notice(self.result.page, self.page_number)
+        return self.result
+
+    def export_rows(self):
+        return directory_service.agent_export_rows(
+            filters=self.filters, sort=self.sort_key, descending=self.descending
+        )
+
+    # --- links ---------------------------------------------------------------------------------
+
+    @property
+    def base_query(self) -> str:
+        """The state without its page number: what refresh and polling keep."""
+        return self.query(**{PAGE_VAR: None})
+
+    @property
+    def export_url(self) -> str:
+        return reverse("agent-export") + self.query(**{PAGE_VAR: None, PER_PAGE_VAR: None})
+
+    @cached_property
+    def page_links(self) -> list[PageLink]:
+        return self.links_for_page(self.result.page)
+
+    @property
+    def previous_url(self) -> str:
+        page = self.result.page
+        return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
+
+    @property
+    def next_url(self) -> str:
+        page = self.result.page
+        return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
+
+    @cached_property
+    def sort_headers(self) -> dict[str, SortHeader]:
+        headers = {}
+        for key in directory_service.SORT_KEYS:
+            if key == self.sort_key:
+                next_sort = key if self.descending else f"-{key}"
+                direction = "descending" if self.descending else "ascending"
+                label = "sort ascending" if self.descending else "sort descending"
+            else:
+                next_sort, direction, label = key, "", "sort ascending"
+            url = self.url(**{SORT_VAR: next_sort, PAGE_VAR: None})
+            headers[key] = SortHeader(key=key, url=url, direction=direction, label=label)
+        return headers
+
+    @property
+    def sort_caption(self) -> str:
+        direction = "descending" if self.descending else "ascending"
+        return f"sorted by {SORT_LABELS.get(self.sort_key, self.sort_key)}, {direction}"
+
+    @property
+    def per_page_choices(self) -> Iterable[int]:
+        return PER_PAGE_CHOICES
+
+    @property
+    def base_url(self) -> str:
+        return self.path + self.base_query
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+class ScheduleDisplayForm(forms.Form):
+    """The schedules page's own parameters: the heatmap's slot size and the timeline's page."""
+
+    slot = forms.TypedChoiceField(
+        required=False,
+        choices=SLOT_CHOICES,
+        coerce=int,
+        initial=schedules.DEFAULT_SLOT_MINUTES,
+    )
+    page = forms.IntegerField(required=False, min_value=1, initial=1)
+
+
+class ScheduleState(AgentListState):
+    """The schedules pages (timeline, heatmap, CSV, one slot): agent filters, slot size, page."""
+
+    display_form_class = ScheduleDisplayForm
+
+    def __init__(self, params: QueryDict, *, path: str | None = None):
+        super().__init__(params, path=path or reverse("schedules"))
+        if SLOT_VAR in self.display_errors:
+            self.notices.append("Slots can be 60 or 30 minutes long; showing hours.")
+
+    @property
+    def slot_minutes(self) -> int:
+        return self.display[SLOT_VAR]
+
+    @property
+    def page_number(self) -> int:
+        return self.display[PAGE_VAR]
+
+    def agents(self):
+        return directory_service.agents_matching(self.filters)
+
+    # --- links ---------------------------------------------------------------------------------
+
+    @property
+    def filter_fields(self) -> list[tuple[str, str]]:
+        """Values the filter form carries along, so filtering keeps the slot size."""
+        if self.slot_minutes == schedules.DEFAULT_SLOT_MINUTES:
+            return []
+        return [(SLOT_VAR, str(self.slot_minutes))]
+
+    def slot_size_links(self) -> list[tuple[int, str, str, bool]]:
+        """(minutes, text, url, current) for each slot size."""
+        return [
+            (value, text, self.url(**{SLOT_VAR: value, PAGE_VAR: None}), value == self.slot_minutes)
+            for value, text in SLOT_CHOICES
+        ]
+
+    @property
+    def csv_url(self) -> str:
+        return reverse("schedules-coverage-csv") + self.query(**{PAGE_VAR: None})
+
+    @property
+    def back_url(self) -> str:
+        return reverse("schedules") + self.query(**{PAGE_VAR: None})
+
+    @property
+    def slot_base_url(self) -> str:
+        """The slot panel's URL without its day and minute, which each heatmap cell appends."""
+        query = self.query(**{PAGE_VAR: None})
+        return reverse("schedules-slot") + (f"{query}&" if query else "?")
+
+    def timeline_links(self, page: Page) -> tuple[list[PageLink], str, str]:
+        """The timeline's page links, previous and next URLs."""
+        previous = (
+            self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
+        )
+        following = page.has_next() and self.url(**{PAGE_VAR: page.next_page_number()})
+        return self.links_for_page(page), previous or "", following or ""
+
+    @property
+    def coverage_vary(self) -> str:
+        """What the rendered heatmap depends on: the filters, the slot size, the account's time
+        zone, the read model's version and, with "on shift now", the minute."""
+        parts = [self.cache_vary, str(self.slot_minutes), schedules.account_zone().key]
+        if self.filters.on_shift:
+            parts.append("{}:{}".format(*schedules.local_weekday_minute(schedules.account_now())))
+        return "|".join(parts)

@@ -1,0 +1,38 @@
+"""Values worked out from the read model once per sync, shared by every request and process.
+
+One mechanism: Django's cache, keyed by the caller's validated values and versioned by the read
+model's version, which a sync changes in the shared database when it changes agents. Every
+process reads the new version on its next request and so stops using the old entries at once,
+whatever the cache (local memory in development, Redis when scaled out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.core.cache import cache
+
+# Only an upper bound on an entry's life: a sync that changes agents retires it earlier.
+READ_MODEL_CACHE_SECONDS = 24 * 3600
+
+
+def read_model_version() -> int:
+    """The version of the read model: 0 before the first sync that wrote agents."""
+    from agents.services.sync import sync_status  # sync imports nothing of this module
+
+    return sync_status().read_model_version
+
+
+def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: object) -> T:
+    """`compute()`, worked out once per read-model version for `name` and `key_parts`.
+
+    `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
+    so a key stays short and safe for every cache backend whatever the values hold.
+    """
+    key = f"agents:{name}"
+    if key_parts:
+        key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]
+    return cache.get_or_set(
+        key, compute, timeout=READ_MODEL_CACHE_SECONDS, version=read_model_version()
+    )
