@@ -173,8 +173,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # Five wrong passwords for one username from one address lock that pair out for 15 minutes:
 # enough for typos, too few for guessing.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+# One address trying many usernames (password spraying) is stopped too; higher than the limit
+# above, as an office behind one NAT address shares it. See agents/login_throttle.py.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "agents.login_throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "agents.login_throttle.client_ip"
+# Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -30,3 +30,79 @@ def test_a_few_typos_do_not_lock_anyone_out(client, supervisor_user):
     )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(supervisor_user.pk)
+
+
+def _log_in(client, username, password, *, address, forwarded=None):
+    extra = {"REMOTE_ADDR": address}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
+
+
+@pytest.mark.django_db
+def test_a_guesser_does_not_lock_the_real_user_out_from_another_address(admin_user):
+    from django.test import Client
+
+    attacker, owner = Client(), Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = _log_in(attacker, admin_user.username, "guess", address="198.51.100.66")
+    assert response.status_code == 429
+    response = _log_in(owner, admin_user.username, PASSWORD, address="192.0.2.10")
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(admin_user.pk)
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_the_forwarded_address_is_the_one_locked_out(admin_user, settings):
+    from django.test import Client
+
+    settings.PROXY_COUNT = 1
+    proxy = "10.0.0.2"  # every request reaches the app from the proxy
+    attacker, owner = Client(), Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        # Whatever the attacker writes into the header, the proxy appends the real address.
+        forwarded = f"203.0.113.{n}, 198.51.100.66"
+        response = _log_in(
+            attacker, admin_user.username, "guess", address=proxy, forwarded=forwarded
+        )
+    assert response.status_code == 429
+    response = _log_in(owner, admin_user.username, PASSWORD, address=proxy, forwarded="192.0.2.10")
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(admin_user.pk)
+
+
+@pytest.mark.django_db
+def test_without_a_trusted_proxy_a_forged_forwarded_header_changes_nothing(admin_user, settings):
+    from django.test import Client
+
+    settings.PROXY_COUNT = 0
+    attacker = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forged = f"192.0.2.{n}"
+        response = _log_in(
+            attacker, admin_user.username, "guess", address="198.51.100.66", forwarded=forged
+        )
+    assert response.status_code == 429
+    response = _log_in(
+        attacker, admin_user.username, PASSWORD, address="198.51.100.66", forwarded="192.0.2.10"
+    )
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_one_address_trying_many_usernames_is_stopped(admin_user, settings):
+    from django.test import Client
+
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 8  # the default (20) proves nothing more, slower
+    sprayer = Client()
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
+        response = _log_in(sprayer, f"user{n}", "Summer2026!", address="198.51.100.66")
+        assert response.status_code == 200  # each username alone is far from its own limit
+    response = _log_in(sprayer, "last-try", "Summer2026!", address="198.51.100.66")
+    assert response.status_code == 429
+    response = _log_in(sprayer, admin_user.username, PASSWORD, address="198.51.100.66")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in sprayer.session
+    # Another address is not affected.
+    response = _log_in(Client(), admin_user.username, PASSWORD, address="192.0.2.10")
+    assert response.status_code == 302
