@@ -331,6 +331,10 @@ class CadBatch(models.Model):
     state = models.CharField(max_length=16, choices=State, default=State.PENDING, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Claims so far, and the kind of the last unexpected error (never its text, which may
+    # quote data): after CAD_BATCH_ATTEMPTS the job is marked Interrupted.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["job", "number"]

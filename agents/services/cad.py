@@ -8,6 +8,9 @@ unsetCad call, and in one transaction writes the batch's results and marks it do
   again after CLAIM_LEASE by the next run of the job (queued by `cad_jobs_resume` when a
   worker starts, or deferred to the lease's end by a run that found the batch still held),
   and a batch is never recorded twice (one result per agent per job, enforced by the database);
+- an unexpected error in a batch (a database error, a bug; DeepCall's own errors are recorded
+  per agent) leaves the batch claimed, so it is tried again when its lease ends; after
+  CAD_BATCH_ATTEMPTS claims the job is marked Interrupted, which frees its agents for new jobs;
 - several workers can run one job: a batch is claimed with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL and a conditional UPDATE everywhere, so no batch is sent twice at once.
 
@@ -28,8 +31,8 @@ from datetime import timedelta
 from threading import Event
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Min, QuerySet
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, F, Min, QuerySet
 from django.utils import timezone
 
 from agents.deepcall.client import cad_not_attempted_reason
@@ -54,6 +57,9 @@ ACTIVE_STATUSES = (CadJob.Status.QUEUED, CadJob.Status.RUNNING)
 JOB_CREATION_LOCK = 0x0CAD_0B5
 # After a lease runs out, wait this much more before looking again (clocks, slow commits).
 LEASE_GRACE = timedelta(seconds=5)
+# Claims of one batch before its job is given up as Interrupted: a worker that died or an
+# unexpected error, three times over, is no passing hiccup; an admin has to look.
+CAD_BATCH_ATTEMPTS = 3
 REVERSE_ACTION = {
     CadJob.Action.ENABLE: CadJob.Action.DISABLE,
     CadJob.Action.DISABLE: CadJob.Action.ENABLE,
@@ -534,7 +540,9 @@ def cad_job_run(*, job_id: int) -> CadJob:
     CadJob.objects.filter(pk=job.pk, status=CadJob.Status.QUEUED).update(
         status=CadJob.Status.RUNNING
     )
-    _release_expired_claims(job.pk)
+    exhausted = _release_expired_claims(job.pk)
+    if exhausted is not None:
+        return _interrupt(job.pk, exhausted)
     stop = Event()
     stop_reason: list[str] = []
 
@@ -543,7 +551,22 @@ def cad_job_run(*, job_id: int) -> CadJob:
             batch = _claim_batch(job.pk)
             if batch is None:
                 return
-            _run_batch(job, batch, stop, stop_reason)
+            try:
+                _run_batch(job, batch, stop, stop_reason)
+            except Exception as exc:
+                # Not DeepCall's answer (that is recorded per agent) but a database error or
+                # a bug. The batch stays claimed and is tried again after its lease (see
+                # _look_again_after_lease); this thread stops, as the next batch would likely
+                # fail alike.
+                logger.exception(
+                    "CAD job %s: batch %d failed unexpectedly (try %d of %d)",
+                    job.public_id,
+                    batch.number,
+                    batch.attempts,
+                    CAD_BATCH_ATTEMPTS,
+                )
+                CadBatch.objects.filter(pk=batch.pk).update(last_error=type(exc).__name__[:100])
+                return
 
     def worker_thread() -> None:
         try:
@@ -566,10 +589,51 @@ def cad_job_run(*, job_id: int) -> CadJob:
     return job
 
 
-def _release_expired_claims(job_id: int) -> None:
-    CadBatch.objects.filter(
+def _release_expired_claims(job_id: int) -> CadBatch | None:
+    """Give batches whose lease ran out back for another try; return one out of tries, if any."""
+    expired = CadBatch.objects.filter(
         job_id=job_id, state=CadBatch.State.RUNNING, claimed_at__lt=timezone.now() - CLAIM_LEASE
-    ).update(state=CadBatch.State.PENDING, claimed_at=None)
+    )
+    expired.filter(attempts__lt=CAD_BATCH_ATTEMPTS).update(
+        state=CadBatch.State.PENDING, claimed_at=None
+    )
+    return expired.filter(attempts__gte=CAD_BATCH_ATTEMPTS).order_by("number").first()
+
+
+def _interrupt(job_id: int, batch: CadBatch) -> CadJob:
+    """Stop a job whose batch ran out of tries; its agents are free for new jobs at once.
+
+    Every agent not yet recorded gets a "not attempted" result saying why, so the job's page
+    lists them and "Retry failed" takes them up once the cause is fixed.
+    """
+    job = CadJob.objects.get(pk=job_id)
+    cause = batch.last_error or "the worker stopped"
+    message = (
+        f"Interrupted: batch {batch.number} failed {batch.attempts} times with an unexpected "
+        f"error ({cause}); the server log has the details under job {job.public_id}. The "
+        "agents it did not do are listed as not attempted and are free for new jobs: fix the "
+        "cause (the DeepCall status page and the server log say more), then use Retry failed."
+    )
+    updated = CadJob.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).update(
+        status=CadJob.Status.INTERRUPTED, finished_at=timezone.now(), message=message
+    )
+    if updated:
+        logger.error("CAD job %s interrupted: batch %d out of tries", job.public_id, batch.number)
+    # The status first: should the database still refuse writes, the agents are free anyway.
+    reason = (
+        f"Not done: the job was interrupted ({cause}). If DeepCall received this agent's "
+        "change before that, it may or may not have applied it."
+    )
+    unfinished = CadBatch.objects.filter(job_id=job_id).exclude(state=CadBatch.State.DONE)
+    try:
+        for left in unfinished:
+            _record_batch(
+                job, left, [(i, CadOutcome.NOT_ATTEMPTED, reason, None) for i in left.agent_ids]
+            )
+    except DatabaseError:
+        logger.exception("CAD job %s: could not record its unfinished agents", job.public_id)
+    job.refresh_from_db()
+    return job
 
 
 def _look_again_after_lease(job: CadJob) -> None:
@@ -604,10 +668,11 @@ def _claim_batch(job_id: int) -> CadBatch | None:
             if batch is None:
                 return None
             claimed = CadBatch.objects.filter(pk=batch.pk, state=CadBatch.State.PENDING).update(
-                state=CadBatch.State.RUNNING, claimed_at=timezone.now()
+                state=CadBatch.State.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1
             )
         if claimed:
             batch.state = CadBatch.State.RUNNING
+            batch.attempts += 1
             return batch
 
 

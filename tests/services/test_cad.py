@@ -310,3 +310,73 @@ def test_all_matching_twenty_thousand_agents_makes_a_job_without_posting_ids(adm
     assert job.total == 20_000
     assert job.filter_description.startswith("all agents matching")
     assert CadBatch.objects.filter(job=job).count() == 200
+
+
+def _age_claims(job) -> None:
+    """The lease of every held batch runs out (as if CLAIM_LEASE had passed)."""
+    CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).update(
+        claimed_at=timezone.now() - cad_service.CLAIM_LEASE * 2
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bug_in_a_batch_ends_in_an_interrupted_job_that_frees_its_agents(
+    synced, admin_user, settings, monkeypatch, client
+):
+    settings.TASKS = QUEUED
+    ids = some_ids(30)
+    job = start(admin_user, ids)
+
+    class BrokenClient:
+        def cad_batch(self, action, agent_ids):
+            raise RuntimeError("injected bug")
+
+    monkeypatch.setattr(cad_service, "get_deepcall_client", BrokenClient)
+    for _ in range(cad_service.CAD_BATCH_ATTEMPTS):
+        job = cad_service.cad_job_run(job_id=job.pk)  # never raises: the batch waits
+        assert job.status == CadJob.Status.RUNNING
+        assert CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).exists()
+        _age_claims(job)
+    job = cad_service.cad_job_run(job_id=job.pk)
+
+    assert job.status == CadJob.Status.INTERRUPTED
+    assert job.finished_at is not None
+    assert "failed 3 times with an unexpected error (RuntimeError)" in job.message
+    assert (job.succeeded, job.not_attempted) == (0, 30)
+    assert synced.calls["setCad"] == 0
+    # Its agents are free: a new job for them starts.
+    monkeypatch.undo()
+    assert start(admin_user, ids[:5]).status == CadJob.Status.QUEUED
+    # The job's page says what happened and what to do, and offers the retry.
+    client.force_login(admin_user)
+    page = client.get(f"/cad/{job.public_id}/").content.decode()
+    assert "Interrupted" in page
+    assert "then use Retry failed" in page
+    assert "Retry failed</button>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settings, monkeypatch):
+    from django.db import OperationalError
+
+    settings.TASKS = QUEUED
+    settings.DEEPCALL_CAD_CONCURRENCY = 1
+    ids = some_ids(30)
+    job = start(admin_user, ids)
+    record = cad_service._record_batch
+    failures = iter([True])
+
+    def record_once_failing(*args, **kwargs):
+        if next(failures, False):
+            raise OperationalError("injected: database is locked")
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(cad_service, "_record_batch", record_once_failing)
+    job = cad_service.cad_job_run(job_id=job.pk)
+    assert job.status == CadJob.Status.RUNNING
+    assert CadBatch.objects.get(job=job, number=1).last_error == "OperationalError"
+
+    _age_claims(job)
+    job = cad_service.cad_job_run(job_id=job.pk)
+    assert job.status == CadJob.Status.SUCCEEDED
+    assert CadResult.objects.filter(job=job).count() == 30
