@@ -340,7 +340,7 @@ class DeepCallClient:
         body = self._call(
             CAD_ENDPOINTS[action], {"agentIds": ids}, policy=CAD_RETRY_POLICY, agents=len(ids)
         )
-        result = parse_cad_answer(body, ids)
+        result = parse_cad_answer(body, ids, secrets=self._secrets)
         logger.info(
             "DeepCall %s: %d succeeded, %d failed of %d",
             CAD_ENDPOINTS[action],

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .errors import UpstreamUnavailableError
+from .errors import UpstreamUnavailableError, scrub
 from .records import (
     END_OF_DAY_MARKER,
     WEEKDAYS,
@@ -339,13 +339,17 @@ def _entry_list(data: Mapping[str, object], key: str) -> list[Mapping[str, objec
     return [entry for entry in value if isinstance(entry, Mapping)]
 
 
-def parse_cad_answer(body: Mapping[str, object], agent_ids: Sequence[str]) -> CadBatchResult:
+def parse_cad_answer(
+    body: Mapping[str, object], agent_ids: Sequence[str], *, secrets: Iterable[str] = ()
+) -> CadBatchResult:
     """Account for every id of one setCad/unsetCad call, in the order they were sent.
 
-    An id listed in `errors` failed with the API's message (even if also listed as updated);
-    one listed in `updatedAgents` with status "success" succeeded; any other id failed with
-    NO_ANSWER_MESSAGE. Ids the API names but we did not send are ignored.
+    An id listed in `errors` failed with the API's message (even if also listed as updated),
+    scrubbed of `secrets` as a whole-answer error's message is; one listed in `updatedAgents`
+    with status "success" succeeded; any other id failed with NO_ANSWER_MESSAGE. Ids the API
+    names but we did not send are ignored.
     """
+    secrets = tuple(secrets)
     data = body.get("data")
     if not isinstance(data, Mapping):
         raise _unexpected_shape("no data object in the CAD answer")
@@ -354,7 +358,7 @@ def parse_cad_answer(body: Mapping[str, object], agent_ids: Sequence[str]) -> Ca
         agent_id = normalize_id(entry.get("agentId"))
         if agent_id is None or agent_id in errors:
             continue
-        message = _text(entry.get("message"))[:300] or "DeepCall reported a failure"
+        message = scrub(_text(entry.get("message")), secrets)[:300] or "DeepCall reported a failure"
         code = _optional_int(entry.get("code"))
         errors[agent_id] = CadAgentResult(agent_id, CadOutcome.FAILED, message, code)
     updated: dict[str, CadAgentResult] = {}
@@ -367,7 +371,9 @@ def parse_cad_answer(body: Mapping[str, object], agent_ids: Sequence[str]) -> Ca
             updated[agent_id] = CadAgentResult(agent_id, CadOutcome.SUCCEEDED)
         else:
             updated[agent_id] = CadAgentResult(
-                agent_id, CadOutcome.FAILED, f"DeepCall reported status {status[:40]!r}"
+                agent_id,
+                CadOutcome.FAILED,
+                f"DeepCall reported status {scrub(status, secrets)[:40]!r}",
             )
     results = []
     for agent_id in agent_ids:

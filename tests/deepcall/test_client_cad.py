@@ -226,3 +226,24 @@ def test_http_401_on_unset_cad_raises_an_authentication_error(client, api):
 
     with pytest.raises(AuthenticationError):
         client.cad_batch(CadAction.DISABLE, ["1"])
+
+
+def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
+    # Whole-answer errors are scrubbed of the ssid/token; an agent's own message is too.
+    api.post(SETCAD_URL).respond(
+        200,
+        json={
+            "status": "success",
+            "code": 200,
+            "data": {
+                "updatedAgents": [{"agentId": "2", "status": f"refused for {SSID}"}],
+                "errors": [{"agentId": "1", "message": f"session {SSID} may not change agent 1"}],
+            },
+        },
+    )
+
+    result = client.set_cad(["1", "2"])
+
+    messages = [r.message for r in result.results]
+    assert all(SSID not in m for m in messages), messages
+    assert "may not change agent 1" in messages[0]
