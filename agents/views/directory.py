@@ -22,6 +22,7 @@ from agents.liststate import DirectoryState
 from agents.selection import bulk_bar_context, selection_for
 from agents.services import changes as changes_service
 from agents.services import directory as directory_service
+from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
 from agents.services.sync import (
     TRIGGER_BUTTON,
     TRIGGER_TTL,
@@ -143,12 +144,13 @@ class _Echo:
 @permission_required("agents.view_agent", raise_exception=True)
 @permission_required("agents.refresh_agents", raise_exception=True)
 def agent_refresh(request: HttpRequest) -> HttpResponse:
-    queued = agent_sync_request(trigger=TRIGGER_BUTTON)
-    text = (
-        "Refreshing the directory from DeepCall…"
-        if queued
-        else "A refresh is already under way; the directory updates when it finishes."
-    )
+    wait = cooldown_start(action="agent-refresh", seconds=REFRESH_COOLDOWN_S)
+    if wait:
+        text = f"The directory was refreshed from DeepCall moments ago; try again in {wait} s."
+    elif agent_sync_request(trigger=TRIGGER_BUTTON):
+        text = "Refreshing the directory from DeepCall…"
+    else:
+        text = "A refresh is already under way; the directory updates when it finishes."
     # The form carries the directory's query string, so the user comes back to the same view.
     state = DirectoryState(QueryDict(request.POST.get("query", "").removeprefix("?")))
     if _is_partial(request):

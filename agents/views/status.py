@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from agents.services import status as status_service
+from agents.services.cooldown import CONNECTION_CHECK_COOLDOWN_S, cooldown_start
 
 
 @require_http_methods(["GET", "POST"])
@@ -11,9 +12,15 @@ from agents.services import status as status_service
 @permission_required("agents.view_upstream_status", raise_exception=True)
 def upstream_status(request: HttpRequest) -> HttpResponse:
     """GET shows the connection; POST ("Check connection now") makes one small call first."""
+    cooldown_message = ""
     if request.method == "POST":
-        status_service.upstream_check()
+        wait = cooldown_start(action="connection-check", seconds=CONNECTION_CHECK_COOLDOWN_S)
+        if wait:
+            cooldown_message = f"DeepCall was checked moments ago; check again in {wait} s."
+        else:
+            status_service.upstream_check()
     template_name = "status/upstream_status.html"
     if request.htmx:
         template_name += "#connection-check"
-    return render(request, template_name, status_service.upstream_status())
+    context = status_service.upstream_status() | {"cooldown_message": cooldown_message}
+    return render(request, template_name, context)

@@ -469,3 +469,21 @@ def test_the_filter_form_shows_each_querys_values_and_the_choices_after_a_sync(
     run = SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded")
     SyncRun.objects.filter(pk=run.pk).update(data_version=run.pk)
     assert ">Night lead</option>" in form_html({})
+
+
+def test_forced_refresh_has_a_cooldown_so_deepcall_is_not_hammered(
+    supervisor_client, admin_user, sandbox_settings, settings
+):
+    from django.test import Client
+
+    admin_client = Client()
+    admin_client.force_login(admin_user)
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    supervisor_client.post(reverse("agent-refresh"))
+    assert SyncRun.objects.filter(trigger="button", outcome="succeeded").count() == 1
+    calls = sandbox_settings.calls["list"]
+    for client in (supervisor_client, admin_client):
+        response = client.post(reverse("agent-refresh"), follow=True)
+        assert "refreshed from DeepCall moments ago; try again in" in response.content.decode()
+    assert SyncRun.objects.filter(trigger="button").count() == 1
+    assert sandbox_settings.calls["list"] == calls

@@ -43,3 +43,21 @@ def test_unreachable_deepcall_is_reported_without_a_stack_trace(
 
 def test_supervisors_and_managers_cannot_see_the_status_page(supervisor_client, db):
     assert supervisor_client.get("/status/").status_code == 403
+
+
+def test_the_connection_check_has_a_cooldown_shared_by_everyone(
+    admin_client, sandbox_settings, django_user_model
+):
+    from django.test import Client
+
+    from agents.roles import ADMIN
+    from tests.fixtures.users import make_user
+
+    assert "Working." in admin_client.post("/status/").content.decode()
+    other = Client()
+    other.force_login(make_user(django_user_model, "second.admin", ADMIN))
+    for client in (admin_client, other, other):
+        body = client.post("/status/", headers={"HX-Request": "true"}).content.decode()
+        assert "DeepCall was checked moments ago; check again in" in body
+        assert "Working." in body  # the last result is still shown
+    assert sandbox_settings.calls["list"] == 1
