@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "DeepCall agents"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from agents.middleware import session_start
+
+        user_logged_in.connect(session_start, dispatch_uid="agents.session_start")

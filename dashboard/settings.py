@@ -6,10 +6,17 @@ secure, and the sandbox is off unless `DEEPCALL_SANDBOX_ENABLED=1`. Every variab
 with its default, in README.md and `.env.example`.
 """
 
+import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -53,12 +60,26 @@ def env_list(name: str, default: str) -> list[str]:
 # --- Core ----------------------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# Debug pages against a real account must be asked for, not fallen into (see DEEPCALL_BASE_URL).
+DEBUG_IS_EXPLICIT = env_str("DJANGO_DEBUG") != ""
 
 _DEV_SECRET_KEY = "django-insecure-development-key-not-for-production"  # noqa: S105
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
+if not DEBUG and not SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG=0 "
+        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
+if not DEBUG and (
+    # The rule of Django's own deploy check (security.W009), enforced rather than warned of.
+    len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+    or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+):
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is too weak for DJANGO_DEBUG=0: it needs at least "
+        f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them "
+        f"different, and must not start with {SECRET_KEY_INSECURE_PREFIX!r} "
         "(for example: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
     )
 
@@ -87,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files stay cacheable, everything else is no-store.
+    "agents.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Needs the user, messages and request.htmx from the middleware above.
+    "agents.middleware.SessionLifetimeMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -163,9 +188,14 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Long passphrases beat complexity rules (NIST SP 800-63B); twelve is the usual floor today.
+MIN_PASSWORD_LENGTH = 12
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": MIN_PASSWORD_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -222,8 +252,11 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    # Bars and progress widths are set with style attributes; scripts stay strict.
-    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    # Style elements come from our files only; bars and progress widths are set with style
+    # attributes, the one thing allowed inline (style-src-attr).
+    "style-src": [CSP.SELF],
+    "style-src-elem": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
@@ -237,16 +270,29 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after DJANGO_SESSION_IDLE_MINUTES without a request, and in any case
+# DJANGO_SESSION_MAX_HOURS after the log-in (agents.middleware.SessionLifetimeMiddleware).
+SESSION_IDLE_MINUTES = env_int("DJANGO_SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("DJANGO_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; the token is in <body hx-headers>.
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Only a local load test over plain HTTP turns these off (DJANGO_SECURE_COOKIES=0).
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    if SESSION_COOKIE_SECURE:
+        # __Host-: the browser takes the cookie only over HTTPS, for this host and path "/".
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+# Error pages and reports mask every credential (dashboard/errors.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.errors.SecretMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "dashboard.errors.SecretMaskingExceptionReporter"
 
 # --- DeepCall ------------------------------------------------------------------------------
 
@@ -258,6 +304,31 @@ DEEPCALL_SANDBOX_URL = env_str(
     "DEEPCALL_SANDBOX_URL", f"http://127.0.0.1:{env_int('DEEPCALL_SANDBOX_PORT', 8765)}"
 ).rstrip("/")
 DEEPCALL_USES_SANDBOX = not DEEPCALL_BASE_URL
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+if DEEPCALL_BASE_URL and not _is_loopback(DEEPCALL_BASE_URL):
+    if DEBUG and not DEBUG_IS_EXPLICIT:
+        raise ImproperlyConfigured(
+            "DEEPCALL_BASE_URL points at a real DeepCall account, and DJANGO_DEBUG is not set: "
+            "debug mode shows internals on error pages. Set DJANGO_DEBUG=0 for production, or "
+            "DJANGO_DEBUG=1 to debug against this account on purpose."
+        )
+    if not DEBUG and urlsplit(DEEPCALL_BASE_URL).scheme != "https":
+        raise ImproperlyConfigured(
+            "DEEPCALL_BASE_URL must start with https:// when DJANGO_DEBUG=0: the credentials "
+            "travel in every request (only a loopback address, such as a local proxy, may use "
+            "http://)."
+        )
 if DEEPCALL_USES_SANDBOX and not DEEPCALL_SANDBOX_ENABLED:
     raise ImproperlyConfigured(
         "DEEPCALL_BASE_URL is not set. In production the dashboard needs a real DeepCall "

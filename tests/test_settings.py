@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,27 +36,88 @@ def test_production_refuses_the_development_secret_key():
         DEEPCALL_BASE_URL="https://example.invalid",
     )
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
+STRONG_KEY = "a-long-random-production-secret-" + "k9Qz" * 12
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": STRONG_KEY,
+    "DJANGO_ALLOWED_HOSTS": "dashboard.example.com",
+    "DEEPCALL_BASE_URL": "https://example.invalid",
+    "DEEPCALL_SSID": "secret-ssid",
+}
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "change-me",  # short
+        "ab" * 30,  # long, but two characters
+        "django-insecure-" + "k9Qz" * 12,  # Django's own marker for a generated dev key
+    ],
+)
+def test_production_refuses_a_weak_secret_key_naming_the_variable(weak_key):
+    result = run_manage("check", **{**PRODUCTION, "DJANGO_SECRET_KEY": weak_key})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
+def test_the_web_server_refuses_a_weak_secret_key_too():
+    # gunicorn loads dashboard.wsgi: the same settings stop it before it serves anything.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEEPCALL_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", "import dashboard.wsgi"],
+        cwd=ROOT,
+        env={**clean, **PRODUCTION, "DJANGO_SECRET_KEY": "change-me"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
+def test_debug_against_a_real_account_must_be_asked_for():
+    result = run_manage("check", DEEPCALL_BASE_URL="https://brand.example.com")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG" in result.stderr and "real DeepCall account" in result.stderr
+    asked = run_manage("check", DJANGO_DEBUG="1", DEEPCALL_BASE_URL="https://brand.example.com")
+    assert asked.returncode == 0, asked.stderr
+    # A local stand-in (the sandbox, a proxy on this machine) is not a real account.
+    local = run_manage("check", DEEPCALL_BASE_URL="http://127.0.0.1:9999")
+    assert local.returncode == 0, local.stderr
+
+
+def test_production_talks_to_deepcall_over_https_only():
+    result = run_manage("check", **{**PRODUCTION, "DEEPCALL_BASE_URL": "http://brand.example.com"})
+    assert result.returncode != 0
+    assert "DEEPCALL_BASE_URL must start with https://" in result.stderr
+    local = run_manage("check", **{**PRODUCTION, "DEEPCALL_BASE_URL": "http://localhost:8443"})
+    assert local.returncode == 0, local.stderr
+
+
+def _production_setting(name: str, **env: str) -> str:
+    result = run_manage(
+        "shell", "-c", f"from django.conf import settings; print(settings.{name})", **env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_cookies_are_host_only_and_secure():
+    assert _production_setting("SESSION_COOKIE_NAME", **PRODUCTION) == "__Host-sessionid"
+    assert _production_setting("CSRF_COOKIE_NAME", **PRODUCTION) == "__Host-csrftoken"
 
 
 def test_production_without_an_account_does_not_fall_back_to_the_sandbox():
-    result = run_manage("check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 60)
+    result = run_manage("check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "DEEPCALL_BASE_URL is not set" in result.stderr
 
 
 def test_deploy_checks_are_clean_with_production_settings():
-    result = run_manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="a-long-random-production-secret-" + "k9Qz" * 12,
-        DJANGO_ALLOWED_HOSTS="dashboard.example.com",
-        DEEPCALL_BASE_URL="https://example.invalid",
-        DEEPCALL_SSID="secret-ssid",
-    )
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -19,6 +19,11 @@ def test_pages_carry_a_strict_content_security_policy(supervisor_client):
     assert all(f'nonce="{nonce}"' in tag for tag in scripts)
     assert "frame-ancestors 'none'" in csp
     assert "object-src 'none'" in csp
+    # Style elements too come only from our files; only style attributes may be inline.
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";") if d.strip())
+    for name in ("style-src", "style-src-elem"):
+        assert "'unsafe-inline'" not in directives[name], name
+    assert directives["style-src-attr"] == "'unsafe-inline'"
 
 
 @pytest.mark.django_db
@@ -47,3 +52,35 @@ def test_htmx_requests_send_the_csrf_token_from_the_body_headers(supervisor_clie
     body = supervisor_client.get("/").content.decode()
     match = re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'>", body)
     assert match and len(match.group(1)) >= 32
+
+
+@pytest.mark.django_db
+def test_htmx_is_told_to_talk_to_this_site_only_and_never_run_scripts(supervisor_client):
+    import json
+
+    body = supervisor_client.get("/").content.decode()
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']+)\'>', body).group(1))
+    assert config["selfRequestsOnly"] is True
+    assert config["allowScriptTags"] is False
+    assert config["allowEval"] is False
+
+
+PERSONAL_DATA_URLS = [
+    "/",
+    "/agents/",
+    "/agents/?q=a",
+    "/agents/export.csv",
+    "/schedules/",
+    "/schedules/coverage.csv",
+    "/cad/",
+    "/status/",
+    "/accounts/login/",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", PERSONAL_DATA_URLS)
+def test_no_page_or_csv_may_be_stored_by_a_browser_or_proxy(admin_client, url):
+    response = admin_client.get(url)
+    assert response.status_code == 200, url
+    assert "no-store" in response["Cache-Control"], url
