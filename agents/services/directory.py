@@ -53,8 +53,9 @@ LIST_FIELDS = (
 )
 # Rows fetched per round trip while streaming the CSV; each chunk prefetches its relations.
 EXPORT_CHUNK_SIZE = 2000
-# Characters that make a spreadsheet read a cell as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters that make a spreadsheet read a cell as a formula (CSV injection), with the
+# full-width forms some spreadsheets (and East Asian input methods) take for them.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 EXPORT_COLUMNS = (
     "agent_id",
     "name",
@@ -318,7 +319,8 @@ def windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[schedules.Window, 
 
 
 def neutralise_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a '."""
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ tab or CR (or a
+    full-width = + - @) gets a '."""
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 

@@ -1,4 +1,6 @@
-"""Content from the API is untrusted: markup in an agent's fields shows as text, runs nothing."""
+"""Content from the API is untrusted: markup in any field, or in the id, shows as text and runs
+nothing. The content security policy would block an injected script even if escaping broke, so
+each test asserts that the escaped text is on the page, not only that nothing ran."""
 
 import csv
 import io
@@ -11,9 +13,18 @@ from tests.fixtures.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCRIPT_NAME = "<script>window.__pwned = 1; alert('name')</script>"
-IMG_EMAIL = '"><img src=x onerror="window.__pwned = 2">@evil.example'
-GROUP_NAME = "<b onmouseover=alert(3)>Sales</b>"
+
+def hostile(n: int) -> str:
+    """Markup that breaks out of text, double- and single-quoted attribute contexts alike."""
+    return f"'\"><img src=x onerror=window.__pwned={n}><b>x{n}</b>&amp;"
+
+
+HOSTILE_ID = "'\"><img src=x onerror=window.__pwned=99>&amp;"  # no "/" (that is item 4's)
+FIELDS = ["name", "email", "phone", "address", "dest_type", "dest_value", "role_id", "role_name"]
+VALUES = {field: hostile(n) for n, field in enumerate(FIELDS, start=1)}
+PARENT_PATH = hostile(20)
+DID = hostile(21)
+GROUP_NAME = hostile(22)
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
@@ -22,17 +33,13 @@ def hostile_agents():
     now = timezone.now()
     group = Group.objects.create(group_id="666", name=GROUP_NAME)
     scripted = Agent.objects.create(
-        agent_id="9001",
-        agent_id_sort=9001,
-        name=SCRIPT_NAME,
-        email=IMG_EMAIL,
-        phone="+919000000001",
-        address="<iframe src=javascript:alert(4)>",
-        dest_type="MOBILE",
-        dest_value="<svg onload=alert(5)>",
-        role_name="<u>role</u>",
+        agent_id=HOSTILE_ID,
+        agent_id_sort=0,
+        parent_path=PARENT_PATH,
+        dids=[DID],
         synced_at=now,
-        search_text=SCRIPT_NAME.lower(),
+        search_text="hostile",
+        **VALUES,
     )
     formula = Agent.objects.create(
         agent_id="9002",
@@ -40,8 +47,10 @@ def hostile_agents():
         name=FORMULA,
         email="@SUM(1+1)",
         phone="-2+3",
-        dest_type="SIP",
+        dest_type="\uff1dSUM(1)",  # full-width =
         dest_value="+cmd|' /C calc'!A0",
+        address="\tTAB",
+        role_name="\rCR",
         synced_at=now,
         search_text="hyperlink",
     )
@@ -53,6 +62,10 @@ def hostile_agents():
     return scripted, formula
 
 
+def visible(where, text: str) -> bool:
+    return where.get_by_text(text, exact=False).first.is_visible()
+
+
 def test_markup_from_the_api_is_shown_as_text_and_never_runs(
     page, admin_user, hostile_agents, settings
 ):
@@ -60,17 +73,39 @@ def test_markup_from_the_api_is_shown_as_text_and_never_runs(
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     login(page, admin_user)
-    for url in ["/agents/", "/agents/9001/", "/schedules/", "/"]:
+
+    page.goto("/agents/?q=hostile")
+    table = page.locator("#agent-table-region table")
+    # Text contexts: every listed field shows exactly as DeepCall sent it.
+    for field in ("name", "email", "phone", "dest_type", "dest_value", "role_name"):
+        assert visible(table, VALUES[field]), field
+    assert visible(table, GROUP_NAME)
+    assert visible(table, HOSTILE_ID)
+    # Attribute contexts: the id survives whole in the row, the checkbox and the link.
+    row = page.locator("tr[data-agent-id]").first
+    assert row.get_attribute("data-agent-id") == HOSTILE_ID
+    assert row.locator('input[name="agent_id"]').get_attribute("value") == HOSTILE_ID
+    assert row.locator('input[name="agent_id"]').get_attribute("aria-label") == (
+        "Select " + VALUES["name"]
+    )
+
+    # The detail page, through the row's own link: every field, the id, the groups, the DIDs.
+    row.get_by_role("link").first.click()
+    panel = page.locator("#agent-detail-body")
+    panel.locator("dl").wait_for()
+    for field in FIELDS:
+        assert visible(panel, VALUES[field]), field
+    for text in (HOSTILE_ID, PARENT_PATH, DID, GROUP_NAME):
+        assert visible(panel, text), text
+
+    for url in ["/agents/", "/schedules/", "/schedules/slot/?day=0&minute=600", "/"]:
         page.goto(url)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__pwned") is None, url
-    page.goto("/agents/")
-    assert page.get_by_text(SCRIPT_NAME).first.is_visible()
-    assert page.get_by_text("Sales</b>", exact=False).first.is_visible()
-    page.goto("/agents/9001/")
-    assert page.get_by_text(IMG_EMAIL).first.is_visible()
     page.goto("/schedules/slot/?day=0&minute=600")
+    assert visible(page, VALUES["name"])
     assert page.evaluate("window.__pwned") is None
+    assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
 
 
@@ -78,10 +113,21 @@ def test_csv_export_neutralises_formulas(admin_client, hostile_agents, settings)
     settings.DEEPCALL_SYNC_TTL = 10**9
     response = admin_client.get("/agents/export.csv?q=hyperlink")
     body = b"".join(response.streaming_content).decode()
-    rows = list(csv.DictReader(io.StringIO(body)))
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
     assert len(rows) == 1
     row = rows[0]
-    assert row["name"] == "'" + FORMULA
-    assert row["email"] == "'@SUM(1+1)"
-    assert row["phone"] == "'-2+3"
-    assert row["dest_value"] == "'+cmd|' /C calc'!A0"
+    assert row["name"] == "'" + FORMULA  # =
+    assert row["email"] == "'@SUM(1+1)"  # @
+    assert row["phone"] == "'-2+3"  # -
+    assert row["dest_value"] == "'+cmd|' /C calc'!A0"  # +
+    assert row["address"] == "'\tTAB"  # tab
+    assert row["role"] == "'\rCR"  # carriage return
+    assert row["dest_type"] == "'\uff1dSUM(1)"  # full-width =
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
+def test_every_formula_prefix_is_neutralised(prefix):
+    from agents.services.directory import neutralise_cell
+
+    assert neutralise_cell(f"{prefix}1+1") == f"'{prefix}1+1"
+    assert neutralise_cell(f"a{prefix}1") == f"a{prefix}1"
