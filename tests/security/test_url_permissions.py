@@ -1,98 +1,126 @@
-"""Walk every URL pattern: anonymous users go to the login page, each role is allowed or
-refused (403) as the access table below says, and a new URL without an entry fails the test."""
+"""Walk every URL pattern, named or not: each role gets exactly the status the table below says,
+for GET and for POST alike, and a new URL without an entry fails the test.
 
-import uuid
+Allowed roles get the view's own answer (the sample agent and job exist, forms are empty);
+refused roles get 403 where the method is accepted and 405 where it is not; anonymous users
+are sent to the login page wherever the method is accepted.
+"""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
-
-# Pages anyone may open, and Django's own admin (which has its own staff login).
-PUBLIC = {"healthz", "login", "logout"}
+from tests.fixtures.agents import create_agents
 
 DIRECTORY = {SUPERVISOR, MANAGER, ADMIN}
 AUDIT = {MANAGER, ADMIN}
 CAD = {ADMIN}
+ANYONE = "anyone"  # public pages: every role and anonymous users get the same answer
 
-# URL name -> the roles allowed. The issue's words: Supervisor (directory, schedules, export),
-# Manager (the same, plus the CAD audit trail), Admin (also CAD jobs and the DeepCall status).
+# Pattern (its name, or its route when it has none) -> (roles allowed, GET status, POST status)
+# for an allowed role. The issue's words: Supervisor (directory, schedules, export), Manager
+# (the same, plus the CAD audit trail), Admin (also CAD jobs and the DeepCall status).
 ACCESS = {
-    "home": DIRECTORY,
-    "agent-list": DIRECTORY,
-    "agent-export": DIRECTORY,
-    "agent-refresh": DIRECTORY,
-    "agent-detail": DIRECTORY,
-    "change-list": DIRECTORY,
-    "change-export": DIRECTORY,
-    "schedules": DIRECTORY,
-    "schedules-coverage-csv": DIRECTORY,
-    "schedules-slot": DIRECTORY,
-    "cad-job-list": AUDIT,
-    "cad-job-detail": AUDIT,
-    "cad-selection": CAD,
-    "cad-job-confirm": CAD,
-    "cad-job-start": CAD,
-    "cad-job-retry": CAD,
-    "cad-job-undo": CAD,
-    "upstream-status": CAD,
+    "healthz": (ANYONE, 200, 405),
+    "login": (ANYONE, 200, 200),  # an empty form comes back with its errors
+    "logout": (ANYONE, 405, 302),
+    "home": (DIRECTORY, 200, 405),
+    "agent-list": (DIRECTORY, 200, 405),
+    "agent-export": (DIRECTORY, 200, 405),
+    "agent-refresh": (DIRECTORY, 405, 302),
+    "agent-detail": (DIRECTORY, 200, 405),
+    "change-list": (DIRECTORY, 200, 405),
+    "change-export": (DIRECTORY, 200, 405),
+    "schedules": (DIRECTORY, 200, 405),
+    "schedules-coverage-csv": (DIRECTORY, 200, 405),
+    "schedules-slot": (DIRECTORY, 400, 405),  # no slot asked for: a clear 400
+    "cad-job-list": (AUDIT, 200, 405),
+    "cad-job-detail": (AUDIT, 200, 405),
+    "cad-selection": (CAD, 405, 400),  # an empty change cannot be read
+    "cad-job-confirm": (CAD, 405, 302),  # back to the directory with a message
+    "cad-job-start": (CAD, 405, 302),
+    "cad-job-retry": (CAD, 405, 302),
+    "cad-job-undo": (CAD, 405, 302),
+    "upstream-status": (CAD, 200, 200),
 }
 
-SAMPLE_KWARGS = {"agent_id": "2", "public_id": uuid.UUID(int=1)}
 
-
-def named_patterns(resolver=None, namespace=""):
+def all_patterns(resolver=None, prefix=""):
+    """(key, pattern, route) for every URL pattern outside Django's admin (its own login)."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue
-            yield from named_patterns(pattern, namespace)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield pattern
+            yield from all_patterns(pattern, route)
+        elif isinstance(pattern, URLPattern):
+            yield (pattern.name or route), pattern, route
 
 
-def url_for(pattern: URLPattern) -> str:
-    kwargs = {name: SAMPLE_KWARGS[name] for name in pattern.pattern.converters}
-    return reverse(pattern.name, kwargs=kwargs)
+PATTERNS = {key: (pattern, route) for key, pattern, route in all_patterns()}
+ROLES = [SUPERVISOR, MANAGER, ADMIN, None]
 
 
-def request(client, url: str):
-    """GET, or POST where the view only takes POST."""
-    response = client.get(url)
-    if response.status_code == 405:
-        response = client.post(url)
-    return response
+@pytest.fixture
+def samples(db, admin_user, settings):
+    """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose."""
+    from agents.models import CadJob
+    from agents.services import cad as cad_service
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    settings.DEEPCALL_SYNC_TTL = 10**9
+    settings.DEEPCALL_API_URL = "http://127.0.0.1:9"  # the status check fails fast, as a 200
+    create_agents(range(1, 4))
+    job, _ = cad_service.cad_job_create(
+        user=admin_user, action="enable", agent_ids=["2"], idempotency_key="sample-job"
+    )
+    CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=1)
+    return {"agent_id": "2", "public_id": job.public_id}
 
 
-ALL_NAMES = sorted({p.name for p in named_patterns()} - PUBLIC)
+def url_for(key: str, samples: dict) -> str:
+    pattern, route = PATTERNS[key]
+    kwargs = {name: samples[name] for name in pattern.pattern.converters}
+    if pattern.name:
+        return reverse(pattern.name, kwargs=kwargs)
+    raise AssertionError(f"give the pattern {route!r} a name, then list it in ACCESS")
 
 
 def test_every_url_pattern_has_an_access_rule():
-    assert set(ALL_NAMES) == set(ACCESS), "add new URLs to ACCESS (and decide who may use them)"
+    assert set(PATTERNS) == set(ACCESS), "add new URLs to ACCESS (and decide who may use them)"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ALL_NAMES)
-def test_anonymous_users_are_sent_to_the_login_page(client, name):
-    pattern = next(p for p in named_patterns() if p.name == name)
-    response = request(client, url_for(pattern))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+@pytest.mark.parametrize("key", sorted(ACCESS))
+def test_anonymous_users_are_sent_to_the_login_page(client, samples, key):
+    roles, get_status, post_status = ACCESS[key]
+    url = url_for(key, samples)
+    for method, allowed_status in (("get", get_status), ("post", post_status)):
+        response = getattr(client, method)(url)
+        if allowed_status == 405:
+            assert response.status_code == 405, (method, url)
+        elif roles == ANYONE:
+            assert response.status_code == allowed_status, (method, url)
+        else:
+            assert response.status_code == 302, (method, url)
+            assert response["Location"].startswith(reverse("login")), (method, url)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [SUPERVISOR, MANAGER, ADMIN, None])
-@pytest.mark.parametrize("name", ALL_NAMES)
-def test_each_role_is_allowed_or_refused_as_specified(client, django_user_model, name, role):
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(ACCESS))
+def test_each_role_gets_exactly_its_status(client, django_user_model, samples, key, role):
     from tests.fixtures.users import make_user
 
-    client.force_login(make_user(django_user_model, f"user-{role}", role))
-    pattern = next(p for p in named_patterns() if p.name == name)
-    response = request(client, url_for(pattern))
-    if role in ACCESS[name]:
-        # Allowed: whatever the page says about the sample id, it is not a refusal.
-        assert response.status_code != 403, f"{role} refused at {name}"
-        assert response.status_code < 500
-    else:
-        assert response.status_code == 403, f"{role} not refused at {name}"
+    roles, get_status, post_status = ACCESS[key]
+    url = url_for(key, samples)
+    user = make_user(django_user_model, f"user-{role}", role)
+    for method, allowed_status in (("get", get_status), ("post", post_status)):
+        client.force_login(user)  # again: POST to logout/ ends the session
+        response = getattr(client, method)(url)
+        if roles == ANYONE or role in roles or allowed_status == 405:
+            expected = allowed_status
+        else:
+            expected = 403
+        assert response.status_code == expected, f"{role} {method.upper()} {url}"
