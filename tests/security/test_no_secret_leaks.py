@@ -59,7 +59,31 @@ def all_cache_bytes() -> bytes:
     )
 
 
-def test_no_secret_survives_anywhere(client, admin_user, sandbox_settings, settings, caplog):
+# What each role browses: every page it may open (the others answer 403, tested elsewhere).
+DIRECTORY_URLS = [
+    "/",
+    "/agents/",
+    "/agents/?q=bh",
+    "/agents/?sort=-name&per_page=100",
+    "/agents/?page=2",
+    "/agents/2/",
+    "/agents/5/",
+    "/agents/100/",
+    "/agents/export.csv",
+    "/schedules/",
+    "/schedules/coverage.csv",
+    "/schedules/slot/?slot_day=1&slot_minute=120",
+]
+ROLE_URLS = {
+    "supervisor": DIRECTORY_URLS,
+    "manager": [*DIRECTORY_URLS, "/cad/"],
+    "admin": [*DIRECTORY_URLS, "/cad/", "/status/"],
+}
+
+
+def test_no_secret_survives_anywhere(
+    client, supervisor_user, manager_user, admin_user, sandbox_settings, settings, caplog
+):
     settings.TASKS = IMMEDIATE_TASKS
     settings.DEEPCALL_CAD_CONCURRENCY = 1  # the job runs inside this test's transaction
     caplog.set_level(logging.DEBUG)
@@ -70,7 +94,6 @@ def test_no_secret_survives_anywhere(client, admin_user, sandbox_settings, setti
     run = services.agent_sync(trigger="command")
     assert run.outcome == "succeeded", run.message
 
-    client.force_login(admin_user)
     bodies = []
 
     def fetch(url, **kwargs):
@@ -79,26 +102,15 @@ def test_no_secret_survives_anywhere(client, admin_user, sandbox_settings, setti
         content = b"".join(response.streaming_content) if response.streaming else response.content
         bodies.append(content.decode())
 
-    for url in [
-        "/",
-        "/agents/",
-        "/agents/?q=bh",
-        "/agents/?sort=-name&per_page=100",
-        "/agents/?page=2",
-        "/agents/2/",
-        "/agents/5/",
-        "/agents/100/",
-        "/agents/export.csv",
-        "/schedules/",
-        "/schedules/coverage.csv",
-        "/schedules/slot/?slot_day=1&slot_minute=120",
-        "/status/",
-        "/cad/",
-    ]:
-        fetch(url)
-        fetch(url, headers={"HX-Request": "true"})
+    users = {"supervisor": supervisor_user, "manager": manager_user, "admin": admin_user}
+    for role, urls in ROLE_URLS.items():
+        client.force_login(users[role])
+        for url in urls:
+            fetch(url)
+            fetch(url, headers={"HX-Request": "true"})
+    assert len(bodies) == 2 * sum(len(urls) for urls in ROLE_URLS.values())
 
-    # A CAD job over a filter, as an admin runs one.
+    # A CAD job for three picked agents, as an admin runs one.
     key = "5ec2e75ec2e75ec2e75ec2e75ec2e75e"
     start = client.post(
         reverse("cad-job-start"), {"action": "enable", "agent_ids": "2,3,4", "idempotency_key": key}

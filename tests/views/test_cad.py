@@ -77,16 +77,22 @@ def test_supervisors_and_managers_are_refused_every_cad_change(
     assert client.post(url, {"action": "enable"}).status_code == 403
 
 
-def test_managers_may_read_the_audit_log(manager_client, admin_user, agents):
-    job, _ = cad_service.cad_job_create(
-        user=admin_user,
-        action="enable",
-        agent_ids=["1"],
-        idempotency_key=cad_service.new_idempotency_key(),
+def test_managers_may_read_the_audit_log_but_not_retry_or_undo(manager_client, admin_user, agents):
+    from django.test import Client
+
+    job = a_job(admin_user, ids=("1", "2"))
+    # Finished with one success and one failure: an admin is offered both Retry and Undo.
+    CadJob.objects.filter(pk=job.pk).update(
+        status=CadJob.Status.PARTIAL, succeeded=1, failed=1, finished_at=timezone.now()
     )
+    admin = Client()
+    admin.force_login(admin_user)
+    admin_page = admin.get(f"/cad/{job.public_id}/").content.decode()
+    assert "Retry failed</button>" in admin_page and "Undo</button>" in admin_page
+
     assert manager_client.get("/cad/").status_code == 200
     page = manager_client.get(f"/cad/{job.public_id}/").content.decode()
-    assert "Enable CAD for 1 agent" in page
+    assert "Enable CAD for 2 agents" in page
     assert "Retry failed" not in page and "Undo" not in page
 
 
