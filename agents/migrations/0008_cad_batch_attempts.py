@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0005_agent_sort_values"),
+        ("agents", "0007_cad_ledger"),
     ]
 
     operations = [
