@@ -40,7 +40,7 @@ ACCESS = {
     "cad-job-confirm": (CAD, 405, 302),  # back to the directory with a message
     "cad-job-start": (CAD, 405, 302),
     "cad-job-retry": (CAD, 405, 302),
-    "cad-job-undo": (CAD, 405, 302),
+    "cad-job-undo": (CAD, 200, 302),  # GET: what undoing would do; POST: back to it
     "upstream-status": (CAD, 200, 200),
 }
 
