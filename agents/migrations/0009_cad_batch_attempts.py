@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0007_cad_ledger"),
+        ("agents", "0008_agent_sync_digest"),
     ]
 
     operations = [
