@@ -98,11 +98,11 @@ def test_markup_from_the_api_is_shown_as_text_and_never_runs(
     for text in (HOSTILE_ID, PARENT_PATH, DID, GROUP_NAME):
         assert visible(panel, text), text
 
-    for url in ["/agents/", "/schedules/", "/schedules/slot/?day=0&minute=600", "/"]:
+    for url in ["/agents/", "/schedules/", "/schedules/slot/?slot_day=0&slot_minute=600", "/"]:
         page.goto(url)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("window.__pwned") is None, url
-    page.goto("/schedules/slot/?day=0&minute=600")
+    page.goto("/schedules/slot/?slot_day=0&slot_minute=600")
     assert visible(page, VALUES["name"])
     assert page.evaluate("window.__pwned") is None
     assert page.locator("img[src=x]").count() == 0
