@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run       set up, then start the dashboard at http://127.0.0.1:8000 (sandbox, worker, demo users)"
 	@echo "make test      set up, then run ruff and every test (unit, integration, browser)"
-	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox)"
+	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox, change history)"
 	@echo "make loadtest  50 users for 60 s against a production-like setup"
 	@echo "make test-scaleout  the test suite on PostgreSQL and Redis"
 

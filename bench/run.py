@@ -16,6 +16,7 @@ BENCHMARKS = [
     "sync_bench.py",
     "schedules_bench.py",
     "cad_bench.py",
+    "changes_bench.py",
 ]
 
 

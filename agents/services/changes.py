@@ -24,8 +24,12 @@ from django.utils import timezone
 
 from agents import schedules
 from agents.deepcall.records import AgentRecord
-from agents.models import AgentChange, ChangesSeen
-from agents.services.directory import duplicated_group_names, neutralise_cell
+from agents.models import AgentChange, ChangesSeen, Group
+from agents.services.directory import (
+    duplicated_group_names,
+    group_display_name,
+    neutralise_cell,
+)
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -193,7 +197,7 @@ def change_value_text(name: str, value: object, *, duplicated: frozenset[str]) -
         return ""
     if name == Field.GROUPS:
         names = [
-            f"{group_name} (#{group_id})" if group_name in duplicated else group_name
+            group_display_name(Group(group_id=group_id, name=group_name), duplicated)
             for group_id, group_name in sorted(value, key=lambda g: (g[1], g[0]))
         ]
         return ", ".join(names) if names else "No groups"

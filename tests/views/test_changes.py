@@ -238,3 +238,17 @@ def test_a_real_sync_shows_on_the_page(supervisor_client, sandbox_settings):
     assert f"First load of {SANDBOX_LISTED_AGENTS} agents" in listed[1]
     assert "vijay developer" in listed[0]
     assert "Mon, Tue 22:00–06:00 (overnight)" in listed[0]
+
+
+def test_groups_that_share_a_name_show_their_ids_and_flags_read_as_words(supervisor_client, db):
+    Group.objects.create(group_id="13", name="Test_Group")
+    Group.objects.create(group_id="15", name="Test_Group")
+    change(field="groups", before=[["13", "Test_Group"]], after=[["15", "Test_Group"]])
+    change(field="pending_deletion", before=False, after=True)
+    change(field="status", before=True, after=False)
+    table = read_csv(supervisor_client.get(reverse("change-export")))
+    assert [row[4:] for row in table[1:]] == [
+        ["Status", "Active", "Inactive"],
+        ["Pending deletion", "No", "Yes"],
+        ["Groups", "Test_Group (#13)", "Test_Group (#15)"],
+    ]

@@ -1,0 +1,166 @@
+"""Change history benchmark: what recording the changes adds to a re-sync of 100,000 agents.
+
+    .venv/bin/python bench/changes_bench.py            # 100,000 agents
+    .venv/bin/python bench/changes_bench.py 10000      # another size
+
+A fresh temporary SQLite file (production-like settings), one full sync from a sandbox of that
+many agents, then the sync's database side (`_apply_listing`: diff, writes and, with recording
+on, the history) timed on listings fetched once, so DeepCall's paging does not blur the
+figure. Each case runs with recording on and with it off (the sync's change log and snapshots
+replaced by no-ops: the sync as it was before the history), alternately, and compares medians:
+
+- nothing changed: the same listing again; target: recording costs at most 1.1×.
+- 1 % changed: the sandbox makes random changes to 1 % of its agents (rename, hours, groups,
+  add, remove, pending deletion); the sync applies the changed listing, then the original one
+  again (which changes the same agents back), so every timed run changes 1 %; target 1.3×.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SIZE = 100_000
+RUNS = 7
+CHANGED_SHARE = 0.01
+TARGETS = {"nothing changed": 1.1, "1 % changed": 1.3}
+
+
+def _configure(db_path: str) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-" + "x" * 60,
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DEEPCALL_SANDBOX_ENABLED": "1",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+    )
+    sys.path.insert(0, str(ROOT))
+    warnings.filterwarnings("ignore", message="No directory at")
+    import django
+
+    django.setup()
+
+
+class _NoLog:
+    """The change log of a sync without history: accepts everything, writes nothing."""
+
+    def __init__(self, **kwargs) -> None:
+        pass
+
+    def first_load(self, count) -> None:
+        pass
+
+    def added(self, *args, **kwargs) -> None:
+        pass
+
+    def removed(self, *args, **kwargs) -> None:
+        pass
+
+    def changed(self, *args, **kwargs) -> None:
+        pass
+
+    def save(self) -> int:
+        return 0
+
+
+@contextmanager
+def _recording(on: bool):
+    from agents.services import sync
+
+    if on:
+        yield
+        return
+    saved = sync.ChangeLog, sync._held_snapshot, sync._record_snapshot
+    sync.ChangeLog = _NoLog
+    sync._held_snapshot = sync._record_snapshot = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        sync.ChangeLog, sync._held_snapshot, sync._record_snapshot = saved
+
+
+def _apply_ms(listing, *, record: bool) -> float:
+    from django.utils import timezone
+
+    from agents.services.sync import _apply_listing
+
+    with _recording(record):
+        started = time.perf_counter()
+        _apply_listing(listing, now=timezone.now())
+        return (time.perf_counter() - started) * 1000
+
+
+def run(size: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="changes-bench-") as tmp:
+        _configure(str(Path(tmp) / "bench.sqlite3"))
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from agents.models import AgentChange
+        from agents.sandbox.server import start_in_thread
+        from agents.services.sync import agent_sync
+        from agents.upstream import get_deepcall_client, reset_deepcall_client
+
+        call_command("migrate", verbosity=0)
+        sandbox = start_in_thread(agents=size, page_size=5000)
+        try:
+            settings.DEEPCALL_API_URL = sandbox.url
+            reset_deepcall_client()
+            assert agent_sync(trigger="command").outcome == "succeeded"
+            original = get_deepcall_client().list_agents()
+            changes = round(size * CHANGED_SHARE)
+            sandbox.state.mutate({"random": changes})
+            changed = get_deepcall_client().list_agents()
+        finally:
+            sandbox.stop()
+            reset_deepcall_client()
+        print(f"\n{size:,} agents; {changes:,} random changes for the 1 % case")
+
+        times: dict[tuple[str, bool], list[float]] = {}
+        for number in range(RUNS):
+            # Alternate which goes first, so a warming cache or a busy neighbour favours neither.
+            for record in (True, False) if number % 2 else (False, True):
+                times.setdefault(("nothing changed", record), []).append(
+                    _apply_ms(original, record=record)
+                )
+                times.setdefault(("1 % changed", record), []).extend(
+                    [_apply_ms(changed, record=record), _apply_ms(original, record=record)]
+                )
+        entries = AgentChange.objects.count()
+
+        failures = 0
+        print(f"  sync's database side, median of {RUNS} (1 % case: {2 * RUNS}) runs each:")
+        for case, target in TARGETS.items():
+            on = statistics.median(times[(case, True)])
+            off = statistics.median(times[(case, False)])
+            ratio = on / off
+            flag = ""
+            if ratio > target:
+                flag, failures = f"  ← over {target}×", failures + 1
+            print(
+                f"    {case:<16} without history {off:8.0f} ms, with {on:8.0f} ms: "
+                f"{ratio:.2f}× (target ≤ {target}×){flag}"
+            )
+        print(f"  history entries written by the timed runs: {entries:,}")
+        return failures
+
+
+def main() -> int:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SIZE
+    return 1 if run(size) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
