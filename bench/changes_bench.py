@@ -57,7 +57,7 @@ class _NoLog:
     """The change log of a sync without history: accepts everything, writes nothing."""
 
     def __init__(self, **kwargs) -> None:
-        pass
+        self.rows: list = []
 
     def first_load(self, count) -> None:
         pass
@@ -82,13 +82,14 @@ def _recording(on: bool):
     if on:
         yield
         return
-    saved = sync.ChangeLog, sync._held_snapshot, sync._record_snapshot
+    writer = sync.ReadModelWriter
+    saved = sync.ChangeLog, writer._held_snapshot, writer._record_snapshot
     sync.ChangeLog = _NoLog
-    sync._held_snapshot = sync._record_snapshot = lambda *args, **kwargs: None
+    writer._held_snapshot = writer._record_snapshot = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        sync.ChangeLog, sync._held_snapshot, sync._record_snapshot = saved
+        sync.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
 
 
 def _apply_ms(listing, *, record: bool) -> float:
@@ -126,7 +127,7 @@ def run(size: int) -> int:
         finally:
             sandbox.stop()
             reset_deepcall_client()
-        print(f"\n{size:,} agents; {changes:,} random changes for the 1 % case")
+        print(f"\n{size:,} agents; {changes:,} random changes for the 1 % case", flush=True)
 
         times: dict[tuple[str, bool], list[float]] = {}
         for number in range(RUNS):
