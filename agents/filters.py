@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from agents import schedules
 from agents.models import Agent, AgentChange, CadJob, Group
+from agents.services.changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
 from agents.services.directory import (
     AgentFilters,
     agents_matching,
@@ -185,8 +186,6 @@ def _job_authors():
 
 # --- The change history --------------------------------------------------------------------------
 
-CHANGE_KIND_ANY_FIELD = "changed"
-
 
 def change_kind_choices() -> list[tuple[str, str]]:
     """Added, removed, any changed field, each field, first load: the "Change" filter."""
@@ -200,10 +199,6 @@ def change_kind_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _change_groups():
-    return Group.objects.order_by("name", "group_id")
-
-
 class ChangeGroupChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Group) -> str:
         return group_label(obj)
@@ -213,64 +208,64 @@ class ChangeGroupFilter(django_filters.ModelChoiceFilter):
     field_class = ChangeGroupChoiceField
 
 
+DATE_ATTRS = {"type": "date", "class": "form-control form-control-sm"}
+
+
 class AgentChangeFilter(django_filters.FilterSet):
-    """Agent (name or id), group, kind of change and date range: the change history's filters."""
+    """Agent (name or id), group, kind of change and date range: the change history's filters.
+
+    The field names are the query-string keys. Filtering is the service's: `values` gives the
+    validated filters as `ChangeFilters`, and `qs` applies them.
+    """
 
     agent = django_filters.CharFilter(
-        method="filter_agent",
         label="Agent",
         max_length=SEARCH_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"type": "search", "class": "form-control form-control-sm"}),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control form-control-sm",
+                "placeholder": "Name or id",
+                "autocomplete": "off",
+            }
+        ),
     )
     group = ChangeGroupFilter(
-        queryset=lambda request: _change_groups(),
+        queryset=Group.objects.order_by("name", "group_id"),
         to_field_name="group_id",
-        method="filter_group",
         label="Group",
         empty_label="Any group",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
     kind = django_filters.ChoiceFilter(
         choices=change_kind_choices,
-        method="filter_kind",
         label="Change",
         empty_label="Any change",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
-    date_from = django_filters.DateFilter(
-        field_name="recorded_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
-    date_to = django_filters.DateFilter(
-        field_name="recorded_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
+    date_from = django_filters.DateFilter(label="From", widget=forms.DateInput(attrs=DATE_ATTRS))
+    date_to = django_filters.DateFilter(label="To", widget=forms.DateInput(attrs=DATE_ATTRS))
     # "Since your last visit" (the home page's link): an instant, not a day; no form control.
-    after = django_filters.IsoDateTimeFilter(
-        field_name="recorded_at", lookup_expr="gt", label="After", widget=forms.HiddenInput
-    )
+    after = django_filters.IsoDateTimeFilter(label="After", widget=forms.HiddenInput)
 
     class Meta:
         model = AgentChange
         fields: list[str] = []
 
-    def filter_agent(self, queryset, name: str, value: str):
-        value = value.strip()
-        return queryset.filter(Q(agent_id=value) | Q(agent_name__icontains=value))
+    @property
+    def values(self) -> ChangeFilters:
+        """The filters that parsed; an invalid value counts as not given."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        group = data.get("group")
+        return ChangeFilters(
+            agent=(data.get("agent") or "").strip(),
+            group_id=group.group_id if group is not None else "",
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            after=data.get("after"),
+        )
 
-    def filter_group(self, queryset, name: str, value: Group | None):
-        if value is None:
-            return queryset
-        sep = AgentChange.GROUP_KEY_SEPARATOR
-        return queryset.filter(group_keys__contains=f"{sep}{value.group_id}{sep}")
-
-    def filter_kind(self, queryset, name: str, value: str):
-        if value == CHANGE_KIND_ANY_FIELD:
-            return queryset.filter(kind=AgentChange.Kind.CHANGED)
-        if value in AgentChange.Field.values:
-            return queryset.filter(kind=AgentChange.Kind.CHANGED, field=value)
-        return queryset.filter(kind=value)
+    def filter_queryset(self, queryset: QuerySet[AgentChange]) -> QuerySet[AgentChange]:
+        return changes_matching(self.values, changes=queryset)

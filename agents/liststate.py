@@ -38,9 +38,11 @@ from agents.filters import (
     SEARCH_VAR,
     STATUS_ACTIVE,
     STATUS_VAR,
+    AgentChangeFilter,
     AgentFilter,
 )
-from agents.models import Agent
+from agents.models import Agent, AgentChange
+from agents.services import changes as changes_service
 from agents.services import directory as directory_service
 from agents.services.directory import AgentFilters, group_label
 from agents.services.read_model_cache import read_model_version
@@ -201,6 +203,22 @@ class ListState:
                 links.append(PageLink(str(number), url, number == page.number))
         return links
 
+    # The links of the page `get_results` fetched (its `result.page`).
+
+    @cached_property
+    def page_links(self) -> list[PageLink]:
+        return self.links_for_page(self.result.page)
+
+    @property
+    def previous_url(self) -> str:
+        page = self.result.page
+        return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
+
+    @property
+    def next_url(self) -> str:
+        page = self.result.page
+        return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
+
     def page_notice(self, page: Page, asked: int) -> None:
         if page.number < asked and page.paginator.count:
             self.notices.append(
@@ -357,20 +375,6 @@ class DirectoryState(AgentListState):
         return reverse("agent-export") + self.query(**{PAGE_VAR: None, PER_PAGE_VAR: None})
 
     @cached_property
-    def page_links(self) -> list[PageLink]:
-        return self.links_for_page(self.result.page)
-
-    @property
-    def previous_url(self) -> str:
-        page = self.result.page
-        return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
-
-    @property
-    def next_url(self) -> str:
-        page = self.result.page
-        return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
-
-    @cached_property
     def sort_headers(self) -> dict[str, SortHeader]:
         headers = {}
         for key in directory_service.SORT_KEYS:
@@ -480,3 +484,50 @@ class ScheduleState(AgentListState):
         if self.filters.on_shift:
             parts.append("{}:{}".format(*schedules.local_weekday_minute(schedules.account_now())))
         return "|".join(parts)
+
+
+# --- the change history --------------------------------------------------------------------------
+
+
+class ChangeDisplayForm(forms.Form):
+    page = forms.IntegerField(required=False, min_value=1, initial=1)
+
+
+class ChangeListState(ListState):
+    """The change history (and its CSV): agent, group, kind and date filters, and the page."""
+
+    filterset_class = AgentChangeFilter
+    display_form_class = ChangeDisplayForm
+
+    def __init__(self, params: QueryDict, *, path: str | None = None):
+        super().__init__(params, path=path or reverse("change-list"))
+        if PAGE_VAR in self.display_errors:
+            self.notices.append("The page number was not a positive whole number; showing page 1.")
+        self.result: changes_service.ChangePage | None = None
+
+    def base_queryset(self):
+        return AgentChange.objects.all()
+
+    @cached_property
+    def filters(self) -> changes_service.ChangeFilters:
+        return self.filterset.values
+
+    @property
+    def page_number(self) -> int:
+        return self.display[PAGE_VAR]
+
+    def get_results(self) -> changes_service.ChangePage:
+        self.result = changes_service.change_page(
+            filters=self.filters, page_number=self.page_number
+        )
+        self.page_notice(self.result.page, self.page_number)
+        return self.result
+
+    def export_rows(self):
+        return changes_service.change_export_rows(filters=self.filters)
+
+    # --- links ---------------------------------------------------------------------------------
+
+    @property
+    def export_url(self) -> str:
+        return reverse("change-export") + self.query(**{PAGE_VAR: None})

@@ -17,40 +17,20 @@ replaced by no-ops: the sync as it was before the history), alternately, and com
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import tempfile
 import time
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The same temporary database and production-like settings as the directory benchmark.
+from directory_bench import _configure
+
 DEFAULT_SIZE = 100_000
 RUNS = 7
 CHANGED_SHARE = 0.01
 TARGETS = {"nothing changed": 1.1, "1 % changed": 1.3}
-
-
-def _configure(db_path: str) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "bench-" + "x" * 60,
-            "DJANGO_ALLOWED_HOSTS": "testserver",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DEEPCALL_SANDBOX_ENABLED": "1",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
 
 
 class _NoLog:

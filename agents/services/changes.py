@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agents import schedules
@@ -268,7 +269,79 @@ def changes_unseen_count(*, user) -> tuple[int, datetime | None]:
     return changes.count(), seen
 
 
+# --- which changes ------------------------------------------------------------------------------
+
+# The "Change" filter's value for "any field changed"; the others are a Kind or a Field.
+CHANGE_KIND_ANY_FIELD = "changed"
+
+
+@dataclass(frozen=True)
+class ChangeFilters:
+    """Which changes a list shows; the defaults select every change.
+
+    Built from a query string by the web layer (`agents.liststate.ChangeListState`), which
+    drops invalid values.
+    """
+
+    agent: str = ""  # an agent's id exactly, or part of its name
+    group_id: str = ""  # the agent was in this group at the time
+    kind: str = ""  # a Kind, a Field (that field changed) or CHANGE_KIND_ANY_FIELD
+    date_from: date | None = None  # days in the account's time zone, both included
+    date_to: date | None = None
+    after: datetime | None = None  # strictly after this instant ("since your last visit")
+
+
+def changes_matching(
+    filters: ChangeFilters, *, changes: QuerySet[AgentChange] | None = None
+) -> QuerySet[AgentChange]:
+    """The changes (of `changes`, by default all) that `filters` selects, newest first."""
+    queryset = AgentChange.objects.all() if changes is None else changes
+    if filters.agent:
+        queryset = queryset.filter(
+            Q(agent_id=filters.agent) | Q(agent_name__icontains=filters.agent)
+        )
+    if filters.group_id:
+        sep = AgentChange.GROUP_KEY_SEPARATOR
+        queryset = queryset.filter(group_keys__contains=f"{sep}{filters.group_id}{sep}")
+    if filters.kind == CHANGE_KIND_ANY_FIELD:
+        queryset = queryset.filter(kind=Kind.CHANGED)
+    elif filters.kind in Field.values:
+        queryset = queryset.filter(kind=Kind.CHANGED, field=filters.kind)
+    elif filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    zone = schedules.account_zone()
+    # Whole days in the account's time zone, as plain bounds an index on the time can use.
+    if filters.date_from is not None:
+        queryset = queryset.filter(
+            recorded_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone)
+        )
+    if filters.date_to is not None:
+        next_day = filters.date_to + timedelta(days=1)
+        queryset = queryset.filter(
+            recorded_at__lt=datetime.combine(next_day, time.min, tzinfo=zone)
+        )
+    if filters.after is not None:
+        queryset = queryset.filter(recorded_at__gt=filters.after)
+    return queryset.order_by("-recorded_at", "-id")
+
+
 # --- the page and the CSV ----------------------------------------------------------------------
+
+# 50 rows: a week of a busy account's changes on two screens, rendered in a few ms.
+CHANGES_PER_PAGE = 50
+
+
+@dataclass
+class ChangePage:
+    page: Page
+    rows: list[ShownChange]
+
+
+def change_page(*, filters: ChangeFilters, page_number: int) -> ChangePage:
+    """One page of the changes `filters` selects (the last page when the number is past it)."""
+    page = Paginator(changes_matching(filters), CHANGES_PER_PAGE).get_page(page_number)
+    return ChangePage(page=page, rows=change_rows(page.object_list))
+
 
 # The CSV's header: an interface (issue 18), kept exactly.
 EXPORT_COLUMNS = ("time", "agent id", "agent name", "change", "field", "before", "after")
@@ -312,13 +385,13 @@ def agent_changes_for(*, agent_id: str, limit: int = AGENT_PANEL_CHANGES) -> lis
     return change_rows(AgentChange.objects.filter(agent_id=agent_id)[:limit])
 
 
-def change_export_rows(changes: QuerySet[AgentChange]) -> Iterator[list[str]]:
-    """The CSV rows (header first) of `changes`, newest first, streamed in chunks; each cell
-    neutralised against formula injection, times in the account's time zone."""
+def change_export_rows(*, filters: ChangeFilters) -> Iterator[list[str]]:
+    """The CSV rows (header first) of the changes `filters` selects, newest first, streamed in
+    chunks; each cell neutralised against formula injection, times in the account's zone."""
     duplicated = duplicated_group_names()
     zone = schedules.account_zone()
     yield list(EXPORT_COLUMNS)
-    for change in changes.order_by("-recorded_at", "-id").iterator(chunk_size=EXPORT_CHUNK_SIZE):
+    for change in changes_matching(filters).iterator(chunk_size=EXPORT_CHUNK_SIZE):
         row = [
             change.recorded_at.astimezone(zone).isoformat(timespec="seconds"),
             change.agent_id,
