@@ -15,6 +15,9 @@ from agents import schedules
 from agents.models import Agent, AgentChange, CadJob, Group
 from agents.services.changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
 from agents.services.directory import (
+    CAD_OFF,
+    CAD_ON,
+    CAD_UNKNOWN,
     AgentFilters,
     agents_matching,
     distinct_agent_values,
@@ -29,12 +32,22 @@ DEST_TYPE_VAR = "dest_type"
 ROLE_VAR = "role"
 DAY_VAR = "day"
 ON_SHIFT_VAR = "on_shift"
+CAD_VAR = "cad"
+DELETION_VAR = "deletion"
 
 STATUS_ACTIVE = "active"
 STATUS_INACTIVE = "inactive"
 STATUS_CHOICES = [(STATUS_ACTIVE, "Active"), (STATUS_INACTIVE, "Inactive")]
 ON_SHIFT_YES = "yes"
 ON_SHIFT_CHOICES = [(ON_SHIFT_YES, "On shift now")]
+# What the CAD ledger says: as set here, never DeepCall's own state (it does not tell).
+CAD_CHOICES = [
+    (CAD_ON, "On, as set here"),
+    (CAD_OFF, "Off, as set here"),
+    (CAD_UNKNOWN, "Not set here"),
+]
+DELETION_PENDING = "pending"
+DELETION_CHOICES = [(DELETION_PENDING, "Pending deletion")]
 SELECT_ATTRS = {"class": "form-select form-select-sm"}
 # Longer search text is refused: nobody types 200 characters, and LIKE patterns stay cheap.
 SEARCH_MAX_LENGTH = 200
@@ -58,7 +71,8 @@ def role_choices() -> list[tuple[str, str]]:
 
 
 class AgentFilter(django_filters.FilterSet):
-    """Free text, groups (any of), status, destination type, role, working day, on shift now.
+    """Free text, groups (any of), status, destination type, role, working day, on shift now,
+    CAD as set here (the ledger), pending deletion.
 
     The field names are the query-string keys. Filtering itself is the service's: `values`
     gives the validated filters as `AgentFilters`, and `qs` applies them.
@@ -112,6 +126,18 @@ class AgentFilter(django_filters.FilterSet):
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
+    cad = django_filters.ChoiceFilter(
+        choices=CAD_CHOICES,
+        label="CAD",
+        empty_label="Any CAD state",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    deletion = django_filters.ChoiceFilter(
+        choices=DELETION_CHOICES,
+        label="Deletion",
+        empty_label="Any agent",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
 
     class Meta:
         model = Agent
@@ -132,6 +158,8 @@ class AgentFilter(django_filters.FilterSet):
             role=data.get(ROLE_VAR) or "",
             weekday=None if day in (None, "") else int(day),
             on_shift=data.get(ON_SHIFT_VAR) == ON_SHIFT_YES,
+            cad=data.get(CAD_VAR) or "",
+            pending_deletion=data.get(DELETION_VAR) == DELETION_PENDING,
         )
 
     def filter_queryset(self, queryset: QuerySet[Agent]) -> QuerySet[Agent]:

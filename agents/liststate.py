@@ -30,7 +30,10 @@ from django.utils.http import urlencode
 
 from agents import schedules
 from agents.filters import (
+    CAD_CHOICES,
+    CAD_VAR,
     DAY_VAR,
+    DELETION_VAR,
     DEST_TYPE_VAR,
     GROUP_VAR,
     ON_SHIFT_VAR,
@@ -44,6 +47,7 @@ from agents.filters import (
 from agents.models import Agent, AgentChange
 from agents.services import changes as changes_service
 from agents.services import directory as directory_service
+from agents.services.cad import cad_ledger_version
 from agents.services.directory import AgentFilters, group_label
 from agents.services.read_model_cache import read_model_version
 
@@ -277,6 +281,10 @@ def _filter_words(filterset: AgentFilter) -> str:
         parts.append(f"works on {schedules.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
     if data.get(ON_SHIFT_VAR):
         parts.append("on shift now")
+    if data.get(CAD_VAR):
+        parts.append(f"CAD {dict(CAD_CHOICES)[data[CAD_VAR]].lower()}")
+    if data.get(DELETION_VAR):
+        parts.append("pending deletion")
     if data.get(SEARCH_VAR):
         parts.append(f"text “{data[SEARCH_VAR]}”")
     return ", ".join(parts) if parts else "all agents"
@@ -483,6 +491,8 @@ class ScheduleState(AgentListState):
         parts = [self.cache_vary, str(self.slot_minutes), schedules.account_zone().key]
         if self.filters.on_shift:
             parts.append("{}:{}".format(*schedules.local_weekday_minute(schedules.account_now())))
+        if self.filters.cad:
+            parts.append(cad_ledger_version())  # CAD jobs move the ledger, not the version
         return "|".join(parts)
 
 

@@ -22,6 +22,8 @@ from agents.services.cad import cad_state_label, cad_states
 from agents.services.directory import group_display_name
 
 DETAIL_TARGET = "#agent-detail-body"
+# DeepCall's preDeleted: still an agent, listed and counted, but about to go.
+PENDING_DELETION_BADGE = mark_safe(' <span class="badge text-bg-warning">Pending deletion</span>')
 SELECT_ALL_HEADER = mark_safe(
     '<input type="checkbox" class="form-check-input js-select-page" '
     'aria-label="Select all on this page" form="bulk-form">'
@@ -119,11 +121,12 @@ class AgentTable(tables.Table):
         url = reverse("agent-detail", args=[record.agent_id])
         return format_html(
             '<a href="{}" hx-get="{}" hx-target="{}" hx-push-url="true" '
-            'class="agent-link fw-semibold">{}</a>',
+            'class="agent-link fw-semibold">{}</a>{}',
             url,
             url,
             DETAIL_TARGET,
             record.name,
+            PENDING_DELETION_BADGE if record.pending_deletion else "",
         )
 
     def render_destination(self, record: Agent) -> str:

@@ -32,7 +32,7 @@ from threading import Event
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 from django.utils import timezone
 
 from agents.deepcall.client import cad_not_attempted_reason
@@ -167,6 +167,13 @@ def cad_state_label(state: CadState | None, *, now=None) -> str:
     now = now or timezone.now()
     age = max(0, int((now - state.set_at).total_seconds()))
     return f"{state.get_state_display()} · set {age_words(age)}"
+
+
+def cad_ledger_version() -> str:
+    """Changes whenever the ledger does: part of the cache key of anything a `cad` filter
+    selects (the read model's version does not move when a CAD job sets agents)."""
+    seen = CadState.objects.aggregate(n=Count("id"), last=Max("set_at"))
+    return f"{seen['n']}:{seen['last'].timestamp() if seen['last'] else 0}"
 
 
 def cad_on_count() -> int:

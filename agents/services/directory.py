@@ -20,6 +20,7 @@ from django.utils.functional import cached_property
 
 from agents import schedules
 from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
+from agents.services.cad import cad_ledger_version, cad_state_label, cad_states
 from agents.services.read_model_cache import cached_per_version
 
 DEFAULT_SORT = "id"
@@ -50,6 +51,7 @@ LIST_FIELDS = (
     "dest_value",
     "role_name",
     "is_active",
+    "pending_deletion",
 )
 # Rows fetched per round trip while streaming the CSV; each chunk prefetches its relations.
 EXPORT_CHUNK_SIZE = 2000
@@ -70,6 +72,9 @@ EXPORT_COLUMNS = (
     "role",
     "on_shift_now",
     "created_at",
+    "pending_deletion",
+    "cad_as_set_here",
+    "cad_set_at",
 )
 # What the export reads of each agent.
 EXPORT_FIELDS = (
@@ -84,12 +89,16 @@ EXPORT_FIELDS = (
     "is_active",
     "role_name",
     "created_at",
+    "pending_deletion",
 )
 # The CAD history on the detail panel: the newest results; older ones are on the job pages.
 CAD_HISTORY_LIMIT = 50
 
 
 # --- filtering ---------------------------------------------------------------------------------
+
+# `AgentFilters.cad`: the ledger's state, as set here ("unknown": never set here).
+CAD_ON, CAD_OFF, CAD_UNKNOWN = "on", "off", "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +116,8 @@ class AgentFilters:
     role: str = ""
     weekday: int | None = None  # has a window starting that day (0 = Monday)
     on_shift: bool = False  # on shift at the moment of the query
+    cad: str = ""  # CAD_ON, CAD_OFF or CAD_UNKNOWN: the state as set here (the ledger)
+    pending_deletion: bool = False  # only agents DeepCall lists as preDeleted
 
     @property
     def is_empty(self) -> bool:
@@ -136,6 +147,13 @@ def agents_matching(
         queryset = queryset.filter(schedules.works_on_day_q(filters.weekday))
     if filters.on_shift:
         queryset = queryset.filter(schedules.agent_on_shift_q(now or timezone.now()))
+    if filters.cad in (CAD_ON, CAD_OFF):
+        known = CadState.objects.filter(state=filters.cad).values("agent_id")
+        queryset = queryset.filter(agent_id__in=known)
+    elif filters.cad == CAD_UNKNOWN:
+        queryset = queryset.exclude(agent_id__in=CadState.objects.values("agent_id"))
+    if filters.pending_deletion:
+        queryset = queryset.filter(pending_deletion=True)
     return queryset
 
 
@@ -164,8 +182,10 @@ def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) 
         return agent_total_count()
     now = now or timezone.now()
     minute = schedules.local_weekday_minute(now) if filters.on_shift else None
+    # The ledger moves with every CAD job, not with the syncs the cache follows.
+    ledger = cad_ledger_version() if filters.cad else None
     return cached_per_version(
-        "matching-count", agents_matching(filters, now=now).count, filters, minute
+        "matching-count", agents_matching(filters, now=now).count, filters, minute, ledger
     )
 
 
@@ -345,7 +365,9 @@ def agent_export_rows(
     for chunk in batched(rows.iterator(chunk_size=EXPORT_CHUNK_SIZE), EXPORT_CHUNK_SIZE):
         pks = [agent.pk for agent in chunk]
         groups, windows = groups_by_agent(pks), windows_by_agent(pks)
+        ledger = cad_states(agent.agent_id for agent in chunk)
         for agent in chunk:
+            cad = ledger.get(agent.agent_id)
             agent_windows = windows.get(agent.pk, ())
             on_shift = any(schedules.window_covers(w, weekday, minute) for w in agent_windows)
             row = [
@@ -362,6 +384,10 @@ def agent_export_rows(
                 agent.role_name,
                 "yes" if on_shift else "no",
                 agent.created_at.isoformat() if agent.created_at else "",
+                "yes" if agent.pending_deletion else "no",
+                # The ledger: what this dashboard last set ("" when it never did), not DeepCall's.
+                cad.state if cad else "",
+                cad.set_at.isoformat() if cad else "",
             ]
             yield [neutralise_cell(cell) for cell in row]
 
@@ -398,8 +424,6 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
     duplicated = duplicated_group_names()
     windows = list(agent.windows.all())
     results = CadResult.objects.filter(agent_id=agent_id).select_related("job")
-    from agents.services.cad import cad_state_label, cad_states
-
     cad_state = cad_states([agent_id]).get(agent_id)
     return AgentDetail(
         agent=agent,

@@ -35,9 +35,10 @@ def test_undoing_a_second_enable_leaves_the_first_ten_on(page, admin_user, direc
     # Enable CAD for 10 agents ticked one by one.
     page.goto("/agents/?per_page=100")
     expect(cad_cell(page, ten[0])).to_have_text("Not set here")
-    for agent_id in ten:
+    for ticked, agent_id in enumerate(ten, start=1):
         page.locator(f'input[name="agent_id"][value="{agent_id}"]').check()
-    expect(page.locator("#selection-count")).to_have_text("10 selected")
+        # One tick at a time, as a person would: each is saved before the next.
+        expect(page.locator("#selection-count")).to_have_text(f"{ticked} selected")
     page.get_by_role("button", name="Enable CAD").click()
     page.get_by_role("button", name="Confirm: Enable CAD for 10 agents").click()
     expect(page.locator(".job-status")).to_have_text("Succeeded")
@@ -78,3 +79,6 @@ def test_undoing_a_second_enable_leaves_the_first_ten_on(page, admin_user, direc
     for agent_id in hundred[10:]:
         expect(cad_cell(page, agent_id)).to_contain_text(re.compile(r"^Off · set "))
     screenshot(page, "directory-cad-column")
+    page.get_by_label("CAD").select_option("on")
+    expect(page).to_have_url(re.compile(r"cad=on"))
+    expect(page.locator("#agent-count")).to_contain_text("10 of ")

@@ -201,7 +201,7 @@ def test_the_home_page_counts_agents_with_cad_on_as_set_here(supervisor_client, 
     set_on(["gone"], admin_user)  # not in the directory (deleted in DeepCall): not counted
     CadState.objects.filter(agent_id="3").update(state="off")
     page = text(supervisor_client.get("/"))
-    card = page.split('id="home-cad-on"')[1].split("</div>")[0]
+    card = page.split('id="home-cad-on"')[1].split("</a>")[0]
     assert "CAD on, as set here" in card and ">2<" in card
 
 
@@ -209,3 +209,99 @@ def test_a_pending_deletion_badge_on_the_detail_panel(supervisor_client, agents)
     Agent.objects.filter(agent_id="7").update(pending_deletion=True)
     assert "Pending deletion" in text(supervisor_client.get("/agents/7/"))
     assert "Pending deletion" not in text(supervisor_client.get("/agents/8/"))
+
+
+# --- the directory: CAD and deletion filters, the column, the export ------------------------------
+
+
+def agent_count(response) -> str:
+    region = text(response).split('id="agent-count"')[1].split("</p>")[0]
+    return words(region.split(">", 1)[1]).strip()
+
+
+def listed_ids(response) -> list[str]:
+    return re.findall(r'<tr data-agent-id="([^"]+)"', response.content.decode())
+
+
+def test_the_cad_filter_selects_by_the_state_as_set_here(supervisor_client, admin_user, agents):
+    set_on(["1", "2", "3"], admin_user)
+    CadState.objects.filter(agent_id="3").update(state="off")
+
+    on = supervisor_client.get("/agents/?cad=on")
+    assert listed_ids(on) == ["1", "2"]
+    assert "2 of 20 agents match CAD on, as set here" in agent_count(on)
+    assert listed_ids(supervisor_client.get("/agents/?cad=off")) == ["3"]
+    unknown = listed_ids(supervisor_client.get("/agents/?cad=unknown&per_page=100"))
+    assert unknown == [str(n) for n in range(4, 21)]
+    # Every link of the page keeps the filter: sorting, and the CSV export.
+    page = on.content.decode()
+    assert 'href="/agents/?cad=on&amp;sort=-id"' in page or "cad=on&amp;sort=" in page
+    assert "/agents/export.csv?cad=on" in page
+
+
+def test_the_cad_column_says_on_off_or_not_set_here(supervisor_client, admin_user, agents):
+    set_on(["1", "2"], admin_user)
+    CadState.objects.filter(agent_id="2").update(state="off")
+    page = supervisor_client.get("/agents/").content.decode()
+
+    def cell(agent_id):
+        row = page.split(f'<tr data-agent-id="{agent_id}">')[1].split("</tr>")[0]
+        return words(row.split('<td class="col-cad">')[1].split("</td>")[0])
+
+    assert (cell("1"), cell("2"), cell("3")) == (
+        "On · set just now",
+        "Off · set just now",
+        "Not set here",
+    )
+
+
+def test_a_cad_count_follows_the_ledger_not_only_the_syncs(supervisor_client, admin_user, agents):
+    set_on(["1"], admin_user)
+    assert "1 of 20" in agent_count(supervisor_client.get("/agents/?cad=on"))
+    set_on(["2", "3"], admin_user)  # a CAD job later; no sync in between
+    assert "3 of 20" in agent_count(supervisor_client.get("/agents/?cad=on"))
+
+
+def test_an_unknown_cad_value_is_ignored_with_a_notice(supervisor_client, agents):
+    response = supervisor_client.get("/agents/?cad=maybe")
+    assert response.status_code == 200
+    assert "Ignored cad “maybe”" in text(response)
+    assert len(listed_ids(response)) == 20
+
+
+def test_select_all_matching_the_cad_filter_starts_a_job_for_exactly_those(
+    admin_client, admin_user, agents
+):
+    set_on(["4", "5", "6"], admin_user)
+    admin_client.post("/cad/selection/", {"op": "all_matching", "query": "cad=on"})
+    confirm = text(admin_client.post("/cad/confirm/", {"action": "disable", "query": "cad=on"}))
+    assert "Disable CAD for 3 agents?" in confirm
+    assert "all agents matching CAD on, as set here" in confirm
+    admin_client.post("/cad/start/", {**hidden_fields(confirm), "all_matching": "on"})
+    job = CadJob.objects.get()
+    assert (sorted(job.agent_ids), job.filter_query) == (["4", "5", "6"], "cad=on")
+
+
+def test_the_export_carries_the_cad_state_and_the_filter(supervisor_client, admin_user, agents):
+    set_on(["1", "2"], admin_user)
+    Agent.objects.filter(agent_id="2").update(pending_deletion=True)
+    response = supervisor_client.get("/agents/export.csv?cad=on")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    header = lines[0].split(",")
+    assert header[-3:] == ["pending_deletion", "cad_as_set_here", "cad_set_at"]
+    rows = [line.split(",") for line in lines[1:]]
+    assert [(r[0], r[-3], r[-2]) for r in rows] == [("1", "no", "on"), ("2", "yes", "on")]
+    assert rows[0][-1].startswith(str(timezone.now().year))
+
+
+def test_pending_deletion_agents_carry_a_badge_and_have_their_filter(supervisor_client, agents):
+    Agent.objects.filter(agent_id__in=["7", "9"]).update(pending_deletion=True)
+    response = supervisor_client.get("/agents/?deletion=pending")
+    assert listed_ids(response) == ["7", "9"]
+    assert "2 of 20 agents match pending deletion" in agent_count(response)
+    row = response.content.decode().split('<tr data-agent-id="7">')[1].split("</tr>")[0]
+    assert "Pending deletion" in row
+    assert (
+        "Pending deletion</span>"
+        not in supervisor_client.get("/agents/?q=agent+008").content.decode().split("<tbody>")[1]
+    )

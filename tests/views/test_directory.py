@@ -371,6 +371,9 @@ def test_export_has_the_filtered_rows_and_columns(supervisor_client, directory):
         "role",
         "on_shift_now",
         "created_at",
+        "pending_deletion",
+        "cad_as_set_here",
+        "cad_set_at",
     ]
     assert [r[1] for r in rows[1:]] == ["Ann Lee", "Bob Kumar"]
     bob = rows[2]
