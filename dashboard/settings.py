@@ -158,7 +158,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A connection per request by default: runserver starts a thread per request, and a kept
+    # connection would outlive it. A single-threaded process may keep its own: the worker
+    # does (Procfile.dev), so that polling for jobs ten times a second costs almost nothing.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
     # Tests use a file too: an in-memory database shared between threads (the live server,
     # concurrent syncs) fails with "table is locked" instead of waiting as a file does.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+from django_htmx.http import reselect, reswap, retarget, trigger_client_event
 
 from agents.filters import CadJobFilter
 from agents.forms import (
@@ -156,10 +156,13 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
     job = get_object_or_404(
         CadJob.objects.select_related("created_by", "source_job"), public_id=public_id
     )
-    if request.htmx and request.GET.get("progress"):
-        if job.is_finished and request.GET.get("running"):
-            # It finished while the page watched: reload once to show every result.
-            return HttpResponseClientRefresh()
+    # It finished while the page watched: the whole page, every result with it, takes the
+    # place of the one on screen in this answer, rather than in a reload after it.
+    finished_while_watched = (
+        bool(request.htmx and request.GET.get("progress") and request.GET.get("running"))
+        and job.is_finished
+    )
+    if request.htmx and request.GET.get("progress") and not finished_while_watched:
         return render(request, "cad/job_detail.html#job-progress", {"job": job})
     outcome = request.GET.get("outcome", "")
     results = cad_service.cad_job_results(job, outcome=outcome)
@@ -175,6 +178,9 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         "idempotency_key": cad_service.new_idempotency_key(),
     }
     template_name = "cad/job_detail.html"
+    if finished_while_watched:
+        response = render(request, template_name, context)
+        return reselect(retarget(reswap(response, "outerHTML"), "#main"), "#main")
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#job-results"
     return render(request, template_name, context)

@@ -241,13 +241,21 @@ def test_progress_polls_while_the_job_runs_and_stops_when_it_is_done(
     progress_url = f"/cad/{job.public_id}/?progress=1&running=1"
     partial = admin_client.get(progress_url, headers={"HX-Request": "true"})
     body = partial.content.decode()
-    assert 'hx-trigger="every 1s"' in body
+    assert 'hx-trigger="every 200ms"' in body
     assert 'role="progressbar" aria-label="Agents done"' in body
     assert "0 of 2</strong> done" in body
 
     CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=2)
     finished = admin_client.get(progress_url, headers={"HX-Request": "true"})
-    assert finished["HX-Refresh"] == "true"  # one reload shows every result; polling ends
+    # The finished page, every result with it, replaces the page on screen in this answer.
+    assert (finished["HX-Retarget"], finished["HX-Reswap"], finished["HX-Reselect"]) == (
+        "#main",
+        "outerHTML",
+        "#main",
+    )
+    shown = finished.content.decode()
+    assert "2 of 2</strong> done" in shown and "Each agent's result" in shown
+    assert "hx-trigger" not in shown.split('id="job-progress"')[1].split(">")[0]
     page = admin_client.get(f"/cad/{job.public_id}/").content.decode()
     assert "hx-trigger" not in page.split('id="job-progress"')[1].split(">")[0]
     assert "2 of 2</strong> done" in page
