@@ -1,8 +1,14 @@
-"""Forms for posted input: selection changes and CAD jobs."""
+"""Forms for posted input: selection changes, CAD jobs and staffing targets."""
 
 from __future__ import annotations
 
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
 from django import forms
+
+from agents import schedules
+from agents.services.targets import IMPORT_MAX_BYTES, TARGET_MAX
 
 # --- Bulk CAD ----------------------------------------------------------------------------------
 
@@ -64,3 +70,159 @@ class CadUndoForm(IdempotentActionForm):
         required=False,
         choices=[(UNKNOWN_LEAVE, UNKNOWN_LEAVE), (UNKNOWN_REVERT, UNKNOWN_REVERT)],
     )
+
+
+# --- Staffing targets ----------------------------------------------------------------------------
+
+
+def target_slot_label(weekday: int, minute: int, slot_minutes: int) -> str:
+    return f"Target for {schedules.slot_label(weekday, minute, slot_minutes)}"
+
+
+class TargetScopeForm(forms.Form):
+    """`group` ("" = overall) and `slot` of the targets pages; bad values fall back, with a note."""
+
+    group = forms.CharField(required=False, max_length=64)
+    slot = forms.TypedChoiceField(
+        required=False,
+        choices=[(m, str(m)) for m in schedules.SLOT_MINUTES_CHOICES],
+        coerce=int,
+        empty_value=schedules.DEFAULT_SLOT_MINUTES,
+    )
+
+    def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group_ids = {group_id for group_id, _ in group_choices}
+
+    def clean_group(self) -> str:
+        group_id = self.cleaned_data["group"].strip()
+        if group_id and group_id not in self.group_ids:
+            raise forms.ValidationError("There is no group with that id; showing overall targets.")
+        return group_id
+
+    def scope(self) -> tuple[str, int, list[str]]:
+        """(group_id, slot minutes, warnings), after `is_valid()`."""
+        warnings = []
+        group_id = self.cleaned_data.get("group", "")
+        slot = self.cleaned_data.get("slot", schedules.DEFAULT_SLOT_MINUTES)
+        if "group" in self.errors:
+            warnings.append("There is no group with that id; showing the overall targets.")
+        if "slot" in self.errors:
+            warnings.append("Slots can be 60 or 30 minutes long; showing hours.")
+        return group_id, slot, warnings
+
+
+class TargetGridForm(forms.Form):
+    """The weekly grid: one optional whole number per slot, field `t-<weekday>-<minute>`.
+
+    Drawn by hand in the template (a table, not a list of fields); an empty cell is no target.
+    """
+
+    def __init__(self, *args, slot_minutes: int, initial=None, **kwargs):
+        initial = {
+            f"t-{weekday}-{minute}": target for (weekday, minute), target in (initial or {}).items()
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.slot_minutes = slot_minutes
+        self.slots = [
+            (weekday, minute)
+            for weekday in range(schedules.DAYS_PER_WEEK)
+            for minute in schedules.slot_starts(slot_minutes)
+        ]
+        for weekday, minute in self.slots:
+            self.fields[f"t-{weekday}-{minute}"] = forms.IntegerField(
+                required=False,
+                min_value=0,
+                max_value=TARGET_MAX,
+                label=target_slot_label(weekday, minute, slot_minutes),
+            )
+
+    def rows(self) -> list[tuple[str, list]]:
+        """(weekday name, bound fields) per weekday, Monday first."""
+        per_day = len(self.slots) // schedules.DAYS_PER_WEEK
+        fields = [self[f"t-{weekday}-{minute}"] for weekday, minute in self.slots]
+        return [
+            (schedules.WEEKDAY_NAMES[day], fields[day * per_day : (day + 1) * per_day])
+            for day in range(schedules.DAYS_PER_WEEK)
+        ]
+
+    def targets(self) -> dict[tuple[int, int], int | None]:
+        """Every slot's target (None = none), after `is_valid()`."""
+        return {
+            (weekday, minute): self.cleaned_data[f"t-{weekday}-{minute}"]
+            for weekday, minute in self.slots
+        }
+
+
+def _time_choices(slot_minutes: int, *, end: bool) -> list[tuple[int, str]]:
+    starts = schedules.slot_starts(slot_minutes)
+    minutes = [m + slot_minutes for m in starts] if end else starts
+    return [(m, schedules.format_minute(m)) for m in minutes]
+
+
+class TargetFillForm(forms.Form):
+    """Fill a range: the same target for the chosen weekdays from one time to another."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=schedules.WEEKDAY_CHOICES,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days",
+    )
+    start = forms.TypedChoiceField(coerce=int, label="From")
+    end = forms.TypedChoiceField(coerce=int, label="Until")
+    target = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=TARGET_MAX,
+        label="Target",
+        help_text="Leave empty to clear the range.",
+    )
+
+    def __init__(self, *args, slot_minutes: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["start"].choices = _time_choices(slot_minutes, end=False)
+        self.fields["end"].choices = _time_choices(slot_minutes, end=True)
+        if not self.is_bound:
+            self.initial = {"weekdays": [0, 1, 2, 3, 4], "start": 540, "end": 1020}
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            InlineCheckboxes("weekdays"),
+            Div(
+                Div(Field("start", css_class="form-select-sm"), css_class="col-auto"),
+                Div(Field("end", css_class="form-select-sm"), css_class="col-auto"),
+                Div(Field("target", css_class="form-control-sm"), css_class="col-auto"),
+                css_class="row g-2",
+            ),
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None and end <= start:
+            raise forms.ValidationError("“Until” must be later than “From”.")
+        return data
+
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns weekday,start time,target, as the download. Replaces all of this "
+        "grid's targets; a file with any bad row changes nothing.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size // 1024} kB; at most {IMPORT_MAX_BYTES // 1024} kB."
+            )
+        return upload

@@ -370,3 +370,70 @@ class CadState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_id}: CAD {self.state} (set {self.set_at:%Y-%m-%d %H:%M})"
+
+
+# --- Staffing targets ----------------------------------------------------------------------------
+
+
+class StaffingTarget(models.Model):
+    """How many agents one half hour of the week needs, overall or in one group.
+
+    Set by managers, not copied from DeepCall. Kept per half hour, the finest slot the heatmap
+    shows; an hourly grid writes both halves of each hour (`agents.services.targets`).
+    `group_id` is the API's group id ("" for the whole account), not a foreign key: targets
+    outlive a sync in which a group has no members and disappears from the read model.
+    """
+
+    group_id = models.CharField(max_length=64, blank=True, default="")
+    weekday = models.PositiveSmallIntegerField()  # 0 = Monday
+    start_minute = models.PositiveSmallIntegerField()  # a multiple of 30, 0..1410
+    target = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["group_id", "weekday", "start_minute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_id", "weekday", "start_minute"], name="one_target_per_group_slot"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="staffing_target_weekday_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=1440), name="staffing_target_minute_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id or 'overall'} {self.weekday}:{self.start_minute} = {self.target}"
+
+
+class StaffingTargetChange(models.Model):
+    """One change of a group's targets: who, when, how, and how many slots it changed."""
+
+    class Action(models.TextChoices):
+        GRID = "grid", "Edited the grid"
+        FILL = "fill", "Filled a range"
+        COPY_MONDAY = "copy_monday", "Copied Monday to the weekdays"
+        CLEAR = "clear", "Cleared all targets"
+        IMPORT = "import", "Imported a CSV file"
+
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="staffing_target_changes",
+    )
+    # Kept as text too, so the record still names the user after the account is deleted.
+    changed_by_name = models.CharField(max_length=150)
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    group_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    group_name = models.TextField(blank=True)  # as it was called then; "" for overall
+    action = models.CharField(max_length=16, choices=Action)
+    slot_minutes = models.PositiveSmallIntegerField()  # the size of the slots counted below
+    slots_changed = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_by_name} {self.action} {self.group_id or 'overall'}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from agents.views import cad, changes, directory, schedules, status
+from agents.views import cad, changes, directory, schedules, status, targets
 
 urlpatterns = [
     # Directory (issue: the agent directory)
@@ -23,6 +23,18 @@ urlpatterns = [
     # What changed in DeepCall (issue 18)
     path("changes/", changes.change_list, name="change-list"),
     path("changes.csv", changes.change_export, name="change-export"),
+    # Staffing targets
+    path("schedules/targets/", targets.target_grid, name="schedules-targets"),
+    path("schedules/targets.csv", targets.target_export, name="schedules-targets-csv"),
+    path("schedules/targets/save/", targets.target_save, name="schedules-targets-save"),
+    path("schedules/targets/fill/", targets.target_fill, name="schedules-targets-fill"),
+    path(
+        "schedules/targets/copy-monday/",
+        targets.target_copy_monday,
+        name="schedules-targets-copy-monday",
+    ),
+    path("schedules/targets/clear/", targets.target_clear, name="schedules-targets-clear"),
+    path("schedules/targets/import/", targets.target_import, name="schedules-targets-import"),
     # DeepCall connection
     path("status/", status.upstream_status, name="upstream-status"),
 ]

@@ -1,18 +1,8 @@
 """Create the Supervisor, Manager and Admin groups, so a deploy has them after `migrate`."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from agents.roles import sync_role_groups
-
-
-def create_role_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from agents.roles import sync_role_groups_migration
 
 
 def remove_role_groups(apps, schema_editor):
@@ -28,4 +18,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_role_groups, remove_role_groups)]
+    operations = [migrations.RunPython(sync_role_groups_migration, remove_role_groups)]

@@ -34,6 +34,14 @@ ACCESS = {
     "schedules": (DIRECTORY, 200, 405),
     "schedules-coverage-csv": (DIRECTORY, 200, 405),
     "schedules-slot": (DIRECTORY, 400, 405),  # no slot asked for: a clear 400
+    # Everyone reads the staffing targets; Managers and Admins change them (issue 17).
+    "schedules-targets": (DIRECTORY, 200, 405),
+    "schedules-targets-csv": (DIRECTORY, 200, 405),
+    "schedules-targets-save": (AUDIT, 405, 302),  # an empty grid changes nothing
+    "schedules-targets-fill": (AUDIT, 405, 200),  # an empty form comes back with its errors
+    "schedules-targets-copy-monday": (AUDIT, 405, 302),
+    "schedules-targets-clear": (AUDIT, 405, 302),
+    "schedules-targets-import": (AUDIT, 405, 200),  # no file: the form says so
     "cad-job-list": (AUDIT, 200, 405),
     "cad-job-detail": (AUDIT, 200, 405),
     "cad-selection": (CAD, 405, 400),  # an empty change cannot be read

@@ -1,0 +1,407 @@
+"""Staffing targets: how many agents each slot of the week needs, and where coverage falls short.
+
+Targets are kept per half hour (`StaffingTarget`), overall (`group_id` "") or per group. A
+page working in hours reads an hour's target as the larger of its halves (the hour needs that
+many at its busiest), and writing an hour sets both halves. Every operation works out the
+group's whole new set of half-hour targets, and `_targets_replace` writes only what differs,
+in one transaction, with one `StaffingTargetChange` saying how many slots changed.
+
+Shortfall = max(0, target − on duty), per slot, where "on duty" is the heatmap's own count
+(`services.schedules.coverage_for`); slots without a target have no shortfall.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from agents import schedules
+from agents.models import Group, StaffingTarget, StaffingTargetChange
+
+# Targets are stored at the finest slot the heatmap offers.
+STORED_SLOT_MINUTES = 30
+# No call centre staffs a slot with more; a bigger number is a typo, not a plan.
+TARGET_MAX = 100_000
+# An import is a week of slots (336 half hours): a few times that is plenty, and a bigger
+# upload is refused before it is read into memory.
+IMPORT_MAX_BYTES = 256 * 1024
+IMPORT_MAX_ROWS = 2_000
+# The summary above the heatmap lists this many of the slots furthest under target.
+WORST_SLOTS_SHOWN = 5
+CHANGES_SHOWN = 20
+
+CSV_HEADER = ("weekday", "start time", "target")
+OVERALL = ""  # the group_id of the whole account's targets
+
+Slot = tuple[int, int]  # (weekday, start minute)
+
+
+def _halves(minute: int, slot_minutes: int) -> range:
+    return range(minute, minute + slot_minutes, STORED_SLOT_MINUTES)
+
+
+def _stored(group_id: str) -> dict[Slot, int]:
+    return {
+        (weekday, minute): target
+        for weekday, minute, target in StaffingTarget.objects.filter(group_id=group_id)
+        .order_by()
+        .values_list("weekday", "start_minute", "target")
+    }
+
+
+def _at_slot_size(halves: Mapping[Slot, int], slot_minutes: int) -> dict[Slot, int]:
+    """Half-hour targets read in slots of `slot_minutes`: the largest target set in each."""
+    slots: dict[Slot, int] = {}
+    for (weekday, minute), target in halves.items():
+        key = (weekday, minute - minute % slot_minutes)
+        slots[key] = max(target, slots.get(key, 0))
+    return slots
+
+
+def staffing_targets(*, group_id: str, slot_minutes: int) -> dict[Slot, int]:
+    """The group's targets ("" = overall) per slot of `slot_minutes`; unset slots are absent."""
+    return _at_slot_size(_stored(group_id), slot_minutes)
+
+
+def staffing_target_groups() -> list[tuple[str, str]]:
+    """(group_id, label) of every group targets can be set for: the read model's groups, and
+    any group that still has targets after it left the read model."""
+    from agents.filters import group_label
+
+    choices = {g.group_id: group_label(g) for g in Group.objects.all()}
+    for group_id in (
+        StaffingTarget.objects.exclude(group_id=OVERALL)
+        .order_by()
+        .values_list("group_id", flat=True)
+        .distinct()
+    ):
+        choices.setdefault(group_id, f"Group #{group_id} (no agents now)")
+    return sorted(choices.items(), key=lambda item: item[1].lower())
+
+
+def staffing_target_group_name(group_id: str) -> str:
+    """A group's name for the change log and headings; "Overall" for the whole account."""
+    if group_id == OVERALL:
+        return "Overall"
+    name = Group.objects.filter(group_id=group_id).values_list("name", flat=True).first()
+    return f"{name} (#{group_id})" if name is not None else f"Group #{group_id}"
+
+
+def staffing_targets_version(*, group_id: str) -> int:
+    """Changes whenever the group's targets change: the id of its latest change record."""
+    return (
+        StaffingTargetChange.objects.filter(group_id=group_id)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+
+
+# --- changing targets ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def _targets_replace(*, group_id: str, slot_minutes: int, user, action: str, build) -> int:
+    """Write the group's new half-hour targets, `build(current)`, and log the change.
+
+    `build` runs on the targets as read inside the transaction, with their rows locked where
+    the database can (PostgreSQL), so two managers saving at once do not undo each other's
+    other slots. Returns how many slots of `slot_minutes` changed (0 writes nothing).
+    """
+    current = {
+        (weekday, minute): target
+        for weekday, minute, target in StaffingTarget.objects.select_for_update()
+        .filter(group_id=group_id)
+        .order_by()
+        .values_list("weekday", "start_minute", "target")
+    }
+    new = build(dict(current))
+    changed = {key for key in current.keys() | new.keys() if current.get(key) != new.get(key)}
+    if not changed:
+        return 0
+    removed = [key for key in changed if key in current]
+    if removed:
+        by_weekday: dict[int, list[int]] = {}
+        for weekday, minute in removed:
+            by_weekday.setdefault(weekday, []).append(minute)
+        for weekday, minutes in by_weekday.items():
+            StaffingTarget.objects.filter(
+                group_id=group_id, weekday=weekday, start_minute__in=minutes
+            ).delete()
+    StaffingTarget.objects.bulk_create(
+        StaffingTarget(group_id=group_id, weekday=key[0], start_minute=key[1], target=new[key])
+        for key in sorted(changed)
+        if key in new
+    )
+    slots_changed = len({(weekday, minute - minute % slot_minutes) for weekday, minute in changed})
+    StaffingTargetChange.objects.create(
+        changed_by=user,
+        changed_by_name=user.get_username(),
+        group_id=group_id,
+        group_name="" if group_id == OVERALL else staffing_target_group_name(group_id),
+        action=action,
+        slot_minutes=slot_minutes,
+        slots_changed=slots_changed,
+    )
+    return slots_changed
+
+
+def _set_slots(halves: dict[Slot, int], values: Mapping[Slot, int | None], slot_minutes: int):
+    for (weekday, minute), target in values.items():
+        for half in _halves(minute, slot_minutes):
+            if target is None:
+                halves.pop((weekday, half), None)
+            else:
+                halves[(weekday, half)] = target
+    return halves
+
+
+def staffing_targets_set(
+    *,
+    group_id: str,
+    slot_minutes: int,
+    values: Mapping[Slot, int | None],
+    user,
+    action: str = StaffingTargetChange.Action.GRID,
+) -> int:
+    """Set the given slots (None clears one) and leave every other slot as it is.
+
+    Only slots whose value differs from what `staffing_targets` shows are written, so saving an
+    hourly grid keeps the distinct halves of an hour nobody touched. Returns slots changed.
+    """
+
+    def build(halves: dict[Slot, int]) -> dict[Slot, int]:
+        shown = _at_slot_size(halves, slot_minutes)
+        edits = {slot: value for slot, value in values.items() if shown.get(slot) != value}
+        return _set_slots(halves, edits, slot_minutes)
+
+    return _targets_replace(
+        group_id=group_id, slot_minutes=slot_minutes, user=user, action=action, build=build
+    )
+
+
+def staffing_targets_fill(
+    *,
+    group_id: str,
+    slot_minutes: int,
+    weekdays: Iterable[int],
+    start_minute: int,
+    end_minute: int,
+    target: int | None,
+    user,
+) -> int:
+    """Set every slot of the given weekdays from `start_minute` up to `end_minute` (exclusive,
+    1440 = midnight) to `target`; None clears them. Returns slots changed."""
+    values = {
+        (weekday, minute): target
+        for weekday in weekdays
+        for minute in range(start_minute, end_minute, slot_minutes)
+    }
+    return _targets_replace(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        user=user,
+        action=StaffingTargetChange.Action.FILL,
+        build=lambda halves: _set_slots(halves, values, slot_minutes),
+    )
+
+
+MONDAY = 0
+WEEKDAYS_AFTER_MONDAY = (1, 2, 3, 4)
+
+
+def staffing_targets_copy_monday(*, group_id: str, slot_minutes: int, user) -> int:
+    """Make Tuesday to Friday the same as Monday, half hour for half hour. Returns slots changed."""
+
+    def build(halves: dict[Slot, int]) -> dict[Slot, int]:
+        monday = {minute: t for (weekday, minute), t in halves.items() if weekday == MONDAY}
+        kept = {key: t for key, t in halves.items() if key[0] not in WEEKDAYS_AFTER_MONDAY}
+        copies = {
+            (weekday, minute): t
+            for weekday in WEEKDAYS_AFTER_MONDAY
+            for minute, t in monday.items()
+        }
+        return kept | copies
+
+    return _targets_replace(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        user=user,
+        action=StaffingTargetChange.Action.COPY_MONDAY,
+        build=build,
+    )
+
+
+def staffing_targets_clear(*, group_id: str, slot_minutes: int, user) -> int:
+    """Remove all of the group's targets. Returns slots changed."""
+    return _targets_replace(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        user=user,
+        action=StaffingTargetChange.Action.CLEAR,
+        build=lambda halves: {},
+    )
+
+
+def staffing_target_changes(*, group_id: str | None = None, limit: int = CHANGES_SHOWN):
+    """The latest changes, newest first; of one group when `group_id` is given."""
+    changes = StaffingTargetChange.objects.all()
+    if group_id is not None:
+        changes = changes.filter(group_id=group_id)
+    return list(changes[:limit])
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def staffing_target_csv_rows(*, group_id: str, slot_minutes: int) -> Iterator[tuple]:
+    """The group's targets as CSV rows, header first: weekday name, start (HH:MM), target.
+
+    The weekday names and times are those of /schedules/coverage.csv; only slots with a
+    target are listed, so the file imports back to the same targets.
+    """
+    yield CSV_HEADER
+    for (weekday, minute), target in sorted(
+        staffing_targets(group_id=group_id, slot_minutes=slot_minutes).items()
+    ):
+        yield (schedules.WEEKDAY_NAMES[weekday], schedules.format_minute(minute), target)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProblem:
+    line: int  # the line of the file, 1 = the header
+    message: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}: {self.message}"
+
+
+class TargetImportInvalid(Exception):
+    """The file was refused; `errors` says what is wrong, row by row. Nothing was changed."""
+
+    def __init__(self, errors: list[ImportProblem]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+_WEEKDAYS_BY_NAME = {name.lower(): day for day, name in enumerate(schedules.WEEKDAY_NAMES)}
+
+
+def _normalise_header(cell: str) -> str:
+    return " ".join(cell.strip().lower().replace("_", " ").split())
+
+
+def _parse_time(text: str) -> int | None:
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        return None
+    hours_value, minutes_value = int(hours), int(minutes)
+    if hours_value > 23 or minutes_value > 59:
+        return None
+    return hours_value * 60 + minutes_value
+
+
+def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slot, int | None]:
+    """Read an uploaded CSV (`weekday,start time,target`) into targets per slot.
+
+    Raises `TargetImportInvalid` listing every bad row: an unknown weekday, a time that is not
+    the start of a slot of `slot_minutes`, a target that is not a whole number from 0 to
+    TARGET_MAX, a slot listed twice, a row without three columns, or a missing header. An
+    empty target means "no target" for that slot.
+    """
+    slot_name = "hour" if slot_minutes == 60 else "half hour"
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TargetImportInvalid([ImportProblem(1, "The file is not UTF-8 text.")]) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise TargetImportInvalid([ImportProblem(1, "The file is empty.")])
+    if tuple(_normalise_header(c) for c in rows[0]) != CSV_HEADER:
+        raise TargetImportInvalid(
+            [ImportProblem(1, f"The first line must be the header {','.join(CSV_HEADER)}.")]
+        )
+    if len(rows) - 1 > IMPORT_MAX_ROWS:
+        raise TargetImportInvalid(
+            [ImportProblem(1, f"The file has {len(rows) - 1} rows; at most {IMPORT_MAX_ROWS}.")]
+        )
+    errors: list[ImportProblem] = []
+    values: dict[Slot, int | None] = {}
+    first_line: dict[Slot, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            errors.append(
+                ImportProblem(
+                    line, f"expected 3 columns (weekday, start time, target), got {len(row)}."
+                )
+            )
+            continue
+        weekday_text, time_text, target_text = (cell.strip() for cell in row)
+        problems = []
+        weekday = _WEEKDAYS_BY_NAME.get(weekday_text.lower())
+        if weekday is None:
+            problems.append(f"unknown weekday “{weekday_text}” (use Monday … Sunday)")
+        minute = _parse_time(time_text)
+        if minute is None:
+            problems.append(f"“{time_text}” is not a time (use HH:MM, e.g. 09:00)")
+        elif minute % slot_minutes:
+            problems.append(
+                f"{time_text} is not the start of a{'n' if slot_minutes == 60 else ''} "
+                f"{slot_name} (slots start at "
+                f"{'09:00, 10:00' if slot_minutes == 60 else '09:00, 09:30'} …)"
+            )
+        target: int | None = None
+        if target_text:
+            if not target_text.lstrip("-").isdigit():
+                problems.append(f"target “{target_text}” is not a whole number")
+            else:
+                target = int(target_text)
+                if target < 0:
+                    problems.append(f"target {target} is negative")
+                elif target > TARGET_MAX:
+                    problems.append(f"target {target} is more than {TARGET_MAX:,}")
+        if not problems and weekday is not None and minute is not None:
+            slot = (weekday, minute)
+            if slot in first_line:
+                problems.append(
+                    f"{schedules.WEEKDAY_NAMES[weekday]} {schedules.format_minute(minute)} "
+                    f"is listed twice (first on line {first_line[slot]})"
+                )
+            else:
+                first_line[slot] = line
+                values[slot] = target
+        if problems:
+            errors.append(ImportProblem(line, "; ".join(problems) + "."))
+    if errors:
+        raise TargetImportInvalid(errors)
+    return values
+
+
+def staffing_targets_import(
+    *, group_id: str, slot_minutes: int, values: Mapping[Slot, int | None], user
+) -> int:
+    """Replace all of the group's targets with an import's, in one transaction."""
+    return _targets_replace(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        user=user,
+        action=StaffingTargetChange.Action.IMPORT,
+        build=lambda halves: _set_slots({}, values, slot_minutes),
+    )
+
+
+# --- shortfall -------------------------------------------------------------------------------
+
+
+def shortfall(target: int | None, on_duty: int) -> int | None:
+    """max(0, target − on duty); None where no target is set."""
+    return None if target is None else max(0, target - on_duty)

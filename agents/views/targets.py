@@ -1,0 +1,222 @@
+"""Staffing targets: the weekly grid, its helpers (fill, copy Monday, clear), CSV in and out.
+
+Everyone who reads schedules may read the targets; only Managers and Admins may change them
+(`agents.change_staffingtarget`: 403 otherwise). The grid's state is `?group=<id>&slot=<minutes>`;
+every form (the grid itself too) posts to its own URL with the same query string and comes back
+to the grid.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from agents import schedules
+from agents.forms import TargetFillForm, TargetGridForm, TargetImportForm, TargetScopeForm
+from agents.services import targets as target_service
+
+VIEW_PERMISSION = "agents.view_staffingtarget"
+CHANGE_PERMISSION = "agents.change_staffingtarget"
+LOG_PERMISSION = "agents.view_staffingtargetchange"
+
+
+def _scope(request) -> tuple[str, int, list[str]]:
+    """(group_id, slot minutes, warnings) from the query string; bad values fall back."""
+    form = TargetScopeForm(request.GET, group_choices=target_service.staffing_target_groups())
+    form.is_valid()
+    return form.scope()
+
+
+def _grid_url(group_id: str, slot_minutes: int) -> str:
+    query = f"slot={slot_minutes}"
+    if group_id:
+        from urllib.parse import quote
+
+        query = f"group={quote(group_id, safe='')}&{query}"
+    return f"{reverse('schedules-targets')}?{query}"
+
+
+def _changed_message(slots_changed: int, slot_minutes: int) -> str:
+    if not slots_changed:
+        return "Nothing changed: the targets were already so."
+    unit = "hour" if slot_minutes == 60 else "half-hour"
+    return f"Saved: {slots_changed} {unit} slot{'s' if slots_changed != 1 else ''} changed."
+
+
+def _render_grid(
+    request,
+    *,
+    group_id,
+    slot_minutes,
+    warnings,
+    grid_form=None,
+    import_form=None,
+    fill_form=None,
+    status=200,
+):
+    current = target_service.staffing_targets(group_id=group_id, slot_minutes=slot_minutes)
+    if grid_form is None:
+        grid_form = TargetGridForm(slot_minutes=slot_minutes, initial=current)
+    can_change = request.user.has_perm(CHANGE_PERMISSION)
+    query = _grid_url(group_id, slot_minutes).partition("?")[2]
+    context = {
+        "group_id": group_id,
+        "group_name": target_service.staffing_target_group_name(group_id),
+        "group_choices": target_service.staffing_target_groups(),
+        "slot_minutes": slot_minutes,
+        "slot_choices": [(60, "Hours"), (30, "Half hours")],
+        "warnings": warnings,
+        "grid": grid_form.rows(),
+        "grid_form": grid_form,
+        "slot_headers": [
+            (schedules.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
+            for m in schedules.slot_starts(slot_minutes)
+        ],
+        "target_count": len(current),
+        "can_change": can_change,
+        "query": query,
+        "fill_form": fill_form or TargetFillForm(slot_minutes=slot_minutes),
+        "import_form": import_form or TargetImportForm(),
+        "changes": target_service.staffing_target_changes()
+        if request.user.has_perm(LOG_PERMISSION)
+        else None,
+        "time_zone": schedules.account_zone().key,
+        "import_max_kb": target_service.IMPORT_MAX_BYTES // 1024,
+    }
+    return render(request, "schedules/targets.html", context, status=status)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def target_grid(request):
+    group_id, slot_minutes, warnings = _scope(request)
+    return _render_grid(request, group_id=group_id, slot_minutes=slot_minutes, warnings=warnings)
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
+def target_save(request):
+    group_id, slot_minutes, warnings = _scope(request)
+    form = TargetGridForm(request.POST, slot_minutes=slot_minutes)
+    if not form.is_valid():
+        messages.error(request, "Nothing was saved: some targets are not valid (marked below).")
+        return _render_grid(
+            request,
+            group_id=group_id,
+            slot_minutes=slot_minutes,
+            warnings=warnings,
+            grid_form=form,
+        )
+    changed = target_service.staffing_targets_set(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        values=form.targets(),
+        user=request.user,
+    )
+    messages.success(request, _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
+def target_fill(request):
+    group_id, slot_minutes, warnings = _scope(request)
+    form = TargetFillForm(request.POST, slot_minutes=slot_minutes)
+    if not form.is_valid():
+        messages.error(request, "Nothing was filled: see the fill form below.")
+        return _render_grid(
+            request,
+            group_id=group_id,
+            slot_minutes=slot_minutes,
+            warnings=warnings,
+            fill_form=form,
+        )
+    data = form.cleaned_data
+    changed = target_service.staffing_targets_fill(
+        group_id=group_id,
+        slot_minutes=slot_minutes,
+        weekdays=data["weekdays"],
+        start_minute=data["start"],
+        end_minute=data["end"],
+        target=data["target"],
+        user=request.user,
+    )
+    messages.success(request, _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
+def target_copy_monday(request):
+    group_id, slot_minutes, _ = _scope(request)
+    changed = target_service.staffing_targets_copy_monday(
+        group_id=group_id, slot_minutes=slot_minutes, user=request.user
+    )
+    messages.success(request, _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
+def target_clear(request):
+    group_id, slot_minutes, _ = _scope(request)
+    changed = target_service.staffing_targets_clear(
+        group_id=group_id, slot_minutes=slot_minutes, user=request.user
+    )
+    messages.success(request, _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE_PERMISSION, raise_exception=True)
+def target_import(request):
+    group_id, slot_minutes, warnings = _scope(request)
+    form = TargetImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            values = target_service.staffing_targets_parse_csv(
+                content=form.cleaned_data["file"].read(), slot_minutes=slot_minutes
+            )
+        except target_service.TargetImportInvalid as invalid:
+            form.add_error("file", [str(problem) for problem in invalid.errors])
+    if not form.is_valid():
+        messages.error(request, "The file was not imported and no target changed.")
+        return _render_grid(
+            request,
+            group_id=group_id,
+            slot_minutes=slot_minutes,
+            warnings=warnings,
+            import_form=form,
+        )
+    changed = target_service.staffing_targets_import(
+        group_id=group_id, slot_minutes=slot_minutes, values=values, user=request.user
+    )
+    messages.success(request, "Imported. " + _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
+@require_GET
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def target_export(request):
+    group_id, slot_minutes, _ = _scope(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"targets-{group_id}" if group_id else "targets"
+    safe_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    response["Content-Disposition"] = f'attachment; filename="{safe_name}.csv"'
+    csv.writer(response, lineterminator="\n").writerows(
+        target_service.staffing_target_csv_rows(group_id=group_id, slot_minutes=slot_minutes)
+    )
+    return response
