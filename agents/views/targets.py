@@ -154,28 +154,26 @@ def target_fill(request):
     return redirect(_grid_url(group_id, slot_minutes))
 
 
+def _whole_grid_change(request, change) -> HttpResponse:
+    """A change that takes nothing but the grid's group and slot size (copy Monday, clear)."""
+    group_id, slot_minutes, _ = _scope(request)
+    changed = change(group_id=group_id, slot_minutes=slot_minutes, user=request.user)
+    messages.success(request, _changed_message(changed, slot_minutes))
+    return redirect(_grid_url(group_id, slot_minutes))
+
+
 @require_POST
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_copy_monday(request):
-    group_id, slot_minutes, _ = _scope(request)
-    changed = target_service.staffing_targets_copy_monday(
-        group_id=group_id, slot_minutes=slot_minutes, user=request.user
-    )
-    messages.success(request, _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return _whole_grid_change(request, target_service.staffing_targets_copy_monday)
 
 
 @require_POST
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_clear(request):
-    group_id, slot_minutes, _ = _scope(request)
-    changed = target_service.staffing_targets_clear(
-        group_id=group_id, slot_minutes=slot_minutes, user=request.user
-    )
-    messages.success(request, _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return _whole_grid_change(request, target_service.staffing_targets_clear)
 
 
 @require_POST
