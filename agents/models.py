@@ -437,3 +437,22 @@ class StaffingTargetChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.changed_by_name} {self.action} {self.group_id or 'overall'}"
+
+
+class CadSelection(models.Model):
+    """An admin's selection in the directory (`agents.selection`), one row per session.
+
+    Not in the session itself: a session is read at a request's start and written whole at its
+    end, so two selection changes at once ("select this page" and "select all matching") undo
+    each other. Each change here locks the row and is written in one transaction.
+    """
+
+    session_key = models.CharField(max_length=64, unique=True)
+    agent_ids = models.JSONField(default=list)
+    # NULL: ids picked one by one; "" is "all agents" (a filter with no conditions).
+    all_matching_query = models.TextField(null=True, blank=True)  # noqa: DJ001
+    excluded_ids = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"selection of session {self.session_key[:8]}…"

@@ -1,22 +1,30 @@
-"""The admin's selection of agents in the directory, kept on the server in the session.
+"""The admin's selection of agents in the directory, kept on the server for the session.
 
 Either explicit ids (rows ticked one by one, or a page at a time), or "all matching" a filter,
 kept as the filter's query string rather than thousands of ids, so selecting 20,000 agents
 posts a few bytes. The selection survives paging and filter changes until it is cleared.
+
+It is stored in its own row (`CadSelection`, keyed by the session), and every change is a
+read-modify-write of that row under a lock, in one transaction: two changes sent at once both
+count, whatever order they arrive in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from agents.liststate import AgentListState
-from agents.models import Agent
+from agents.models import Agent, CadSelection
 from agents.services.directory import agent_matching_count
 
-SESSION_KEY = "cad_selection"
 # Ticking rows one by one stops being sensible long before this; "all matching" has no limit.
 MAX_EXPLICIT_IDS = 5_000
 
@@ -112,25 +120,60 @@ class Selection:
         self.excluded_ids = set()
 
 
-def selection_for(request: HttpRequest) -> Selection:
-    """The selection kept in this user's session (empty when there is none)."""
-    data = request.session.get(SESSION_KEY) or {}
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def _from_row(row: CadSelection | None) -> Selection:
+    if row is None:
+        return Selection()
     return Selection(
-        agent_ids=set(data.get("ids", [])),
-        all_matching_query=data.get("query"),
-        excluded_ids=set(data.get("excluded", [])),
+        agent_ids=set(row.agent_ids),
+        all_matching_query=row.all_matching_query,
+        excluded_ids=set(row.excluded_ids),
     )
 
 
+def selection_for(request: HttpRequest) -> Selection:
+    """The selection kept for this user's session (empty when there is none)."""
+    key = request.session.session_key
+    return _from_row(CadSelection.objects.filter(session_key=key).first() if key else None)
+
+
+def selection_change(request: HttpRequest, change: Callable[[Selection], None]) -> Selection:
+    """Apply `change` to the stored selection atomically and return the result.
+
+    The row is locked (SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions
+    take the write lock at once), so concurrent changes run one after the other.
+    """
+    key = _session_key(request)
+    _, created = CadSelection.objects.get_or_create(session_key=key)
+    if created:
+        # Rows of sessions that ended: no session outlives SESSION_MAX_HOURS.
+        stale = timezone.now() - timedelta(hours=settings.SESSION_MAX_HOURS)
+        CadSelection.objects.filter(updated_at__lt=stale).delete()
+    with transaction.atomic():
+        row = CadSelection.objects.select_for_update().get(session_key=key)
+        selection = _from_row(row)
+        change(selection)
+        row.agent_ids = sorted(selection.agent_ids)
+        row.all_matching_query = selection.all_matching_query
+        row.excluded_ids = sorted(selection.excluded_ids)
+        row.save()
+    return selection
+
+
 def selection_save(request: HttpRequest, selection: Selection) -> None:
-    if selection.is_empty:
-        request.session.pop(SESSION_KEY, None)
-        return
-    request.session[SESSION_KEY] = {
-        "ids": sorted(selection.agent_ids),
-        "query": selection.all_matching_query,
-        "excluded": sorted(selection.excluded_ids),
-    }
+    """Replace the stored selection with `selection`."""
+
+    def replace(stored: Selection) -> None:
+        stored.agent_ids = set(selection.agent_ids)
+        stored.all_matching_query = selection.all_matching_query
+        stored.excluded_ids = set(selection.excluded_ids)
+
+    selection_change(request, replace)
 
 
 def parse_id_list(value: str) -> set[str]:

@@ -28,7 +28,7 @@ from agents.selection import (
     Selection,
     bulk_bar_context,
     parse_id_list,
-    selection_for,
+    selection_change,
     selection_save,
 )
 from agents.services import cad as cad_service
@@ -50,17 +50,19 @@ def selection_update(request: HttpRequest) -> HttpResponse:
     form = SelectionChangeForm(request.POST)
     if not form.is_valid():
         return HttpResponse("That selection change could not be read.", status=400)
-    selection = selection_for(request)
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
     op = form.cleaned_data["op"]
-    if op == SelectionChangeForm.OP_CLEAR:
-        selection.clear()
-    elif op == SelectionChangeForm.OP_ALL_MATCHING:
-        selection.select_all_matching(state.filter_query)
-    else:
-        selection.add(parse_id_list(form.cleaned_data["add"]))
-        selection.remove(parse_id_list(form.cleaned_data["remove"]))
-    selection_save(request, selection)
+
+    def change(selection: Selection) -> None:
+        if op == SelectionChangeForm.OP_CLEAR:
+            selection.clear()
+        elif op == SelectionChangeForm.OP_ALL_MATCHING:
+            selection.select_all_matching(state.filter_query)
+        else:
+            selection.add(parse_id_list(form.cleaned_data["add"]))
+            selection.remove(parse_id_list(form.cleaned_data["remove"]))
+
+    selection = selection_change(request, change)
     context = bulk_bar_context(
         request, state, matching_count=agent_matching_count(state.filters), selection=selection
     )
@@ -81,10 +83,9 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose Enable CAD or Disable CAD.")
         return _back_to_directory("")
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
-    selection = selection_for(request)
     # Without JavaScript the ticked boxes arrive with the form instead of one by one.
-    selection.add(set(request.POST.getlist("agent_id")))
-    selection_save(request, selection)
+    ticked = set(request.POST.getlist("agent_id"))
+    selection = selection_change(request, lambda selection: selection.add(ticked))
     action = form.cleaned_data["action"]
     preview = cad_service.selection_preview(
         agents=selection.agents(), description=selection.description, action=action

@@ -6,19 +6,25 @@
   let removed = new Set();
   let timer = null;
 
-  function flush() {
-    timer = null;
+  // Every selection request leaves from one element that no swap replaces, whose hx-sync
+  // ("this:queue all") sends them one at a time, in the order they were made: "Select all on
+  // this page" then "Select all N matching" at once can never end with the page's answer last.
+  function send(values) {
     const form = document.getElementById("bulk-form");
-    if (!form || !window.htmx) return;
-    const values = {
-      op: "update",
-      add: [...added].join(","),
-      remove: [...removed].join(","),
-      query: form.querySelector('input[name="query"]').value,
-    };
+    const sync = document.getElementById("selection-sync");
+    if (!form || !sync || !window.htmx) return;
+    values.query = form.querySelector('input[name="query"]').value;
+    window.htmx.ajax("POST", sync.dataset.selectionUrl, { source: sync, values });
+  }
+
+  function flush() {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (!added.size && !removed.size) return;
+    const values = { op: "update", add: [...added].join(","), remove: [...removed].join(",") };
     added = new Set();
     removed = new Set();
-    window.htmx.ajax("POST", form.dataset.selectionUrl, { target: "#bulk-bar", swap: "outerHTML", values });
+    send(values);
   }
 
   document.addEventListener("change", (event) => {
@@ -29,10 +35,19 @@
     if (!timer) timer = setTimeout(flush, 50);
   });
 
-  // "Select all matching" and "Clear selection" change rows beyond this page: redraw the table.
+  // "Select all matching" and "Clear selection": ticks not yet sent go first.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("[data-selection-op]");
+    if (!button) return;
+    flush();
+    send({ op: button.dataset.selectionOp });
+  });
+
+  // Those two change rows beyond this page: redraw the table, after any change still queued.
   document.addEventListener("cad-selection-changed", () => {
-    if (document.getElementById("agent-table-region") && window.htmx) {
-      window.htmx.ajax("GET", window.location.href, { target: "#agent-table-region" });
+    const sync = document.getElementById("selection-sync");
+    if (document.getElementById("agent-table-region") && sync && window.htmx) {
+      window.htmx.ajax("GET", window.location.href, { source: sync, target: "#agent-table-region" });
     }
   });
 

@@ -111,6 +111,23 @@ def test_select_a_page_then_all_matching_and_enable_cad(page, admin_user, direct
     assert len(directory.cad_on) == matching
 
 
+def test_select_page_and_all_matching_at_once_always_ends_all_matching(page, admin_user, directory):
+    login(page, admin_user)
+    page.goto("/agents/?status=active")
+    matching = Agent.objects.filter(is_active=True).count()
+    for _ in range(6):
+        # Both at once, no waiting in between: the page's ticks are still on their way (or not
+        # even sent) when "all matching" is clicked.
+        page.get_by_role("checkbox", name="Select all on this page").check()
+        page.get_by_role("button", name=f"Select all {matching} matching agents").click()
+        expect(selected_count(page)).to_have_text(f"{matching} selected (all matching a filter)")
+        page.reload()  # what is stored, not only what the last answer drew
+        expect(selected_count(page)).to_have_text(f"{matching} selected (all matching a filter)")
+        page.get_by_role("button", name="Clear selection").click()
+        expect(selected_count(page)).to_have_text("0 selected")
+        expect(page.get_by_role("checkbox", name="Select all on this page")).not_to_be_checked()
+
+
 def test_watch_a_job_run_see_a_failure_and_retry_it(page, admin_user, directory, settings):
     settings.TASKS = DATABASE_QUEUE  # a real queue; the thread below is its worker
     settings.DEEPCALL_CAD_BATCH_SIZE = 2

@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from agents.models import CadJob
-from agents.selection import SESSION_KEY
 from agents.services import cad as cad_service
 from tests.fixtures.agents import create_agents
 
@@ -21,7 +20,12 @@ def agents(db, settings):
 
 
 def selection(client):
-    return client.session.get(SESSION_KEY) or {}
+    from agents.models import CadSelection
+
+    row = CadSelection.objects.filter(session_key=client.session.session_key).first()
+    if row is None or (not row.agent_ids and row.all_matching_query is None):
+        return {}
+    return {"ids": row.agent_ids, "query": row.all_matching_query, "excluded": row.excluded_ids}
 
 
 def test_ticking_rows_updates_the_server_side_selection(admin_client, agents):
@@ -276,3 +280,40 @@ def test_all_matching_twenty_thousand_agents_posts_a_few_fields(admin_client, ag
     assert response["Location"] == f"/cad/{job.public_id}/"
     assert job.total == 20_000
     assert job.filter_query == query
+
+
+@pytest.mark.django_db(transaction=True)
+def test_selection_changes_sent_at_once_never_undo_each_other(admin_user, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from django.test import Client
+
+    settings.TASKS = QUEUED
+    settings.DEEPCALL_SYNC_TTL = 10**9
+    create_agents(range(1, 61), name="Agent {n:03}")
+    admin = Client()
+    admin.force_login(admin_user)
+
+    def post(form):
+        client = Client()
+        client.cookies = admin.cookies  # the same session, as two requests of one page
+        try:
+            return client.post("/cad/selection/", form).status_code
+        finally:
+            connection.close()
+
+    # Forty ticks at once, eight in flight at a time: every one counts.
+    ticks = [{"op": "update", "add": str(n), "remove": "", "query": ""} for n in range(1, 41)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(post, ticks)) == {200}
+    assert selection(admin)["ids"] == sorted(str(n) for n in range(1, 41))
+
+    # "Select this page" and "select all matching" at once end as all matching, either order.
+    for _ in range(5):
+        post({"op": "clear", "query": ""})
+        page = {"op": "update", "add": ",".join(str(n) for n in range(1, 26)), "query": ""}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(post, [page, {"op": "all_matching", "query": "status=active"}]))
+        stored = selection(admin)
+        assert stored["query"] == "status=active" and stored["ids"] == [], stored
