@@ -64,7 +64,7 @@ def normalize_id(value: object) -> str | None:
         text = value.strip()
         if not text:
             return None
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
             return str(int(text))
         return text if len(text) <= 64 and text.isprintable() else None
     return None
@@ -85,7 +85,7 @@ def _int(value: object, field: str) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     raise MalformedAgent(f"{field} is not a number")
 
@@ -299,6 +299,20 @@ def _entries(response: object) -> list[tuple[object, object]]:
     raise _unexpected_shape("response is neither a list nor an object")
 
 
+# What reading one agent may raise beyond MalformedAgent when a value is of a kind nobody
+# foresaw; their messages may quote the value, so the reason given is UNREADABLE_REASON.
+UNREADABLE = (MalformedAgent, ValueError, TypeError, KeyError, AttributeError, OverflowError)
+UNREADABLE_REASON = "a field could not be read"
+
+
+def _readable_id(raw: object, fallback_id: object) -> str:
+    try:
+        raw_id = raw.get("unique_id") if isinstance(raw, Mapping) else None
+        return normalize_id(raw_id) or normalize_id(fallback_id) or ""
+    except UNREADABLE:
+        return ""
+
+
 def parse_agent_page(body: Mapping[str, object]) -> AgentPage:
     """Parse a successful `Agent/list` body. Raises UpstreamUnavailableError on a wrong shape."""
     if "response" not in body:
@@ -309,10 +323,10 @@ def parse_agent_page(body: Mapping[str, object]) -> AgentPage:
     for fallback_id, raw in _entries(body["response"]):
         try:
             agent = parse_agent(raw, fallback_id=fallback_id)
-        except MalformedAgent as exc:
-            raw_id = raw.get("unique_id") if isinstance(raw, Mapping) else None
-            readable_id = normalize_id(raw_id) or normalize_id(fallback_id) or ""
-            skipped.append(SkippedAgent(agent_id=readable_id, reason=str(exc)))
+        except UNREADABLE as exc:
+            # One agent nobody can read never ends the listing; the reason names no value.
+            reason = str(exc) if isinstance(exc, MalformedAgent) else UNREADABLE_REASON
+            skipped.append(SkippedAgent(agent_id=_readable_id(raw, fallback_id), reason=reason))
             continue
         if agent.agent_id in seen:
             continue

@@ -47,6 +47,11 @@ SYNC_RUNNING_TIMEOUT = timedelta(minutes=10)
 REQUEST_LOCK_KEY = "agents:sync:request-lock"
 REQUEST_LOCK_SECONDS = 10
 
+UNEXPECTED_FAILURE = (
+    "The sync stopped on an unexpected error; the last good copy is kept. The details are in "
+    "the server log."
+)
+
 # Who asked for a sync (SyncRun.trigger).
 TRIGGER_TTL = "ttl"
 TRIGGER_BUTTON = "button"
@@ -262,6 +267,12 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         code = f" (code {exc.code})" if exc.code is not None else ""
         logger.warning("agent sync failed: %s%s", exc.user_message, code)
         return _finish(run, clock, outcome=SyncRun.Outcome.FAILED, message=exc.user_message)
+    except Exception:
+        # A bug or a database error: the run says so at once rather than staying "running"
+        # until it times out, and the error still reaches the log and the task's result.
+        logger.exception("agent sync failed unexpectedly")
+        _finish(run, clock, outcome=SyncRun.Outcome.FAILED, message=UNEXPECTED_FAILURE)
+        raise
 
     _refresh_planner_statistics(changes)
     notes = [

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agents.deepcall import UpstreamUnavailableError
+from agents.deepcall import UpstreamUnavailableError, parsing
 from agents.deepcall.parsing import (
     NO_ANSWER_MESSAGE,
     parse_agent,
@@ -195,6 +195,47 @@ def test_malformed_agents_are_skipped_and_reported_the_rest_still_parse():
         ("6", "status is neither 0 nor 1"),
     ]
     assert "pw-" not in repr(parsed)
+
+
+def test_digits_python_reads_but_int_does_not_never_end_the_page():
+    # "²" is a digit to str.isdigit() but not to int(): each such agent used to end the sync.
+    body = page(
+        agent(unique_id=1),
+        agent(unique_id=2, status="²"),
+        agent(unique_id="³"),
+        agent(unique_id=4, create_date="¹²"),
+        agent(unique_id=5, working=[{"wDays": ["MON"], "from": "⁵", "to": 10}]),
+        agent(unique_id=6, isDeleted="¹"),
+        agent(unique_id=7),
+    )
+
+    parsed = parse_agent_page(body)
+
+    assert [a.agent_id for a in parsed.agents] == ["1", "³", "4", "7"]
+    assert parsed.agents[2].created_at is None
+    assert [(s.agent_id, s.reason) for s in parsed.skipped] == [
+        ("2", "status is neither 0 nor 1"),
+        ("5", "from is not a number"),
+        ("6", "isDeleted is neither 0 nor 1"),
+    ]
+
+
+def test_any_error_reading_one_agent_skips_it_without_quoting_a_value(monkeypatch):
+    real_dids = parsing._dids
+
+    def failing_dids(value):
+        if value == ["secret-did"]:
+            raise ValueError("invalid literal for int(): 'secret-did'")
+        return real_dids(value)
+
+    monkeypatch.setattr(parsing, "_dids", failing_dids)
+    body = page(agent(unique_id=1), agent(unique_id=2, allowDid=["secret-did"]), agent(unique_id=3))
+
+    parsed = parse_agent_page(body)
+
+    assert [a.agent_id for a in parsed.agents] == ["1", "3"]
+    assert [(s.agent_id, s.reason) for s in parsed.skipped] == [("2", "a field could not be read")]
+    assert "secret-did" not in repr(parsed)
 
 
 def test_an_id_that_cannot_be_a_link_is_skipped_and_others_with_odd_characters_kept():

@@ -14,6 +14,7 @@ from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.sandbox.data import published_agents
 from agents.sandbox.server import start_in_thread
 from agents.services.sync import (
+    ReadModelWriter,
     _apply_listing,
     agent_id_sort_key,
     agent_search_text,
@@ -292,3 +293,20 @@ def test_agents_with_an_out_of_date_digest_are_compared_in_full_and_not_rewritte
     assert f"0 new, 0 changed, 0 removed, {Agent.objects.count()} unchanged" in run.message
     assert dict(Agent.objects.values_list("agent_id", "synced_at")) == synced_at
     assert not Agent.objects.filter(sync_digest="").exists()
+
+
+def test_an_unexpected_error_fails_the_run_at_once_and_keeps_the_copy(deepcall, monkeypatch):
+    agent_sync(trigger="command")
+    held = Agent.objects.count()
+
+    def broken(self, records):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ReadModelWriter, "apply_page", broken)
+    with pytest.raises(RuntimeError):
+        agent_sync(trigger="command")
+
+    run = SyncRun.objects.order_by("-started_at").first()
+    assert run.outcome == SyncRun.Outcome.FAILED and "unexpected error" in run.message
+    assert sync_status().in_progress is None and sync_status().last_error == run.message
+    assert Agent.objects.count() == held
