@@ -7,8 +7,9 @@ sync that rolls back leaves no history, and two syncs never record the same chan
 one diffs against what the first wrote). Only the fields in `AgentChange.Field` are compared:
 never a secret, which the client dropped long before.
 
-Reading: `change_filter_queryset` for the page and the CSV, `agent_changes_for` for an agent's
-panel, `changes_unseen_count` for the home page. Retention: `agent_change_prune`, run by the
+Reading: `changes_matching` (typed `ChangeFilters`), `change_page` and `change_export_rows` for
+the page and the CSV, `agent_changes_for` for an agent's panel, `changes_unseen_count` for the
+home page. Retention: `agent_change_prune`, run by the
 worker (`agents.tasks.changes`), never by a web request.
 """
 
