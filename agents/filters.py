@@ -179,7 +179,7 @@ class CadJobFilter(django_filters.FilterSet):
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
     action = django_filters.ChoiceFilter(
-        choices=[("enable", "Enable CAD"), ("disable", "Disable CAD")],
+        choices=CadJob.Action.choices,
         label="Action",
         empty_label="Any action",
         widget=forms.Select(attrs=SELECT_ATTRS),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.bootstrap import InlineCheckboxes, StrictButton
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
+from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
 from django import forms
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.html import escape
 
 from agents import schedules
+from agents.models import CadJob
 from agents.services.targets import IMPORT_MAX_BYTES, TARGET_MAX
 
 # --- Bulk CAD ----------------------------------------------------------------------------------
@@ -32,28 +36,87 @@ class SelectionChangeForm(forms.Form):
 class CadActionForm(forms.Form):
     """What the directory's bulk bar posts: the action (the clicked button) and the view."""
 
-    action = forms.ChoiceField(choices=[("enable", "Enable CAD"), ("disable", "Disable CAD")])
+    action = forms.ChoiceField(choices=CadJob.Action.choices)
     query = forms.CharField(required=False, max_length=4_000)
 
 
 class CadStartForm(forms.Form):
     """The confirmation: exactly the agents that were shown, and a one-time key."""
 
-    action = forms.ChoiceField(choices=[("enable", "Enable CAD"), ("disable", "Disable CAD")])
-    idempotency_key = forms.RegexField(regex=IDEMPOTENCY_KEY_PATTERN)
-    agent_ids = forms.CharField(required=False, max_length=200_000)  # explicit selection
-    all_matching_query = forms.CharField(required=False, max_length=4_000)
-    all_matching = forms.BooleanField(required=False)
-    excluded_ids = forms.CharField(required=False, max_length=200_000)
+    action = forms.ChoiceField(choices=CadJob.Action.choices, widget=forms.HiddenInput)
+    idempotency_key = forms.RegexField(regex=IDEMPOTENCY_KEY_PATTERN, widget=forms.HiddenInput)
+    # The explicit selection, comma-separated.
+    agent_ids = forms.CharField(required=False, max_length=200_000, widget=forms.HiddenInput)
+    all_matching_query = forms.CharField(required=False, max_length=4_000, widget=forms.HiddenInput)
+    all_matching = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    excluded_ids = forms.CharField(required=False, max_length=200_000, widget=forms.HiddenInput)
     # Agents the ledger says are already so: send only to the others (the default) or to all.
     ALREADY_SKIP, ALREADY_SEND = "skip", "send"
     already_set = forms.ChoiceField(
-        required=False, choices=[(ALREADY_SKIP, ALREADY_SKIP), (ALREADY_SEND, ALREADY_SEND)]
+        required=False,
+        choices=[(ALREADY_SKIP, ALREADY_SKIP), (ALREADY_SEND, ALREADY_SEND)],
+        widget=forms.RadioSelect,
+        initial=ALREADY_SKIP,
     )
 
     @property
     def skip_already_set(self) -> bool:
         return self.cleaned_data.get("already_set") != self.ALREADY_SEND
+
+    def confirm(self, *, count: int, already_set: int, target_state: str, back_url: str) -> None:
+        """Lay the confirmation out (crispy): the choice about agents already so, if any, and
+        the confirm button saying what it does."""
+        action_label = dict(CadJob.Action.choices)[self.initial["action"]]
+        others = count - already_set
+        self.fields["already_set"].choices = [
+            (
+                self.ALREADY_SKIP,
+                f"Send only to the other {others:,} agent{pluralize(others)}; "
+                f"the job lists the {already_set:,} skipped",
+            ),
+            (self.ALREADY_SEND, f"Send to all {count:,} agents"),
+        ]
+        self.fields["already_set"].label = False
+        button = f"Confirm: {action_label}"
+        if not already_set:
+            button += f" for {count:,} agent{pluralize(count)}"
+        enable = self.initial["action"] == CadJob.Action.ENABLE
+        hidden = [name for name, field in self.fields.items() if field.widget.is_hidden]
+        choice = []
+        if already_set:
+            legend = (
+                f"{already_set:,} of them {pluralize(already_set, 'is,are')} already "
+                f"{target_state}, as set here"
+            )
+            choice = [
+                Fieldset(
+                    legend,
+                    HTML(
+                        f'<p class="small text-body-secondary">This dashboard last set '
+                        f"{pluralize(already_set, 'it,them')} {target_state}. DeepCall may "
+                        "have been changed elsewhere since.</p>"
+                    ),
+                    "already_set",
+                    css_class="card card-body mb-3",
+                )
+            ]
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("cad-job-start")
+        self.helper.form_id = "cad-start-form"
+        self.helper.layout = Layout(
+            *hidden,
+            *choice,
+            Div(
+                StrictButton(
+                    button,
+                    type="submit",
+                    css_class="btn-success" if enable else "btn-danger",
+                    data_disable_on_submit="",
+                ),
+                HTML(f'<a class="btn btn-outline-secondary" href="{escape(back_url)}">Cancel</a>'),
+                css_class="d-flex gap-2",
+            ),
+        )
 
 
 class IdempotentActionForm(forms.Form):

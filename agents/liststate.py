@@ -21,8 +21,11 @@ from datetime import datetime
 from typing import ClassVar
 
 import django_filters
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
-from django.core.paginator import Page
+from django.core.paginator import Page, Paginator
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -43,13 +46,14 @@ from agents.filters import (
     STATUS_VAR,
     AgentChangeFilter,
     AgentFilter,
+    CadJobFilter,
 )
-from agents.models import Agent, AgentChange
+from agents.models import Agent, AgentChange, CadJob, CadResult
 from agents.services import changes as changes_service
 from agents.services import directory as directory_service
 from agents.services.cad import cad_ledger_version
 from agents.services.directory import AgentFilters, group_label
-from agents.services.read_model_cache import read_model_version
+from agents.services.sync import read_model_version
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -74,6 +78,17 @@ class SortHeader:
     url: str  # sorts by this column (toggling the direction when it is current)
     direction: str  # "ascending", "descending" or "" (aria-sort)
     label: str  # what the link does, for screen readers
+
+
+class PageForm(forms.Form):
+    """The display options of a list that only pages."""
+
+    page = forms.IntegerField(required=False, min_value=1, initial=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    page: Page
 
 
 class ListState:
@@ -149,6 +164,82 @@ class ListState:
     @property
     def filter_names(self) -> tuple[str, ...]:
         return tuple(self.filterset.form.fields) if self.filterset is not None else ()
+
+    # --- the filter form ------------------------------------------------------------------------
+
+    filter_form_id: ClassVar[str] = "list-filter"
+    filter_form_label: ClassVar[str] = "Filters"
+    # The text search, laid out first and wider, searched as the user types (with htmx).
+    search_field: ClassVar[str | None] = None
+    wide_fields: ClassVar[tuple[str, ...]] = ()  # laid out after the search, a little wider
+    # The region the filter form updates by htmx; None: a plain GET form that reloads the page.
+    filter_target: ClassVar[str | None] = None
+    # What makes the form apply itself (besides submit): its selects change.
+    filter_change_trigger: ClassVar[str] = "select"
+
+    @property
+    def filter_fields(self) -> list[tuple[str, str]]:
+        """Display values the filter form carries along (hidden), so filtering keeps them."""
+        return []
+
+    @cached_property
+    def filter_helper(self) -> FormHelper:
+        """The filter form's crispy layout: the search, the wide fields, then the others."""
+        form_id = self.filter_form_id
+        helper = FormHelper()
+        helper.form_method = "get"
+        helper.form_action = self.path
+        helper.form_id = form_id
+        helper.form_class = "filter-form card card-body py-2 px-3 mb-3"
+        helper.form_show_errors = False  # the page's notices say what was ignored
+        helper.label_class = "small mb-1"
+        helper.attrs = {"role": "search", "aria-label": self.filter_form_label}
+        search_htmx = {}
+        if self.filter_target:
+            triggers = ", ".join(
+                f"#{form_id} {t.strip()}" for t in self.filter_change_trigger.split(",")
+            )
+            helper.attrs |= {
+                "hx-get": self.path,
+                "hx-target": self.filter_target,
+                "hx-push-url": "true",
+                "hx-sync": "this:replace",
+                "hx-trigger": f"change from:({triggers}), submit",
+            }
+            search_htmx = {
+                "hx_get": self.path,
+                "hx_trigger": "input changed delay:300ms, search",
+                "hx_target": self.filter_target,
+                "hx_push_url": "true",
+                "hx_include": "closest form",
+                "hx_sync": "closest form:replace",
+            }
+        columns = []
+        for name in self.filter_names:
+            if name == self.search_field:
+                search = Field(name, **search_htmx)
+                columns.insert(0, Column(search, css_class="col-12 col-md-6 col-xl-3"))
+            elif name in self.wide_fields:
+                columns.append(Column(name, css_class="col-12 col-md-6 col-xl-2"))
+            elif not self.filterset.form.fields[name].widget.is_hidden:
+                columns.append(Column(name, css_class="col-6 col-md-3 col-xl filter-col"))
+        helper.layout = Layout(
+            Row(
+                *columns,
+                HTML('{% include "partials/filter_display_fields.html" %}'),
+                Div(
+                    StrictButton("Apply filters", type="submit", css_class="btn-primary btn-sm"),
+                    # A full page load, so the form's fields are cleared too.
+                    HTML(
+                        '<a class="btn btn-outline-secondary btn-sm" '
+                        'href="{{ list.clear_url }}">Clear</a>'
+                    ),
+                    css_class="col-12 col-xl-auto d-flex gap-2",
+                ),
+                css_class="g-2 align-items-end",
+            )
+        )
+        return helper
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -237,6 +328,10 @@ class AgentListState(ListState):
     """A list of agents filtered by the directory's filters (`filters.AgentFilter`)."""
 
     filterset_class = AgentFilter
+    filter_form_id = "agent-filter"
+    filter_form_label = "Filter agents"
+    search_field = SEARCH_VAR
+    wide_fields = (GROUP_VAR,)
 
     def base_queryset(self):
         return Agent.objects.all()
@@ -324,6 +419,7 @@ class DirectoryState(AgentListState):
     """The directory page (and its CSV export and refresh): agent filters, sort, page, size."""
 
     display_form_class = DirectoryDisplayForm
+    filter_target = "#agent-table-region"
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("agent-list"))
@@ -499,15 +595,27 @@ class ScheduleState(AgentListState):
 # --- the change history --------------------------------------------------------------------------
 
 
-class ChangeDisplayForm(forms.Form):
-    page = forms.IntegerField(required=False, min_value=1, initial=1)
-
-
 class ChangeListState(ListState):
     """The change history (and its CSV): agent, group, kind and date filters, and the page."""
 
     filterset_class = AgentChangeFilter
-    display_form_class = ChangeDisplayForm
+    display_form_class = PageForm
+    filter_form_id = "change-filter"
+    filter_form_label = "Filter changes"
+    search_field = "agent"
+    filter_target = "#change-table-region"
+    filter_change_trigger = "select, input[type=date]"
+
+    @property
+    def filter_fields(self) -> list[tuple[str, str]]:
+        """The hidden filters in force ("since your last visit"), kept when filtering."""
+        form = self.filterset.form
+        return [
+            (name, value)
+            for name in self.filter_names
+            if form.fields[name].widget.is_hidden
+            for value in self._values.get(name, ())
+        ]
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("change-list"))
@@ -541,3 +649,64 @@ class ChangeListState(ListState):
     @property
     def export_url(self) -> str:
         return reverse("change-export") + self.query(**{PAGE_VAR: None})
+
+
+# --- CAD jobs ------------------------------------------------------------------------------------
+
+JOBS_PER_PAGE = 25
+RESULTS_PER_PAGE = 50
+
+
+class PagedListState(ListState):
+    """A list whose only display option is its page number."""
+
+    display_form_class = PageForm
+    per_page: ClassVar[int] = 25
+
+    def get_page(self, queryset) -> Page:
+        self.result = ListPage(Paginator(queryset, self.per_page).get_page(self.display[PAGE_VAR]))
+        return self.result.page
+
+
+class CadJobListState(PagedListState):
+    """The CAD audit log: who, which action, when (`filters.CadJobFilter`), and the page."""
+
+    filterset_class = CadJobFilter
+    per_page = JOBS_PER_PAGE
+
+    def __init__(self, params: QueryDict):
+        super().__init__(params, path=reverse("cad-job-list"))
+
+    def base_queryset(self):
+        return CadJob.objects.select_related("created_by").order_by("-created_at")
+
+
+class CadResultFilter(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=CadResult.Outcome.choices)
+
+    class Meta:
+        model = CadResult
+        fields: list[str] = []
+
+
+class CadResultListState(PagedListState):
+    """One job's per-agent results: by outcome, and the page."""
+
+    filterset_class = CadResultFilter
+    per_page = RESULTS_PER_PAGE
+
+    def __init__(self, params: QueryDict, *, job: CadJob):
+        super().__init__(params, path=reverse("cad-job-detail", args=[job.public_id]))
+        # An unknown outcome shows every result, as "All" does.
+        self.notices.clear()
+
+    @property
+    def outcome(self) -> str:
+        return self._values.get("outcome", [""])[0]
+
+    def outcome_links(self) -> list[tuple[str, str, str]]:
+        """(value, label, url) for "All" and each outcome."""
+        links = [("", "All", self.url(outcome=None, page=None))]
+        for value, label in CadResult.Outcome.choices:
+            links.append((value, label, self.url(outcome=value, page=None)))
+        return links

@@ -133,7 +133,7 @@ class SyncRun(models.Model):
     # Of a successful run: the id of the run that last changed the read model (this one, or an
     # earlier one when this run found nothing new). Caches of what is computed from the read
     # model are keyed on it, so they outlive the syncs that change nothing.
-    data_version = models.PositiveBigIntegerField(default=0)
+    read_model_version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]

@@ -391,14 +391,6 @@ class Segment:
     window_text: str  # the whole window, humanised
     continued: bool = False  # the after-midnight tail of a window that started the day before
 
-    @property
-    def left_percent(self) -> float:
-        return round(self.start_minute * 100 / MINUTES_PER_DAY, 3)
-
-    @property
-    def width_percent(self) -> float:
-        return round((self.end_minute - self.start_minute) * 100 / MINUTES_PER_DAY, 3)
-
 
 @dataclass(frozen=True, slots=True)
 class WeekSegments:

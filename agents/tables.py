@@ -57,7 +57,6 @@ class AgentTable(tables.Table):
             "class": "table table-sm table-hover align-middle mb-0 agent-table",
             "id": "agent-table",
         }
-        row_attrs = {"data-agent-id": lambda record: record.agent_id}
 
     def __init__(
         self,
@@ -67,15 +66,22 @@ class AgentTable(tables.Table):
         duplicated_names: frozenset[str] = frozenset(),
         now: datetime,
         can_select: bool = False,
+        sort_headers: dict | None = None,
         **kwargs,
     ):
         exclude = () if can_select else ("select",)
         super().__init__(data, exclude=exclude, **kwargs)
+        self.sort_headers = sort_headers or {}
         self.selection = selection or Selection()
         self.duplicated_names = duplicated_names
         self.weekday_minute = schedules.local_weekday_minute(now)
         self.now = now
         self.cad_states = cad_states(record.agent_id for record in self.data.data)
+
+    @property
+    def header_cells(self) -> list[tuple]:
+        """(column, its sort header or None): the list state makes the sort links."""
+        return [(column, self.sort_headers.get(column.name)) for column in self.columns]
 
     def rows_html(self) -> SafeString:
         """The table body's rows, as HTML.

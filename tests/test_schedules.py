@@ -185,7 +185,9 @@ def test_segments_single_window_per_day():
     seg = week.days[TUE][0]
     assert (seg.start_minute, seg.end_minute, seg.continued) == (540, 1260, False)
     assert seg.label == "Tuesday 09:00–21:00"
-    assert seg.left_percent == 37.5 and seg.width_percent == 50.0
+    from agents.templatetags.timeline import bar_left, bar_width
+
+    assert (bar_left(seg), bar_width(seg)) == ("37.500", "50.000")  # percentages of the day
 
 
 def test_segments_overnight_split_sunday_wraps_to_monday():

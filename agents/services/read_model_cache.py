@@ -17,19 +17,14 @@ from django.core.cache import cache
 READ_MODEL_CACHE_SECONDS = 24 * 3600
 
 
-def read_model_version() -> int:
-    """The version of the read model: 0 before the first sync that wrote agents."""
-    from agents.services.sync import sync_status  # sync imports nothing of this module
-
-    return sync_status().read_model_version
-
-
 def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: object) -> T:
     """`compute()`, worked out once per read-model version for `name` and `key_parts`.
 
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
     so a key stays short and safe for every cache backend whatever the values hold.
     """
+    from agents.services.sync import read_model_version  # the sync imports this module
+
     key = f"agents:{name}"
     if key_parts:
         key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]

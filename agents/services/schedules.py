@@ -31,16 +31,11 @@ HEATMAP_LEVELS = 4
 # --- timeline --------------------------------------------------------------------------------
 
 
-def _percent(minute: int) -> str:
-    # A string, so a localised decimal comma can never reach a style attribute.
-    return f"{minute * 100 / schedules.MINUTES_PER_DAY:.3f}"
-
-
 @dataclass(frozen=True, slots=True)
 class TimelineBar:
     continued: bool  # the after-midnight tail of a window that started the day before
-    left: str  # percent of the day, for style="left: …%"
-    width: str
+    start_minute: int
+    end_minute: int  # exclusive
     label: str  # the segment's full text, for screen readers and the tooltip
 
 
@@ -64,8 +59,8 @@ def _week_drawing(
             bars=tuple(
                 TimelineBar(
                     continued=s.continued,
-                    left=_percent(s.start_minute),
-                    width=_percent(s.end_minute - s.start_minute),
+                    start_minute=s.start_minute,
+                    end_minute=s.end_minute,
                     label=s.label,
                 )
                 for s in segments
@@ -91,10 +86,6 @@ class TimelinePage:
     now: datetime  # in the account's time zone
     now_weekday: int
     now_minute: int
-
-    @property
-    def now_left(self) -> str:
-        return _percent(self.now_minute)
 
     @property
     def now_text(self) -> str:

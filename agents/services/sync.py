@@ -26,8 +26,7 @@ from agents.deepcall.client import AgentPages
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
-from agents.request_memo import forget_all, per_request
-from agents.schedules import window_is_unset
+from agents.schedules import mask_from_days, window_is_unset
 from agents.services.changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
 from agents.upstream import get_deepcall_client
 
@@ -102,14 +101,6 @@ def agent_id_sort_key(agent_id: str) -> int:
     return 0
 
 
-def _weekday_mask(weekdays: Iterable[int]) -> int:
-    mask = 0
-    for day in weekdays:
-        if 0 <= day < 7:
-            mask |= 1 << day
-    return mask
-
-
 def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
     """The AGENT_FIELDS values for a record, in order (comparable with what the DB holds).
 
@@ -139,7 +130,7 @@ def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
 
 
 def _window_values(record: AgentRecord) -> tuple[tuple[int, int, int], ...]:
-    return tuple((_weekday_mask(w.weekdays), w.start_minute, w.end_minute) for w in record.windows)
+    return tuple((mask_from_days(w.weekdays), w.start_minute, w.end_minute) for w in record.windows)
 
 
 # Part of every digest: change it when the same record should be written differently, so the
@@ -300,13 +291,15 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         agent_count=agent_count,
         skipped_count=pages.skipped_count,
         pages_fetched=pages.pages_fetched,
-        data_version=run.pk if changes.any else _current_data_version(),
+        read_model_version=run.pk if changes.any else read_model_version(),
     )
 
 
-def _current_data_version() -> int:
+def read_model_version() -> int:
+    """The version of the read model: changes, in the shared database, whenever a sync changes
+    agents (0 before the first). What is cached from the read model is versioned by it."""
     last = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).order_by("-started_at")
-    return last.values_list("data_version", flat=True).first() or 0
+    return last.values_list("read_model_version", flat=True).first() or 0
 
 
 def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts: int) -> SyncRun:
@@ -317,7 +310,6 @@ def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts:
     for name, value in counts.items():
         setattr(run, name, value)
     run.save()
-    forget_all()  # a request that ran this sync inline must see its outcome
     return run
 
 
@@ -724,7 +716,6 @@ def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
     finally:
         cache.delete(REQUEST_LOCK_KEY)
     agent_sync_task.enqueue(trigger=trigger, run_id=run.pk)
-    forget_all()
     return True
 
 
@@ -750,7 +741,7 @@ class SyncStatus:
     @property
     def read_model_version(self) -> int:
         """Changes whenever a sync changes the read model (0 before the first that did)."""
-        return self.last_success.data_version if self.last_success is not None else 0
+        return self.last_success.read_model_version if self.last_success is not None else 0
 
     @property
     def is_due(self) -> bool:
@@ -796,12 +787,8 @@ def age_words(seconds: int) -> str:
 RECENT_RUNS = 20
 
 
-@per_request
 def sync_status() -> SyncStatus:
-    """The freshness of the read model: last good sync, last run, any run in progress, age.
-
-    Read once per request (the staleness check, the banner and the cache keys share it).
-    """
+    """The freshness of the read model: last good sync, last run, any run in progress, age."""
     now = timezone.now()
     recent = list(SyncRun.objects.order_by("-started_at")[:RECENT_RUNS])
     last_success = next((r for r in recent if r.outcome == SyncRun.Outcome.SUCCEEDED), None)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reselect, reswap, retarget, trigger_client_event
 
-from agents.filters import CadJobFilter
 from agents.forms import (
     CadActionForm,
     CadStartForm,
@@ -22,8 +20,8 @@ from agents.forms import (
     IdempotentActionForm,
     SelectionChangeForm,
 )
-from agents.liststate import AgentListState
-from agents.models import CadJob, CadResult
+from agents.liststate import AgentListState, CadJobListState, CadResultListState
+from agents.models import CadJob
 from agents.selection import (
     Selection,
     bulk_bar_context,
@@ -34,8 +32,6 @@ from agents.selection import (
 from agents.services import cad as cad_service
 from agents.services.directory import agent_matching_count
 
-JOBS_PER_PAGE = 25
-RESULTS_PER_PAGE = 50
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 
 
@@ -93,20 +89,27 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     if preview.count == 0:
         messages.error(request, "No agents selected: tick at least one agent first.")
         return redirect(state.url())
-    context = {
-        "action": action,
-        "action_label": dict(CadJob.Action.choices)[action],
-        "target_state": "on" if action == CadJob.Action.ENABLE else "off",
-        "preview": preview,
-        "others_count": preview.count - preview.already_set,
-        "start_form": {
+    target_state = "on" if action == CadJob.Action.ENABLE else "off"
+    start_form = CadStartForm(
+        initial={
+            "action": action,
             "idempotency_key": cad_service.new_idempotency_key(),
             "agent_ids": "" if selection.is_all_matching else ",".join(sorted(selection.agent_ids)),
             "all_matching": selection.is_all_matching,
             "all_matching_query": selection.all_matching_query or "",
             "excluded_ids": ",".join(sorted(selection.excluded_ids)),
-        },
-        "back_url": state.url(),
+        }
+    )
+    start_form.confirm(
+        count=preview.count,
+        already_set=preview.already_set,
+        target_state=target_state,
+        back_url=state.url(),
+    )
+    context = {
+        "action_label": dict(CadJob.Action.choices)[action],
+        "preview": preview,
+        "start_form": start_form,
     }
     return render(request, "cad/confirm.html", context)
 
@@ -165,15 +168,13 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
     )
     if request.htmx and request.GET.get("progress") and not finished_while_watched:
         return render(request, "cad/job_detail.html#job-progress", {"job": job})
-    outcome = request.GET.get("outcome", "")
-    results = cad_service.cad_job_results(job, outcome=outcome)
-    page = Paginator(results, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    results_state = CadResultListState(request.GET, job=job)
+    page = results_state.get_page(cad_service.cad_job_results(job, outcome=results_state.outcome))
     can_run = request.user.has_perm("agents.run_cad_jobs")
     context = {
         "job": job,
         "page": page,
-        "outcome": outcome if outcome in CadResult.Outcome.values else "",
-        "outcome_choices": CadResult.Outcome.choices,
+        "list": results_state,
         "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),
         "can_undo": can_run and job.is_finished and job.succeeded,
         "idempotency_key": cad_service.new_idempotency_key(),
@@ -251,18 +252,11 @@ def job_undo(request: HttpRequest, public_id) -> HttpResponse:
 @login_required
 @permission_required("agents.view_cadjob", raise_exception=True)
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = CadJob.objects.select_related("created_by").order_by("-created_at")
-    job_filter = CadJobFilter(request.GET, queryset=jobs, request=request)
-    filtered = job_filter.qs if job_filter.is_valid() else jobs
-    page = Paginator(filtered, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "filter": job_filter,
-        "page": page,
-        "query": query.urlencode(),
-        "invalid": not job_filter.is_valid(),
-    }
+    state = CadJobListState(request.GET)
+    # Any filter that was not understood leaves the list unfiltered, and says so.
+    valid = not state.notices
+    page = state.get_page(state.filterset.qs if valid else state.base_queryset())
+    context = {"list": state, "filter": state.filterset, "page": page, "invalid": not valid}
     template_name = "cad/job_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#job-table"

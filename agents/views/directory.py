@@ -55,6 +55,7 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
         duplicated_names=page.duplicated_names,
         now=page.now,
         can_select=can_select,
+        sort_headers=state.sort_headers,
     )
     status = sync_status()
     return {
@@ -63,7 +64,6 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
         "table": table,
         "sync": status,
         "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
-        "filter_target": "#agent-table-region",
         "can_export": request.user.has_perm("agents.export_agents"),
         "can_refresh": request.user.has_perm("agents.refresh_agents"),
         "bulk": bulk_bar_context(

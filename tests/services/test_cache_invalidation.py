@@ -14,7 +14,7 @@ def new_sync(**changes) -> None:
     now = timezone.now()
     Agent.objects.filter(agent_id="1").update(**changes)
     run = SyncRun.objects.create(started_at=now, finished_at=now, outcome=SyncRun.Outcome.SUCCEEDED)
-    SyncRun.objects.filter(pk=run.pk).update(data_version=run.pk)  # it changed agents
+    SyncRun.objects.filter(pk=run.pk).update(read_model_version=run.pk)  # it changed agents
 
 
 @pytest.mark.django_db

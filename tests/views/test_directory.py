@@ -476,7 +476,7 @@ def test_the_filter_form_shows_each_querys_values_and_the_choices_after_a_sync(
     Agent.objects.filter(name="Ann Lee").update(role_name="Night lead")
     now = timezone.now()
     run = SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded")
-    SyncRun.objects.filter(pk=run.pk).update(data_version=run.pk)
+    SyncRun.objects.filter(pk=run.pk).update(read_model_version=run.pk)
     assert ">Night lead</option>" in form_html({})
 
 

@@ -1,13 +1,13 @@
 """The timeline's day cells, built in Python: escaped, and as readable as the template drew them."""
 
 from agents.services.schedules import TimelineBar, TimelineDay
-from agents.templatetags.schedules import timeline_day_cells
+from agents.templatetags.timeline import timeline_day_cells
 
 OFF = TimelineDay(today=False, name="Monday", bars=())
 
 
 def test_a_day_without_bars_says_off_and_today_carries_the_now_line():
-    html = timeline_day_cells((OFF, TimelineDay(today=True, name="Tuesday", bars=())), "37.500")
+    html = timeline_day_cells((OFF, TimelineDay(today=True, name="Tuesday", bars=())), 540)
     assert html.count("<td ") == 2
     assert '<span class="visually-hidden">Monday: off</span>' in html
     assert '<td class="tl-day-cell tl-today">' in html
@@ -16,8 +16,8 @@ def test_a_day_without_bars_says_off_and_today_carries_the_now_line():
 
 
 def test_each_bar_has_its_text_for_screen_readers_and_continued_bars_are_marked():
-    tail = TimelineBar(continued=True, left="0.000", width="25.000", label="Monday 00:00–06:00")
-    html = timeline_day_cells((TimelineDay(today=False, name="Monday", bars=(tail,)),), "0.000")
+    tail = TimelineBar(continued=True, start_minute=0, end_minute=360, label="Monday 00:00–06:00")
+    html = timeline_day_cells((TimelineDay(today=False, name="Monday", bars=(tail,)),), 0)
     assert (
         '<span class="tl-bar tl-continued" style="left: 0.000%; width: 25.000%;" '
         'title="Monday 00:00–06:00"><span class="visually-hidden">Monday 00:00–06:00</span></span>'
@@ -26,8 +26,8 @@ def test_each_bar_has_its_text_for_screen_readers_and_continued_bars_are_marked(
 
 
 def test_every_text_is_escaped():
-    bar = TimelineBar(continued=False, left='1"', width="<b>", label='<script>alert("x")</script>')
-    html = timeline_day_cells((TimelineDay(today=True, name="<i>", bars=(bar,)), OFF), '"><x')
-    assert "<script>" not in html and "<b>" not in html and "<x" not in html
+    label = '<script>alert("x")</script>'
+    bar = TimelineBar(continued=False, start_minute=60, end_minute=120, label=label)
+    html = timeline_day_cells((TimelineDay(today=True, name="<i>", bars=(bar,)), OFF), 0)
+    assert "<script>" not in html and "<i>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert "left: 1&quot;%" in html and "left: &quot;&gt;&lt;x%" in html
