@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("agents", "0010_staffing_targets")]
+    dependencies = [("agents", "0011_cad_selection")]
 
     operations = [
         migrations.RenameField(
