@@ -6,8 +6,8 @@ only fetches the read model efficiently and shapes the figures for templates and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from agents import schedules
 from agents.models import Agent, WorkingWindow
 from agents.services.directory import windows_by_agent
+from agents.services.targets import WORST_SLOTS_SHOWN, shortfall
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
@@ -135,11 +136,17 @@ class CoverageCell:
     minute: int  # the slot's first minute
     count: int
     level: int  # 0 = gap, 1..HEATMAP_LEVELS = relative load
-    label: str  # "Tuesday 09:00–10:00: 12 agents on duty"
+    label: str  # "Tuesday 09:00–10:00: 12 agents on duty, target 15, 3 short"
+    target: int | None = None  # the staffing target, None where none is set
+    shortfall: int | None = None  # max(0, target − count), None without a target
 
     @property
     def is_gap(self) -> bool:
         return self.count == 0
+
+    @property
+    def is_short(self) -> bool:
+        return bool(self.shortfall)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +164,22 @@ class Coverage:
     max_count: int
     active_agents: int  # how many filtered, active agents the figures are drawn from
     gap_count: int
+    has_targets: bool = False  # any slot has a staffing target
+    short_count: int = 0  # slots under their target
+    agent_minutes_short: int = 0  # Σ shortfall × slot length, over the week
+
+    @property
+    def agent_hours_short(self) -> str:
+        """The week's shortfall in agent-hours, e.g. "12" or "12.5"."""
+        hours = self.agent_minutes_short / 60
+        return f"{hours:g}" if hours == int(hours) else f"{hours:.1f}"
+
+    @property
+    def worst_slots(self) -> list[CoverageCell]:
+        """The slots furthest under target, worst first (earliest first among equals)."""
+        short = [cell for row in self.rows for cell in row.cells if cell.is_short]
+        short.sort(key=lambda c: (-c.shortfall, c.weekday, c.minute))
+        return short[:WORST_SLOTS_SHOWN]
 
     @property
     def slot_headers(self) -> list[tuple[str, str]]:
@@ -191,11 +214,18 @@ def _level_bounds(level: int, max_count: int) -> tuple[int, int]:
     return low, level * max_count // HEATMAP_LEVELS
 
 
-def _cell_label(weekday: int, minute: int, slot_minutes: int, count: int) -> str:
+def _cell_label(
+    weekday: int, minute: int, slot_minutes: int, count: int, target: int | None = None
+) -> str:
     slot = schedules.slot_label(weekday, minute, slot_minutes)
     if count == 0:
-        return f"{slot}: no agents on duty (gap)"
-    return f"{slot}: {count} agent{'s' if count != 1 else ''} on duty"
+        text = f"{slot}: no agents on duty (gap)"
+    else:
+        text = f"{slot}: {count} agent{'s' if count != 1 else ''} on duty"
+    if target is None:
+        return text
+    short = shortfall(target, count)
+    return f"{text}, target {target}, " + (f"{short} short" if short else "target met")
 
 
 def coverage_window_rows(agents: QuerySet[Agent]) -> QuerySet:
@@ -212,29 +242,42 @@ def coverage_window_rows(agents: QuerySet[Agent]) -> QuerySet:
 
 
 def coverage_for(
-    agents: QuerySet[Agent], slot_minutes: int = schedules.DEFAULT_SLOT_MINUTES
+    agents: QuerySet[Agent],
+    slot_minutes: int = schedules.DEFAULT_SLOT_MINUTES,
+    *,
+    targets: Mapping[tuple[int, int], int] | None = None,
 ) -> Coverage:
     """The heatmap's figures: active agents on duty at the first minute of each slot of the week.
 
     Inactive agents never count. One query fetches the windows of the filtered active agents;
     `schedules.coverage_grid` does the arithmetic in O(windows + minutes of the week).
+    `targets` ((weekday, slot start) → agents needed, as `services.targets.staffing_targets`
+    gives them) adds each slot's target and shortfall.
     """
     grid = schedules.coverage_grid(coverage_window_rows(agents), slot_minutes)
     starts = schedules.slot_starts(slot_minutes)
+    targets = targets or {}
     max_count = max((max(day) for day in grid), default=0)
     rows = []
-    gaps = 0
+    gaps = short_count = minutes_short = 0
     for weekday, counts in enumerate(grid):
         cells = []
         for minute, count in zip(starts, counts, strict=True):
             gaps += count == 0
+            target = targets.get((weekday, minute))
+            short = shortfall(target, count)
+            if short:
+                short_count += 1
+                minutes_short += short * slot_minutes
             cells.append(
                 CoverageCell(
                     weekday=weekday,
                     minute=minute,
                     count=count,
                     level=_level(count, max_count),
-                    label=_cell_label(weekday, minute, slot_minutes, count),
+                    label=_cell_label(weekday, minute, slot_minutes, count, target),
+                    target=target,
+                    shortfall=short,
                 )
             )
         rows.append(CoverageRow(weekday, schedules.WEEKDAY_NAMES[weekday], cells))
@@ -245,18 +288,28 @@ def coverage_for(
         max_count=max_count,
         active_agents=agents.filter(is_active=True).count(),
         gap_count=gaps,
+        has_targets=bool(targets),
+        short_count=short_count,
+        agent_minutes_short=minutes_short,
     )
 
 
-COVERAGE_CSV_HEADER = ("weekday", "start_time", "agents_on_duty")
+COVERAGE_CSV_HEADER = ("weekday", "start_time", "agents_on_duty", "target", "shortfall")
 
 
-def coverage_csv_rows(coverage: Coverage) -> Iterator[tuple[str, str, int]]:
-    """The heatmap as CSV rows, header first: weekday name, slot start (HH:MM), agents on duty."""
+def coverage_csv_rows(coverage: Coverage) -> Iterator[tuple]:
+    """The heatmap as CSV rows, header first: weekday name, slot start (HH:MM), agents on duty,
+    the staffing target and the shortfall (both empty where no target is set)."""
     yield COVERAGE_CSV_HEADER
     for row in coverage.rows:
         for cell in row.cells:
-            yield (row.name, schedules.format_minute(cell.minute), cell.count)
+            yield (
+                row.name,
+                schedules.format_minute(cell.minute),
+                cell.count,
+                "" if cell.target is None else cell.target,
+                "" if cell.shortfall is None else cell.shortfall,
+            )
 
 
 # --- one slot --------------------------------------------------------------------------------
@@ -269,6 +322,10 @@ class SlotDetail:
     slot_minutes: int
     total: int
     agents: list[tuple[Agent, str]]  # (agent, its hours humanised), at most SLOT_AGENT_LIMIT
+    target: int | None = None
+    # Of a slot under target: who works that weekday but is not on duty at this slot.
+    off_duty_total: int = 0
+    off_duty: list[tuple[Agent, str]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -278,21 +335,53 @@ class SlotDetail:
     def more(self) -> int:
         return max(0, self.total - len(self.agents))
 
+    @property
+    def shortfall(self) -> int | None:
+        return shortfall(self.target, self.total)
+
+    @property
+    def off_duty_more(self) -> int:
+        return max(0, self.off_duty_total - len(self.off_duty))
+
+    @property
+    def weekday_name(self) -> str:
+        return schedules.WEEKDAY_NAMES[self.weekday]
+
+
+def _named_with_hours(agents: QuerySet[Agent]) -> tuple[int, list[tuple[Agent, str]]]:
+    listed = list(agents.prefetch_related("windows")[:SLOT_AGENT_LIMIT])
+    return agents.count(), [(a, schedules.windows_humanise(a.windows.all())) for a in listed]
+
 
 def slot_on_duty(
-    *, agents: QuerySet[Agent], weekday: int, minute: int, slot_minutes: int
+    *,
+    agents: QuerySet[Agent],
+    weekday: int,
+    minute: int,
+    slot_minutes: int,
+    target: int | None = None,
 ) -> SlotDetail:
     """The active agents on duty at `minute` of `weekday` (a slot's first minute), by name.
 
-    The same rule as the heatmap's count, run in SQL (`schedules.agents_on_duty_at`).
+    The same rule as the heatmap's count, run in SQL (`schedules.agents_on_duty_at`). With a
+    `target` the slot falls short of, also those who work that weekday (a shift starting that
+    day) but are not on duty at this slot: whom a manager could move.
     """
-    on_duty = agents.filter(is_active=True).filter(schedules.agents_on_duty_at(weekday, minute))
-    total = on_duty.count()
-    listed = list(on_duty.prefetch_related("windows")[:SLOT_AGENT_LIMIT])
+    active = agents.filter(is_active=True)
+    on_duty_q = schedules.agents_on_duty_at(weekday, minute)
+    total, listed = _named_with_hours(active.filter(on_duty_q))
+    off_total, off_listed = 0, []
+    if shortfall(target, total):
+        off_total, off_listed = _named_with_hours(
+            active.filter(schedules.works_on_day_q(weekday)).exclude(on_duty_q)
+        )
     return SlotDetail(
         weekday=weekday,
         minute=minute,
         slot_minutes=slot_minutes,
         total=total,
-        agents=[(a, schedules.windows_humanise(a.windows.all())) for a in listed],
+        agents=listed,
+        target=target,
+        off_duty_total=off_total,
+        off_duty=off_listed,
     )

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.functional import cached_property
 
 from agents import schedules
 from agents.models import Group, StaffingTarget, StaffingTargetChange
@@ -100,6 +101,52 @@ def staffing_targets_version(*, group_id: str) -> int:
         .first()
         or 0
     )
+
+
+class TargetScope:
+    """Which targets a filtered heatmap is measured against, and those targets.
+
+    No group filter: the overall targets; one group: that group's, met by its members only (the
+    filter already keeps only them); several groups: none, since no one target applies.
+    The targets and the group's name are read only when asked for (a cached heatmap needs
+    neither, only `version`).
+    """
+
+    def __init__(self, *, group_id: str | None, slot_minutes: int):
+        self.group_id = group_id  # None when no target applies
+        self.slot_minutes = slot_minutes
+        # For cache keys: changes whenever these targets change.
+        self.version = 0 if group_id is None else staffing_targets_version(group_id=group_id)
+
+    @property
+    def applies(self) -> bool:
+        return self.group_id is not None
+
+    @cached_property
+    def targets(self) -> dict[Slot, int]:
+        if self.group_id is None:
+            return {}
+        return staffing_targets(group_id=self.group_id, slot_minutes=self.slot_minutes)
+
+    @cached_property
+    def group_name(self) -> str:
+        return "" if self.group_id is None else staffing_target_group_name(self.group_id)
+
+    def target_at(self, weekday: int, minute: int) -> int | None:
+        """The target of the slot starting at `minute` of `weekday`, None where none is set."""
+        return self.targets.get((weekday, minute - minute % self.slot_minutes))
+
+
+def staffing_target_scope(*, group_pks: Iterable[int], slot_minutes: int) -> TargetScope:
+    """The targets that apply to a heatmap filtered to the groups `group_pks` (primary keys, as
+    `AgentFilters` holds them; see `TargetScope`)."""
+    group_pks = set(group_pks)
+    if len(group_pks) > 1:
+        return TargetScope(group_id=None, slot_minutes=slot_minutes)
+    group_id = OVERALL
+    if group_pks:
+        group_id = Group.objects.filter(pk__in=group_pks).values_list("group_id", flat=True).first()
+    return TargetScope(group_id=group_id, slot_minutes=slot_minutes)
 
 
 # --- changing targets ------------------------------------------------------------------------

@@ -13,12 +13,15 @@ from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from agents import schedules
 from agents.liststate import ScheduleState
 from agents.services import schedules as schedule_service
+from agents.services import targets as target_service
 
 # A heatmap or filter form rendered for a state is kept no longer than this: its key changes
 # with every sync that changes agents, and the limit bounds how long a deploy's new markup waits.
@@ -34,6 +37,18 @@ class SlotForm(forms.Form):
 
 def _is_partial(request) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _target_scope(state: ScheduleState) -> target_service.TargetScope:
+    """The staffing targets the heatmap is measured against: the filtered group's, or overall."""
+    return target_service.staffing_target_scope(
+        group_pks=state.filters.group_pks, slot_minutes=state.slot_minutes
+    )
+
+
+def _targets_url(scope: target_service.TargetScope, slot_minutes: int) -> str:
+    query = {"group": scope.group_id} if scope.group_id else {}
+    return f"{reverse('schedules-targets')}?{urlencode({**query, 'slot': slot_minutes})}"
 
 
 @require_GET
@@ -62,11 +77,17 @@ def schedule_overview(request):
         response = render(request, template_name + "#timeline", context)
         response["Vary"] = "HX-Request"
         return response
+    target_scope = _target_scope(state)
     context |= {
-        # Worked out only when the template's {% cache %} block misses (see coverage_vary).
+        # Worked out only when the template's {% cache %} block misses (see coverage_vary; the
+        # block is also keyed by the targets' version, so a saved target shows at once).
         "coverage": SimpleLazyObject(
-            lambda: schedule_service.coverage_for(agents, state.slot_minutes)
+            lambda: schedule_service.coverage_for(
+                agents, state.slot_minutes, targets=target_scope.targets
+            )
         ),
+        "target_scope": target_scope,
+        "targets_url": _targets_url(target_scope, state.slot_minutes),
         "fragment_cache_seconds": FRAGMENT_CACHE_SECONDS,
     }
     response = render(request, template_name, context)
@@ -79,7 +100,9 @@ def schedule_overview(request):
 @permission_required("agents.view_schedules", raise_exception=True)
 def coverage_export(request):
     state = ScheduleState(request.GET)
-    coverage = schedule_service.coverage_for(state.agents(), state.slot_minutes)
+    coverage = schedule_service.coverage_for(
+        state.agents(), state.slot_minutes, targets=_target_scope(state).targets
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="coverage.csv"'
     writer = csv.writer(response, lineterminator="\n")
@@ -105,10 +128,12 @@ def slot_detail(request):
         )
         # 200 for an htmx swap, so the message shows in the side panel.
         return render(request, template_name, context, status=200 if partial else 400)
+    weekday, minute = form.cleaned_data["slot_day"], form.cleaned_data["slot_minute"]
     context["slot"] = schedule_service.slot_on_duty(
         agents=state.agents(),
-        weekday=form.cleaned_data["slot_day"],
-        minute=form.cleaned_data["slot_minute"],
+        weekday=weekday,
+        minute=minute,
         slot_minutes=state.slot_minutes,
+        target=_target_scope(state).target_at(weekday, minute),
     )
     return render(request, template_name, context)

@@ -6,38 +6,14 @@ import csv
 import io
 
 import pytest
-from django.utils import timezone
 
-from agents import schedules
-from agents.models import Agent, WorkingWindow
+from tests.fixtures.agents import make_agent
 from tests.fixtures.browser import assert_accessible, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 WEEKDAYS = (MON, TUE, WED, THU, FRI)
-
-
-def make_agent(agent_id: int, name: str, windows, *, active: bool = True) -> Agent:
-    agent = Agent.objects.create(
-        agent_id=str(agent_id),
-        agent_id_sort=agent_id,
-        name=name,
-        is_active=active,
-        search_text=name.lower(),
-        synced_at=timezone.now(),
-    )
-    WorkingWindow.objects.bulk_create(
-        WorkingWindow(
-            agent=agent,
-            weekday_mask=schedules.mask_from_days(days),
-            start_minute=start,
-            end_minute=end,
-            position=position,
-        )
-        for position, (days, start, end) in enumerate(windows)
-    )
-    return agent
 
 
 @pytest.fixture
@@ -103,7 +79,7 @@ def test_manager_reads_the_heatmap_clicks_a_cell_and_downloads_the_csv(page, man
         page.get_by_role("link", name="Download coverage CSV").click()
     download = download_info.value
     rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read())))  # noqa: SIM115
-    assert rows[0] == ["weekday", "start_time", "agents_on_duty"]
+    assert rows[0] == ["weekday", "start_time", "agents_on_duty", "target", "shortfall"]
     table = {(r[0], r[1]): int(r[2]) for r in rows[1:]}
     assert table[("Tuesday", "09:00")] == 2
     assert table[("Monday", "00:00")] == 1

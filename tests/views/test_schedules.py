@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import schedules
-from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.models import Agent, SyncRun
 from agents.sandbox.data import DEFAULT_SEED
 from agents.sandbox.server import start_in_thread
 from agents.services import schedules as schedule_service
 from agents.services.sync import agent_sync
 from agents.upstream import reset_deepcall_client
+from tests.fixtures.agents import make_agent
 from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -26,29 +27,6 @@ WEEKDAYS = (MON, TUE, WED, THU, FRI)
 URL = reverse("schedules")
 CSV_URL = reverse("schedules-coverage-csv")
 SLOT_URL = reverse("schedules-slot")
-
-
-def make_agent(agent_id, name, windows=(), *, active=True, groups=()):
-    agent = Agent.objects.create(
-        agent_id=str(agent_id),
-        agent_id_sort=int(agent_id),
-        name=name,
-        is_active=active,
-        search_text=f"{name} {agent_id}".lower(),
-        synced_at=timezone.now(),
-    )
-    for position, (days, start, end) in enumerate(windows):
-        WorkingWindow.objects.create(
-            agent=agent,
-            weekday_mask=schedules.mask_from_days(days),
-            start_minute=start,
-            end_minute=end,
-            position=position,
-        )
-    for group_id in groups:
-        group, _ = Group.objects.get_or_create(group_id=group_id, defaults={"name": "Team"})
-        agent.groups.add(group)
-    return agent
 
 
 @pytest.fixture
@@ -189,7 +167,9 @@ def test_on_shift_now_across_midnight(manager_client, team, monkeypatch):
 
 # --- the cached heatmap ----------------------------------------------------------------------
 
-HEATMAP_CELL = re.compile(r'data-day="(\d)" data-minute="(\d+)">(\d+)</a>')
+HEATMAP_CELL = re.compile(
+    r'data-day="(\d)" data-minute="(\d+)"><span class="hm-count">(\d+)</span>'
+)
 
 
 def heatmap_counts(response) -> dict[tuple[int, int], int]:
@@ -268,7 +248,7 @@ def test_csv_has_the_exact_header_and_one_row_per_slot(manager_client, team):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0] == ["weekday", "start_time", "agents_on_duty"]
+    assert rows[0] == ["weekday", "start_time", "agents_on_duty", "target", "shortfall"]
     assert len(rows) == 1 + 7 * 24
     table = {(r[0], r[1]): int(r[2]) for r in rows[1:]}
     assert table[("Monday", "00:00")] == 1  # Nikhil, from Sunday night
@@ -285,12 +265,12 @@ def test_csv_matches_the_heatmap_and_takes_the_same_filters(manager_client, team
     rows = read_csv(manager_client.get(CSV_URL, params))
     assert len(rows) == 1 + 7 * 48
     expected = [
-        [row.name, schedules.format_minute(c.minute), str(c.count)]
+        [row.name, schedules.format_minute(c.minute), str(c.count), "", ""]
         for row in coverage.rows
         for c in row.cells
     ]
     assert rows[1:] == expected
-    assert ["Saturday", "12:00", "0"] in rows  # Alwin is filtered out
+    assert ["Saturday", "12:00", "0", "", ""] in rows  # Alwin is filtered out; no targets
 
 
 def test_csv_with_bad_slot_uses_hours(manager_client, team):
