@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/changes_bench.py            # 100,000 agents
     .venv/bin/python bench/changes_bench.py 10000      # another size
+    .venv/bin/python bench/changes_bench.py 100000 3   # and fewer runs (default 7)
 
 A fresh temporary SQLite file (production-like settings), one full sync from a sandbox of that
 many agents, then the sync's database side (`_apply_listing`: diff, writes and, with recording
@@ -83,7 +84,7 @@ def _apply_ms(listing, *, record: bool) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-def run(size: int) -> int:
+def run(size: int, runs: int = RUNS) -> int:
     with tempfile.TemporaryDirectory(prefix="changes-bench-") as tmp:
         _configure(str(Path(tmp) / "bench.sqlite3"))
         from django.conf import settings
@@ -110,7 +111,7 @@ def run(size: int) -> int:
         print(f"\n{size:,} agents; {changes:,} random changes for the 1 % case", flush=True)
 
         times: dict[tuple[str, bool], list[float]] = {}
-        for number in range(RUNS):
+        for number in range(runs):
             # Alternate which goes first, so a warming cache or a busy neighbour favours neither.
             for record in (True, False) if number % 2 else (False, True):
                 times.setdefault(("nothing changed", record), []).append(
@@ -122,7 +123,7 @@ def run(size: int) -> int:
         entries = AgentChange.objects.count()
 
         failures = 0
-        print(f"  sync's database side, median of {RUNS} (1 % case: {2 * RUNS}) runs each:")
+        print(f"  sync's database side, median of {runs} (1 % case: {2 * runs}) runs each:")
         for case, target in TARGETS.items():
             on = statistics.median(times[(case, True)])
             off = statistics.median(times[(case, False)])
@@ -140,7 +141,8 @@ def run(size: int) -> int:
 
 def main() -> int:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SIZE
-    return 1 if run(size) else 0
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else RUNS
+    return 1 if run(size, runs) else 0
 
 
 if __name__ == "__main__":
