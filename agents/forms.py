@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from crispy_forms.bootstrap import InlineCheckboxes, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Fieldset, Layout
@@ -18,18 +20,52 @@ from agents.services.targets import IMPORT_MAX_BYTES, TARGET_MAX
 
 # A uuid4 hex made by the confirmation page; anything else is a tampered or stale form.
 IDEMPOTENCY_KEY_PATTERN = r"^[0-9a-f]{32}$"
+# Ticking rows one by one stops being sensible long before this; "all matching" has no limit.
+MAX_EXPLICIT_IDS = 5_000
+# The longest id the client accepts (agents.deepcall.parsing.normalize_id, Agent.agent_id).
+MAX_ID_LENGTH = 64
+
+
+class AgentIdListField(forms.Field):
+    """Agent ids as a JSON array of strings in one field, at most MAX_EXPLICIT_IDS of them.
+
+    Ids are opaque (a comma, a quote, a space or any letter may be part of one), so a list is
+    never joined with a separator; and one field keeps a page of ticks far below
+    DATA_UPLOAD_MAX_NUMBER_FIELDS.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[str]:
+        if value in (None, ""):
+            return []
+        try:
+            ids = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise forms.ValidationError("Agent ids must come as a JSON list.") from exc
+        if not isinstance(ids, list) or not all(
+            isinstance(i, str) and 0 < len(i) <= MAX_ID_LENGTH for i in ids
+        ):
+            raise forms.ValidationError("Agent ids must be a list of non-empty ids.")
+        if len(ids) > MAX_EXPLICIT_IDS:
+            raise forms.ValidationError(
+                f"At most {MAX_EXPLICIT_IDS:,} agents can be picked one by one; "
+                "select all matching a filter instead."
+            )
+        return list(dict.fromkeys(ids))
 
 
 class SelectionChangeForm(forms.Form):
-    """One change to the session's selection. Ids travel comma-separated in one field, so a
-    page of 100 ticks is one POST field, far below DATA_UPLOAD_MAX_NUMBER_FIELDS."""
+    """One change to the stored selection; ids as AgentIdListField lists."""
 
     OP_UPDATE, OP_ALL_MATCHING, OP_CLEAR = "update", "all_matching", "clear"
     op = forms.ChoiceField(
         choices=[(OP_UPDATE, OP_UPDATE), (OP_ALL_MATCHING, OP_ALL_MATCHING), (OP_CLEAR, OP_CLEAR)]
     )
-    add = forms.CharField(required=False, max_length=200_000)
-    remove = forms.CharField(required=False, max_length=200_000)
+    add = AgentIdListField()
+    remove = AgentIdListField()
     query = forms.CharField(required=False, max_length=4_000)
 
 
@@ -45,11 +81,11 @@ class CadStartForm(forms.Form):
 
     action = forms.ChoiceField(choices=CadJob.Action.choices, widget=forms.HiddenInput)
     idempotency_key = forms.RegexField(regex=IDEMPOTENCY_KEY_PATTERN, widget=forms.HiddenInput)
-    # The explicit selection, comma-separated.
-    agent_ids = forms.CharField(required=False, max_length=200_000, widget=forms.HiddenInput)
+    # The explicit selection, as a JSON list (AgentIdListField).
+    agent_ids = AgentIdListField(widget=forms.HiddenInput)
     all_matching_query = forms.CharField(required=False, max_length=4_000, widget=forms.HiddenInput)
     all_matching = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    excluded_ids = forms.CharField(required=False, max_length=200_000, widget=forms.HiddenInput)
+    excluded_ids = AgentIdListField(widget=forms.HiddenInput)
     # Agents the ledger says are already so: send only to the others (the default) or to all.
     ALREADY_SKIP, ALREADY_SEND = "skip", "send"
     already_set = forms.ChoiceField(

@@ -21,12 +21,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from agents.forms import MAX_EXPLICIT_IDS
 from agents.liststate import AgentListState
 from agents.models import Agent, CadSelection
 from agents.services.directory import agent_matching_count
-
-# Ticking rows one by one stops being sensible long before this; "all matching" has no limit.
-MAX_EXPLICIT_IDS = 5_000
 
 
 @dataclass
@@ -174,11 +172,6 @@ def selection_save(request: HttpRequest, selection: Selection) -> None:
         stored.excluded_ids = set(selection.excluded_ids)
 
     selection_change(request, replace)
-
-
-def parse_id_list(value: str) -> set[str]:
-    """Comma-separated agent ids from one form field (one field, whatever the count)."""
-    return {part.strip() for part in value.split(",") if part.strip()}
 
 
 def bulk_bar_context(

@@ -1,13 +1,16 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from agents.converters import AgentIdConverter
 from agents.views import cad, changes, directory, schedules, status, targets
+
+register_converter(AgentIdConverter, "agent_id")
 
 urlpatterns = [
     # Directory (issue: the agent directory)
     path("agents/", directory.agent_list, name="agent-list"),
     path("agents/export.csv", directory.agent_export, name="agent-export"),
     path("agents/refresh/", directory.agent_refresh, name="agent-refresh"),
-    path("agents/<str:agent_id>/", directory.agent_detail, name="agent-detail"),
+    path("agents/<agent_id:agent_id>/", directory.agent_detail, name="agent-detail"),
     # Bulk CAD
     path("cad/", cad.job_list, name="cad-job-list"),
     path("cad/selection/", cad.selection_update, name="cad-selection"),

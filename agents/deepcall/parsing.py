@@ -239,10 +239,6 @@ def parse_agent(raw: object, *, fallback_id: object = None) -> AgentRecord:
         agent_id = normalize_id(raw.get("agentId")) or normalize_id(fallback_id)
     if agent_id is None:
         raise MalformedAgent("no usable unique_id")
-    if "/" in agent_id or agent_id in {".", ".."}:
-        # The id is a path segment of the agent's page (/agents/<id>/): a slash or a dot
-        # segment would make that link point somewhere else.
-        raise MalformedAgent("unique_id cannot be part of a link")
     name = _text(raw.get("name")) or _text(raw.get("nm"))
     if not name:
         raise MalformedAgent("no name")

@@ -6,6 +6,8 @@ anything needs `agents.run_cad_jobs`; reading jobs needs `agents.view_cadjob`.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +27,6 @@ from agents.models import CadJob
 from agents.selection import (
     Selection,
     bulk_bar_context,
-    parse_id_list,
     selection_change,
     selection_save,
 )
@@ -55,8 +56,8 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         elif op == SelectionChangeForm.OP_ALL_MATCHING:
             selection.select_all_matching(state.filter_query)
         else:
-            selection.add(parse_id_list(form.cleaned_data["add"]))
-            selection.remove(parse_id_list(form.cleaned_data["remove"]))
+            selection.add(set(form.cleaned_data["add"]))
+            selection.remove(set(form.cleaned_data["remove"]))
 
     selection = selection_change(request, change)
     context = bulk_bar_context(
@@ -94,10 +95,12 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
         initial={
             "action": action,
             "idempotency_key": cad_service.new_idempotency_key(),
-            "agent_ids": "" if selection.is_all_matching else ",".join(sorted(selection.agent_ids)),
+            "agent_ids": ""
+            if selection.is_all_matching
+            else json.dumps(sorted(selection.agent_ids)),
             "all_matching": selection.is_all_matching,
             "all_matching_query": selection.all_matching_query or "",
-            "excluded_ids": ",".join(sorted(selection.excluded_ids)),
+            "excluded_ids": json.dumps(sorted(selection.excluded_ids)),
         }
     )
     start_form.confirm(
@@ -132,10 +135,10 @@ def job_start(request: HttpRequest) -> HttpResponse:
             all_matching_query=AgentListState.from_filter_query(
                 data["all_matching_query"]
             ).filter_query,
-            excluded_ids=parse_id_list(data["excluded_ids"]),
+            excluded_ids=set(data["excluded_ids"]),
         )
     else:
-        selection = Selection(agent_ids=parse_id_list(data["agent_ids"]))
+        selection = Selection(agent_ids=set(data["agent_ids"]))
     try:
         job = cad_service.cad_job_start(
             user=request.user,

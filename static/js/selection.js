@@ -21,7 +21,8 @@
     if (timer) clearTimeout(timer);
     timer = null;
     if (!added.size && !removed.size) return;
-    const values = { op: "update", add: [...added].join(","), remove: [...removed].join(",") };
+    // Ids are opaque (a comma may be part of one): lists travel as JSON, never joined.
+    const values = { op: "update", add: JSON.stringify([...added]), remove: JSON.stringify([...removed]) };
     added = new Set();
     removed = new Set();
     send(values);

@@ -171,7 +171,7 @@ def test_a_supervisor_sees_no_cad_controls_and_is_refused(page, supervisor_user,
     token = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRFToken"]
     response = page.request.post(
         "/cad/start/",
-        form={"action": "enable", "agent_ids": "2", "idempotency_key": "b" * 32},
+        form={"action": "enable", "agent_ids": '["2"]', "idempotency_key": "b" * 32},
         headers={"X-CSRFToken": token, "Referer": page.url},
     )
     assert response.status == 403

@@ -247,3 +247,12 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
     messages = [r.message for r in result.results]
     assert all(SSID not in m for m in messages), messages
     assert "may not change agent 1" in messages[0]
+
+
+def test_an_id_with_a_comma_is_sent_alone_and_exactly_as_given(client, api):
+    route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
+
+    result = client.set_cad(["1001,1002", "a/b", "ज़ेड"])
+
+    assert request_json(route.calls.last.request)["agentIds"] == ["1001,1002", "a/b", "ज़ेड"]
+    assert [r.agent_id for r in result.results] == ["1001,1002", "a/b", "ज़ेड"]

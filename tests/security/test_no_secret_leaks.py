@@ -113,7 +113,8 @@ def test_no_secret_survives_anywhere(
     # A CAD job for three picked agents, as an admin runs one.
     key = "5ec2e75ec2e75ec2e75ec2e75ec2e75e"
     start = client.post(
-        reverse("cad-job-start"), {"action": "enable", "agent_ids": "2,3,4", "idempotency_key": key}
+        reverse("cad-job-start"),
+        {"action": "enable", "agent_ids": '["2", "3", "4"]', "idempotency_key": key},
     )
     assert start.status_code == 302
     job = CadJob.objects.get(idempotency_key=key)

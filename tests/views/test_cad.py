@@ -1,5 +1,6 @@
 """The bulk-CAD pages: permissions enforced on every request, clear answers to bad input."""
 
+import json
 import re
 
 import pytest
@@ -31,12 +32,12 @@ def selection(client):
 def test_ticking_rows_updates_the_server_side_selection(admin_client, agents):
     response = admin_client.post(
         "/cad/selection/",
-        {"op": "update", "add": "1,2,3", "query": ""},
+        {"op": "update", "add": '["1", "2", "3"]', "query": ""},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     assert "3 selected" in response.content.decode()
-    admin_client.post("/cad/selection/", {"op": "update", "remove": "2", "query": ""})
+    admin_client.post("/cad/selection/", {"op": "update", "remove": '["2"]', "query": ""})
     assert selection(admin_client)["ids"] == ["1", "3"]
 
 
@@ -50,13 +51,13 @@ def test_select_all_matching_keeps_the_filter_not_the_ids(admin_client, agents):
     assert selection(admin_client) == {"ids": [], "query": "status=active", "excluded": []}
     # Unticking one row of it leaves the other 39.
     response = admin_client.post(
-        "/cad/selection/", {"op": "update", "remove": "5", "query": "status=active"}
+        "/cad/selection/", {"op": "update", "remove": '["5"]', "query": "status=active"}
     )
     assert "39 selected" in response.content.decode()
 
 
 def test_the_directory_shows_the_bulk_bar_and_ticked_rows_to_admins(admin_client, agents):
-    admin_client.post("/cad/selection/", {"op": "update", "add": "2", "query": ""})
+    admin_client.post("/cad/selection/", {"op": "update", "add": '["2"]', "query": ""})
     body = admin_client.get("/agents/").content.decode()
     assert "1 selected" in body
     assert re.search(r'value="2" aria-label="Select Agent 002" form="bulk-form" checked', body)
@@ -117,11 +118,11 @@ def test_without_javascript_the_ticked_boxes_come_with_the_form(admin_client, ag
         "/cad/confirm/", {"action": "disable", "agent_id": ["7", "8"]}
     ).content.decode()
     assert "Disable CAD for 2 agents?" in body
-    assert 'name="agent_ids" value="7,8"' in body
+    assert 'name="agent_ids" value="[&quot;7&quot;, &quot;8&quot;]"' in body
 
 
 def test_confirming_starts_one_job_even_when_posted_twice(admin_client, agents):
-    form = {"action": "enable", "idempotency_key": "a" * 32, "agent_ids": "1,2,3"}
+    form = {"action": "enable", "idempotency_key": "a" * 32, "agent_ids": '["1", "2", "3"]'}
     first = admin_client.post("/cad/start/", form)
     second = admin_client.post("/cad/start/", form)
     job = CadJob.objects.get()
@@ -134,9 +135,9 @@ def test_confirming_starts_one_job_even_when_posted_twice(admin_client, agents):
     ("form", "message"),
     [
         ({"action": "enable"}, "No agents selected"),
-        ({"action": "explode", "agent_ids": "1"}, "out of date"),
-        ({"action": "enable", "idempotency_key": "not-a-key", "agent_ids": "1"}, "out of date"),
-        ({"action": "enable", "agent_ids": "no-such-agent,also-not"}, "No agents selected"),
+        ({"action": "explode", "agent_ids": '["1"]'}, "out of date"),
+        ({"action": "enable", "idempotency_key": "not-a-key", "agent_ids": '["1"]'}, "out of date"),
+        ({"action": "enable", "agent_ids": '["no-such-agent", "also-not"]'}, "No agents selected"),
     ],
 )
 def test_bad_or_tampered_input_gets_a_clear_message(admin_client, agents, form, message):
@@ -151,7 +152,7 @@ def test_tampered_ids_outside_the_directory_are_dropped(admin_client, agents):
     form = {
         "action": "enable",
         "idempotency_key": cad_service.new_idempotency_key(),
-        "agent_ids": "1,2,<script>,99999",
+        "agent_ids": '["1", "2", "<script>", "99999"]',
     }
     admin_client.post("/cad/start/", form)
     assert CadJob.objects.get().agent_ids == ["1", "2"]
@@ -228,7 +229,7 @@ def test_a_selection_a_running_job_covers_is_refused_with_a_message(
     form = {
         "action": "disable",
         "idempotency_key": cad_service.new_idempotency_key(),
-        "agent_ids": "3,4",
+        "agent_ids": '["3", "4"]',
     }
     response = admin_client.post("/cad/start/", form, follow=True)
     assert response.status_code == 200
@@ -304,7 +305,7 @@ def test_selection_changes_sent_at_once_never_undo_each_other(admin_user, settin
             connection.close()
 
     # Forty ticks at once, eight in flight at a time: every one counts.
-    ticks = [{"op": "update", "add": str(n), "remove": "", "query": ""} for n in range(1, 41)]
+    ticks = [{"op": "update", "add": json.dumps([str(n)]), "query": ""} for n in range(1, 41)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(pool.map(post, ticks)) == {200}
     assert selection(admin)["ids"] == sorted(str(n) for n in range(1, 41))
@@ -312,8 +313,45 @@ def test_selection_changes_sent_at_once_never_undo_each_other(admin_user, settin
     # "Select this page" and "select all matching" at once end as all matching, either order.
     for _ in range(5):
         post({"op": "clear", "query": ""})
-        page = {"op": "update", "add": ",".join(str(n) for n in range(1, 26)), "query": ""}
+        page = {"op": "update", "add": json.dumps([str(n) for n in range(1, 26)]), "query": ""}
         with ThreadPoolExecutor(max_workers=2) as pool:
             list(pool.map(post, [page, {"op": "all_matching", "query": "status=active"}]))
         stored = selection(admin)
         assert stored["query"] == "status=active" and stored["ids"] == [], stored
+
+
+@pytest.mark.parametrize(
+    "odd_id",
+    ["1001,1002", "a;b", "with space", 'it\'s "quoted"', "<b>&amp;", "ज़ेड-7", "a/b"],
+)
+def test_an_id_of_any_characters_is_ticked_confirmed_and_started_alone(
+    admin_client, agents, odd_id
+):
+    from agents.models import Agent
+
+    create_agents([1001, 1002])
+    Agent.objects.create(
+        agent_id=odd_id, name="Odd Agent", search_text="odd agent", synced_at=timezone.now()
+    )
+    tick = {"op": "update", "add": json.dumps([odd_id]), "query": ""}
+    assert admin_client.post("/cad/selection/", tick).status_code == 200
+    assert selection(admin_client)["ids"] == [odd_id]
+    body = admin_client.post("/cad/confirm/", {"action": "enable"}).content.decode()
+    assert "Enable CAD for 1 agent?" in body and "Odd Agent" in body
+    start_form = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', body))
+    from html import unescape
+
+    assert json.loads(unescape(start_form["agent_ids"])) == [odd_id]
+    start = {
+        "action": "enable",
+        "idempotency_key": start_form["idempotency_key"],
+        "agent_ids": unescape(start_form["agent_ids"]),
+    }
+    assert admin_client.post("/cad/start/", start).status_code == 302
+    assert CadJob.objects.get().agent_ids == [odd_id]  # exactly as given, and alone
+
+
+def test_a_comma_separated_string_is_not_a_list_of_ids(admin_client, agents):
+    response = admin_client.post("/cad/selection/", {"op": "update", "add": "1,2", "query": ""})
+    assert response.status_code == 400
+    assert selection(admin_client) == {}

@@ -1,6 +1,7 @@
 """The pages of the CAD ledger: the two confirmations (skip what is already on, exact undo),
 the known state on the detail panel and the home page, and who may do what."""
 
+import html
 import re
 
 import pytest
@@ -52,7 +53,9 @@ def finished_job(user, results, *, action="enable"):
 
 
 def hidden_fields(body: str) -> dict[str, str]:
-    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body))
+    """The hidden fields as a browser posts them (their values unescaped)."""
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body)
+    return {name: html.unescape(value) for name, value in fields}
 
 
 def text(response) -> str:
@@ -71,7 +74,9 @@ def test_enable_offers_to_send_only_to_the_agents_not_known_to_be_on(
     admin_client, admin_user, agents
 ):
     set_on(["1", "2", "3"], admin_user)
-    admin_client.post("/cad/selection/", {"op": "update", "add": "1,2,3,4,5", "query": ""})
+    admin_client.post(
+        "/cad/selection/", {"op": "update", "add": '["1", "2", "3", "4", "5"]', "query": ""}
+    )
     page = text(admin_client.post("/cad/confirm/", {"action": "enable", "query": ""}))
     assert "Enable CAD for 5 agents?" in page
     assert "3 of them are already on, as set here" in page
@@ -92,7 +97,7 @@ def test_enable_offers_to_send_only_to_the_agents_not_known_to_be_on(
 
 def test_enable_can_send_to_all_even_those_known_to_be_on(admin_client, admin_user, agents):
     set_on(["1"], admin_user)
-    admin_client.post("/cad/selection/", {"op": "update", "add": "1,2", "query": ""})
+    admin_client.post("/cad/selection/", {"op": "update", "add": '["1", "2"]', "query": ""})
     form = hidden_fields(admin_client.post("/cad/confirm/", {"action": "enable"}).content.decode())
     admin_client.post("/cad/start/", {**form, "already_set": "send"})
     job = CadJob.objects.get()
@@ -100,7 +105,7 @@ def test_enable_can_send_to_all_even_those_known_to_be_on(admin_client, admin_us
 
 
 def test_without_agents_known_to_be_on_there_is_no_choice_to_make(admin_client, agents):
-    admin_client.post("/cad/selection/", {"op": "update", "add": "1,2", "query": ""})
+    admin_client.post("/cad/selection/", {"op": "update", "add": '["1", "2"]', "query": ""})
     page = text(admin_client.post("/cad/confirm/", {"action": "enable"}))
     assert "already on" not in page and 'name="already_set"' not in page
 

@@ -3,6 +3,7 @@ the htmx partial against the full page, the detail panel and the CSV export."""
 
 import csv
 import dataclasses
+import html
 import io
 import re
 from datetime import UTC, datetime
@@ -504,3 +505,25 @@ def test_forced_refresh_has_a_cooldown_so_deepcall_is_not_hammered(
         assert "refreshed from DeepCall moments ago; try again in" in response.content.decode()
     assert SyncRun.objects.filter(trigger="button").count() == 1
     assert sandbox_settings.calls["list"] == calls
+
+
+@pytest.mark.parametrize(
+    "odd_id",
+    ["refresh", "export.csv", "a/b", ".", "..", "~7E", "1001,1002", "it's <b>&amp;", "ज़ेड-7"],
+)
+def test_an_id_of_any_characters_is_listed_and_links_to_its_own_page(
+    supervisor_client, directory, odd_id
+):
+    odd = record(odd_id, "Odd Id", address="the odd one")
+    _apply_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
+
+    response = get(supervisor_client, {"q": "odd id"})
+    assert names(response) == ["Odd Id"]
+    link = re.search(r'<a href="(/agents/[^"]+/)"', response.content.decode()).group(1)
+    detail = supervisor_client.get(html.unescape(link))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert "the odd one" in body and html.escape(odd_id) in body
+    # The fixed routes still answer as themselves.
+    assert supervisor_client.get(reverse("agent-export")).status_code == 200
+    assert supervisor_client.post(reverse("agent-refresh")).status_code == 302

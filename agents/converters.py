@@ -1,0 +1,33 @@
+"""The agent id as one segment of a URL path, whatever its characters.
+
+Ids are opaque (shared/deepcall/agent-api.md): any printable text of up to 64 characters. As
+the segment of /agents/<id>/ a "/" would split it, "." or ".." would be folded away by the
+browser, and an id equal to a fixed route ("refresh", "export.csv") would reach that route.
+Those characters are written as "~" and two hex digits ("~" itself as "~7E"); everything else
+is left to Django's own percent-encoding.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The fixed routes that share /agents/<segment>/ with the agents' pages (agents/urls.py).
+FIXED_SEGMENTS = frozenset({"refresh", "export.csv"})
+_ESCAPED = re.compile(r"~([0-9A-Fa-f]{2})")
+
+
+def _escape(char: str) -> str:
+    return f"~{ord(char):02X}"
+
+
+class AgentIdConverter:
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)
+
+    def to_url(self, value: str) -> str:
+        text = re.sub(r"[~/]", lambda m: _escape(m.group()), str(value))
+        if text in FIXED_SEGMENTS or set(text) == {"."}:
+            text = _escape(text[0]) + text[1:]
+        return text
