@@ -348,9 +348,9 @@ class AgentListState(ListState):
     @property
     def cache_vary(self) -> str:
         """What a fragment rendered from this state depends on: the read model's version and
-        the valid query, or the raw query when part of it was rejected (the form shows it)."""
-        shown = self.params.urlencode() if self.notices else self.query()
-        return f"v{read_model_version()}|{self.path}|{shown}"
+        the valid query. A page whose query had values rejected renders its form uncached (it
+        shows them as typed), so no key is ever made from the raw query string."""
+        return f"v{read_model_version()}|{self.path}|{self.query()}"
 
     @classmethod
     def from_filter_query(cls, query: str) -> AgentListState:

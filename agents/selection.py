@@ -103,7 +103,11 @@ class Selection:
 
     def remove(self, agent_ids: set[str]) -> None:
         if self.all_matching_query is not None:
+            # Unticking rows of "all matching" is bounded as ticking them is: past the limit
+            # the admin narrows the filter instead.
             self.excluded_ids |= agent_ids
+            if len(self.excluded_ids) > MAX_EXPLICIT_IDS:
+                self.excluded_ids = set(sorted(self.excluded_ids)[:MAX_EXPLICIT_IDS])
             return
         self.agent_ids -= agent_ids
 

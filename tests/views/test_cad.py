@@ -355,3 +355,21 @@ def test_a_comma_separated_string_is_not_a_list_of_ids(admin_client, agents):
     response = admin_client.post("/cad/selection/", {"op": "update", "add": "1,2", "query": ""})
     assert response.status_code == 400
     assert selection(admin_client) == {}
+
+
+def test_kept_ids_and_exclusions_are_bounded(admin_client, agents):
+    from agents.forms import MAX_EXPLICIT_IDS
+    from agents.models import CadSelection
+
+    many = [f"id-{n}" for n in range(3_000)]
+    more = [f"id-{n}" for n in range(3_000, 6_000)]
+    for op_ids in (many, more):
+        admin_client.post("/cad/selection/", {"op": "update", "add": json.dumps(op_ids)})
+    admin_client.post("/cad/selection/", {"op": "all_matching", "query": ""})
+    for op_ids in (many, more):
+        admin_client.post("/cad/selection/", {"op": "update", "remove": json.dumps(op_ids)})
+    row = CadSelection.objects.get(session_key=admin_client.session.session_key)
+    assert len(row.excluded_ids) == MAX_EXPLICIT_IDS
+    too_many = json.dumps([str(n) for n in range(MAX_EXPLICIT_IDS + 1)])
+    response = admin_client.post("/cad/selection/", {"op": "update", "add": too_many})
+    assert response.status_code == 400

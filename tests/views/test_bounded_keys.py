@@ -1,0 +1,40 @@
+"""Cache keys come from validated values only: junk in the query string stores nothing new."""
+
+import secrets
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from agents.models import SyncRun
+from tests.fixtures.agents import create_agents
+
+pytestmark = pytest.mark.django_db
+
+
+def cache_key_count() -> int:
+    backend = cache._cache if hasattr(cache, "_cache") else None
+    if isinstance(backend, dict):  # LocMemCache
+        return len(backend)
+    client = cache._cache.get_client()  # Redis
+    return sum(1 for _ in client.scan_iter(match=f"*{cache.key_prefix}*"))
+
+
+@pytest.fixture
+def agents(settings):
+    settings.DEEPCALL_SYNC_TTL = 10**9
+    create_agents(range(1, 30))
+    now = timezone.now()
+    SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded", agent_count=29)
+
+
+@pytest.mark.parametrize("url", ["/schedules/", "/agents/"])
+@pytest.mark.parametrize("junk", ["z", "status", "group", "day"])
+def test_junk_in_the_query_string_builds_no_new_cache_entries(supervisor_client, agents, url, junk):
+    supervisor_client.get(url)
+    supervisor_client.get(f"{url}?{junk}=warm-up")
+    before = cache_key_count()
+    for _ in range(5):
+        response = supervisor_client.get(f"{url}?{junk}={secrets.token_hex(8)}")
+        assert response.status_code == 200
+    assert cache_key_count() == before
