@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from agents.export_limit import REFUSED_MESSAGE, export_slot
 from agents.liststate import ChangeListState
 from agents.services import changes as changes_service
 from agents.views.directory import _Echo, _is_partial
@@ -42,13 +43,15 @@ def change_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @permission_required("agents.view_agent", raise_exception=True)
-def change_export(request: HttpRequest) -> StreamingHttpResponse:
+def change_export(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in state.export_rows()),
-        content_type="text/csv; charset=utf-8",
+    slot = export_slot(
+        user_id=request.user.pk, lines=(writer.writerow(row) for row in state.export_rows())
     )
+    if slot is None:
+        return HttpResponse(REFUSED_MESSAGE, status=429, content_type="text/plain")
+    response = StreamingHttpResponse(slot, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="agent-changes-{stamp}.csv"'
     return response

@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.export_limit import REFUSED_MESSAGE, export_slot
 from agents.liststate import DirectoryState
 from agents.selection import bulk_bar_context, selection_for
 from agents.services import changes as changes_service
@@ -121,13 +122,14 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
 @login_required
 @permission_required("agents.view_agent", raise_exception=True)
 @permission_required("agents.export_agents", raise_exception=True)
-def agent_export(request: HttpRequest) -> StreamingHttpResponse:
+def agent_export(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     rows = DirectoryState(request.GET).export_rows()
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    slot = export_slot(user_id=request.user.pk, lines=(writer.writerow(row) for row in rows))
+    if slot is None:
+        return HttpResponse(REFUSED_MESSAGE, status=429, content_type="text/plain")
+    response = StreamingHttpResponse(slot, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="agents-{stamp}.csv"'
     return response
 

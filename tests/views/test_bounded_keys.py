@@ -38,3 +38,19 @@ def test_junk_in_the_query_string_builds_no_new_cache_entries(supervisor_client,
         response = supervisor_client.get(f"{url}?{junk}={secrets.token_hex(8)}")
         assert response.status_code == 200
     assert cache_key_count() == before
+
+
+@pytest.mark.django_db(transaction=True)  # closing a download closes its connection
+@pytest.mark.parametrize("url", ["/agents/export.csv", "/changes.csv"])
+def test_a_user_runs_only_a_few_csv_exports_at_once(supervisor_client, agents, url):
+    from agents.export_limit import MAX_EXPORTS_AT_ONCE
+
+    running = [supervisor_client.get(url) for _ in range(MAX_EXPORTS_AT_ONCE)]
+    assert [r.status_code for r in running] == [200] * MAX_EXPORTS_AT_ONCE
+    refused = supervisor_client.get(url)
+    assert refused.status_code == 429
+    assert "CSV exports under way; wait for one to finish" in refused.content.decode()
+    # One download ends (finished or abandoned): its slot is free again.
+    b"".join(running[0].streaming_content)
+    running[0].close()
+    assert supervisor_client.get(url).status_code == 200
