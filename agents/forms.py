@@ -148,6 +148,8 @@ class CadStartForm(forms.Form):
                     type="submit",
                     css_class="btn-success" if enable else "btn-danger",
                     data_disable_on_submit="",
+                    # The keyboard's obvious next step once here (Enter confirms).
+                    autofocus="",
                 ),
                 HTML(f'<a class="btn btn-outline-secondary" href="{escape(back_url)}">Cancel</a>'),
                 css_class="d-flex gap-2",

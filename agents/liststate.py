@@ -26,10 +26,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
+from django_htmx.http import push_url
 
 from agents import schedules
 from agents.filters import (
@@ -190,11 +192,17 @@ class ListState:
         helper.form_method = "get"
         helper.form_action = self.path
         helper.form_id = form_id
-        helper.form_class = "filter-form card card-body py-2 px-3 mb-3"
+        helper.form_class = "filter-form card card-body py-2 px-3"
         helper.form_show_errors = False  # the page's notices say what was ignored
         helper.label_class = "small mb-1"
-        helper.attrs = {"role": "search", "aria-label": self.filter_form_label}
-        search_htmx = {}
+        helper.attrs = {
+            "role": "search",
+            "aria-label": self.filter_form_label,
+            # What filters.js counts for the "Filters (n)" summary on small screens.
+            "data-filter-names": " ".join(self.filter_names),
+        }
+        # `/` anywhere on the page comes back to the search box (keyboard.js).
+        search_htmx = {"data_shortcut_search": "", "aria_keyshortcuts": "/"}
         if self.filter_target:
             triggers = ", ".join(
                 f"#{form_id} {t.strip()}" for t in self.filter_change_trigger.split(",")
@@ -206,7 +214,7 @@ class ListState:
                 "hx-sync": "this:replace",
                 "hx-trigger": f"change from:({triggers}), submit",
             }
-            search_htmx = {
+            search_htmx |= {
                 "hx_get": self.path,
                 "hx_trigger": "input changed delay:300ms, search",
                 "hx_target": self.filter_target,
@@ -240,6 +248,11 @@ class ListState:
             )
         )
         return helper
+
+    @property
+    def active_filter_count(self) -> int:
+        """How many filters hold a valid value (the "Filters (2)" summary)."""
+        return sum(1 for name in self.filter_names if name in self._values)
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -313,6 +326,32 @@ class ListState:
     def next_url(self) -> str:
         page = self.result.page
         return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
+
+    # --- the address bar ----------------------------------------------------------------------
+
+    def redirect_to_clean_url(self, request: HttpRequest) -> HttpResponse | None:
+        """A redirect to `current_url` when a plain GET asked for this page in other words: a
+        form sent without JavaScript carries every field, empty or default. None when the URL
+        is clean already (in any order), for htmx and other methods, and when a value was
+        rejected (its notice needs the URL as typed)."""
+        if request.method != "GET" or request.htmx or self.notices or self.display_errors:
+            return None
+        asked = sorted((key, sorted(values)) for key, values in self.params.lists())
+        clean = QueryDict(self.query().removeprefix("?"))
+        if asked == sorted((key, sorted(values)) for key, values in clean.lists()):
+            return None
+        return redirect(self.current_url)
+
+    def push_clean_url(self, request: HttpRequest, response: HttpResponse) -> None:
+        """After an htmx swap asked with a form's every field, the address bar shows
+        `current_url` instead (`?q=sharma`, not `?q=sharma&status=&per_page=25`)."""
+        if request.method != "GET" or not request.htmx or request.htmx.history_restore_request:
+            return
+        if self.notices or self.display_errors:
+            return
+        if self.params.urlencode() == self.query().removeprefix("?"):
+            return
+        push_url(response, self.current_url)
 
     def page_notice(self, page: Page, asked: int) -> None:
         if page.number < asked and page.paginator.count:

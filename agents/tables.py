@@ -25,7 +25,7 @@ DETAIL_TARGET = "#agent-detail-body"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.
 PENDING_DELETION_BADGE = mark_safe(' <span class="badge text-bg-warning">Pending deletion</span>')
 SELECT_ALL_HEADER = mark_safe(
-    '<input type="checkbox" class="form-check-input js-select-page" '
+    '<input type="checkbox" class="form-check-input js-select-page" id="select-page" '
     'aria-label="Select all on this page" form="bulk-form">'
 )
 

@@ -6,6 +6,7 @@ One module per area (directory, cad, schedules, status); the home page and healt
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agents import services
@@ -23,4 +24,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     # The counts come from the local copy: refresh it in the background when it is stale.
     services.agent_sync_request(trigger="ttl")
-    return render(request, "home.html", services.home_summary(user=request.user))
+    template_name = "home.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template_name += "#home-live"  # the page's own poll
+    response = render(request, template_name, services.home_summary(user=request.user))
+    patch_vary_headers(response, ("HX-Request",))
+    return response

@@ -259,8 +259,12 @@ def job_list(request: HttpRequest) -> HttpResponse:
     # Any filter that was not understood leaves the list unfiltered, and says so.
     valid = not state.notices
     page = state.get_page(state.filterset.qs if valid else state.base_queryset())
+    if clean := state.redirect_to_clean_url(request):
+        return clean
     context = {"list": state, "filter": state.filterset, "page": page, "invalid": not valid}
     template_name = "cad/job_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template_name += "#job-table"
-    return render(request, template_name, context)
+    response = render(request, template_name, context)
+    state.push_clean_url(request, response)
+    return response

@@ -29,6 +29,8 @@ LIST_TEMPLATE = "changes/change_list.html"
 def change_list(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
     result = state.get_results()
+    if clean := state.redirect_to_clean_url(request):
+        return clean
     template_name = LIST_TEMPLATE
     if _is_partial(request):
         template_name += "#change-table"
@@ -36,6 +38,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
         # Opening the history is what "since your last visit" on the home page counts from.
         changes_service.changes_mark_seen(user=request.user)
     response = render(request, template_name, {"list": state, "changes": result})
+    state.push_clean_url(request, response)
     patch_vary_headers(response, ("HX-Request",))
     return response
 

@@ -82,7 +82,11 @@ def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
     if _is_partial(request):
         template_name += "#agent-table"
     state = DirectoryState(params)
-    response = render(request, template_name, _list_context(request, state))
+    context = _list_context(request, state)
+    if clean := state.redirect_to_clean_url(request):
+        return clean
+    response = render(request, template_name, context)
+    state.push_clean_url(request, response)
     patch_vary_headers(response, ("HX-Request",))
     return response
 
@@ -110,6 +114,8 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
         # Shown for an agent that is gone too: its removal is the answer to "where did it go?"
         "agent_changes": changes_service.agent_changes_for(agent_id=agent_id),
         "changes_url": reverse("change-list") + "?" + urlencode({"agent": agent_id}),
+        # The agent's name heads its own page; in the panel it sits under "Agent details".
+        "heading_tag": "h2" if partial else "h1",
     }
     # An htmx swap needs a 200 for the "not found" message to show in the panel.
     status = 404 if detail is None and not partial else 200

@@ -62,6 +62,8 @@ def schedule_overview(request):
         agents=agents, page_number=state.page_number, now=now
     )
     page_links, previous_url, next_url = state.timeline_links(timeline.page)
+    if clean := state.redirect_to_clean_url(request):
+        return clean
     context = {
         "list": state,
         "timeline": timeline,
@@ -75,6 +77,7 @@ def schedule_overview(request):
     if _is_partial(request):
         # Only the page links swap by htmx; the heatmap does not change with the page.
         response = render(request, template_name + "#timeline", context)
+        state.push_clean_url(request, response)
         response["Vary"] = "HX-Request"
         return response
     target_scope = _target_scope(state)

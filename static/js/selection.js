@@ -48,7 +48,12 @@
   document.addEventListener("cad-selection-changed", () => {
     const sync = document.getElementById("selection-sync");
     if (document.getElementById("agent-table-region") && sync && window.htmx) {
-      window.htmx.ajax("GET", window.location.href, { source: sync, target: "#agent-table-region" });
+      // The region's content, not the region: the source's own hx-swap (outerHTML) is the bar's.
+      window.htmx.ajax("GET", window.location.href, {
+        source: sync,
+        target: "#agent-table-region",
+        swap: "innerHTML",
+      });
     }
   });
 

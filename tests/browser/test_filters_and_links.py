@@ -1,0 +1,212 @@
+"""The group filter as a searchable multi-select (Tom Select), the plain form without
+JavaScript, clean links, small screens ("Filters (n)", a table that scrolls in its own region
+with its first column in view) and the home page that updates itself during the first load."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import pytest
+from django.http import QueryDict
+from playwright.sync_api import expect
+
+from agents.liststate import DirectoryState
+from agents.models import Agent
+from agents.services import cad as cad_service
+from tests.browser.test_cad import DATABASE_QUEUE, database_worker
+from tests.fixtures.browser import assert_accessible, login, new_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+BILLING, NIGHT_SHIFT = "34", "38"  # sandbox groups with one name each
+
+
+def rows(page):
+    return page.locator("#agent-table tbody tr")
+
+
+def agents_in_groups(*group_ids: str) -> set[str]:
+    return set(
+        Agent.objects.filter(groups__group_id__in=group_ids).values_list("agent_id", flat=True)
+    )
+
+
+def groups_are(*group_ids: str):
+    """A URL predicate: the query string's groups are these."""
+    return lambda url: parse_qs(urlsplit(url).query).get("group", []) == list(group_ids)
+
+
+def test_group_filter_is_searchable_and_chosen_by_keyboard(page, supervisor_user, synced_sandbox):
+    login(page, supervisor_user)
+    page.goto("/agents/")
+    groups = page.get_by_role("combobox", name="Groups")
+    groups.focus()
+    page.keyboard.type("bill", delay=30)
+    expect(page.get_by_role("option", name="Billing (#34)")).to_be_visible()
+    expect(page.get_by_role("option", name=re.compile("Sales"))).to_have_count(0)
+    assert_accessible(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url(groups_are(BILLING))
+
+    page.keyboard.type("night", delay=30)
+    # Enter picks the first option left once the search has narrowed the list.
+    expect(page.get_by_role("option", name=re.compile("Collections"))).to_have_count(0)
+    expect(page.get_by_role("option", name="Night Shift (#38)")).to_be_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_url(groups_are(BILLING, NIGHT_SHIFT))
+    expect(groups).to_be_focused()
+    expected = agents_in_groups(BILLING, NIGHT_SHIFT)
+    expect(page.locator("#agent-count")).to_contain_text(f"{len(expected)} of")
+    shown = {row.get_attribute("data-agent-id") for row in rows(page).all()}
+    assert shown and shown <= expected
+
+    # Backspace in the empty search removes the last group chosen.
+    page.keyboard.press("Escape")
+    page.keyboard.press("Backspace")
+    page.wait_for_url(groups_are(BILLING))
+    assert_accessible(page)
+    assert page.console_errors == []
+
+
+def test_without_javascript_the_plain_form_filters(
+    browser, live_server, supervisor_user, synced_sandbox
+):
+    page = new_page(browser, live_server, width=390, java_script_enabled=False)
+    login(page, supervisor_user)
+    page.goto("/agents/")
+    # No Tom Select: the plain multi-select, open (not folded) even on a phone.
+    expect(page.locator(".ts-wrapper")).to_have_count(0)
+    groups = page.get_by_label("Groups")
+    expect(groups).to_be_visible()
+    groups.select_option([BILLING, NIGHT_SHIFT])
+    page.get_by_label("Status").select_option("active")
+    page.get_by_role("button", name="Apply filters").click()
+    # The form sent every field; the server answered with the clean URL.
+    page.wait_for_url(re.compile(rf"/agents/\?group={BILLING}&group={NIGHT_SHIFT}&status=active$"))
+    expected = set(
+        Agent.objects.filter(
+            groups__group_id__in=[BILLING, NIGHT_SHIFT], is_active=True
+        ).values_list("agent_id", flat=True)
+    )
+    shown = {row.get_attribute("data-agent-id") for row in rows(page).all()}
+    assert shown and shown <= expected
+    expect(page.get_by_text("Filters (2)")).to_be_visible()
+    page.context.close()
+
+
+def assert_clean(url: str, *, key_order: list[str], defaults: dict[str, str]) -> None:
+    """Only values that differ from the defaults, keys in the one order every link uses."""
+    pairs = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    for key, value in pairs:
+        assert value.strip(), f"{url}: empty {key}"
+        assert defaults.get(key) != value, f"{url}: default {key}={value}"
+    rank = [key_order.index(key) for key, _ in pairs if key in key_order]
+    assert rank == sorted(rank), f"{url}: keys out of order"
+
+
+def test_every_pushed_url_and_link_is_clean_and_in_one_order(page, admin_user, synced_sandbox):
+    login(page, admin_user)
+    page.goto("/agents/")
+    page.get_by_label("Search").press_sequentially("a", delay=30)
+    page.wait_for_url(re.compile(r"/agents/\?q=a$"))
+    page.get_by_label("Status").select_option("active")
+    page.wait_for_url(re.compile(r"/agents/\?q=a&status=active$"))
+    page.get_by_label("Rows").select_option("50")
+    page.wait_for_url(re.compile(r"/agents/\?q=a&status=active&per_page=50$"))
+    page.locator("th.col-name a").click()
+    page.wait_for_url(re.compile(r"/agents/\?q=a&status=active&sort=name&per_page=50$"))
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_url(re.compile(r"/agents/\?q=a&status=active&sort=name&page=2&per_page=50$"))
+    # Back to the default page size (the form starts again at page 1): both leave the URL.
+    page.get_by_label("Rows").select_option("25")
+    page.wait_for_url(re.compile(r"/agents/\?q=a&status=active&sort=name$"))
+
+    state = DirectoryState(QueryDict())
+    key_order = [*state.filterset.form.fields, *state.display]
+    links = page.eval_on_selector_all(
+        "[href*='?'], [hx-get*='?']",
+        "els => els.map(e => e.getAttribute('hx-get') || e.getAttribute('href'))",
+    )
+    assert len(links) > 10
+    for link in links:
+        assert_clean(link, key_order=key_order, defaults=state.defaults)
+    here = page.url
+    page.reload()
+    assert page.url == here
+
+    # The CAD job list's filters push clean URLs too.
+    cad_service.cad_job_create(
+        user=admin_user,
+        action="enable",
+        agent_ids=["2"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    page.goto("/cad/")
+    page.get_by_label("Action").select_option("enable")
+    page.wait_for_url(re.compile(r"/cad/\?action=enable$"))
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [768, 390])
+def test_small_screens_fold_the_filters_and_scroll_the_table_in_its_region(
+    browser, live_server, admin_user, synced_sandbox, width
+):
+    page = new_page(browser, live_server, width=width)
+    login(page, admin_user)
+    page.goto(f"/agents/?group={BILLING}&status=active")
+    toggle = page.locator("details.filter-toggle > summary")
+    expect(toggle).to_have_text("Filters (2)")
+    search = page.get_by_label("Search")
+    expect(search).to_be_hidden()
+    toggle.click()
+    expect(search).to_be_visible()
+    page.get_by_label("Role").select_option(index=1)
+    expect(toggle).to_have_text("Filters (3)")
+    toggle.click()
+    expect(search).to_be_hidden()
+
+    # The table scrolls in its own region; the page does not, and the first column stays.
+    page.goto("/agents/")
+    region = page.get_by_role("region", name="Agents table")
+    sizes = region.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] > sizes[1], sizes
+    first_cell = page.locator("#agent-table tbody tr").first.locator("td").first
+    name_cell = page.locator("#agent-table tbody tr").first.locator("td.col-name")
+    name_before = name_cell.bounding_box()["x"]
+    region.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert name_cell.bounding_box()["x"] < name_before
+    assert first_cell.bounding_box()["x"] == pytest.approx(region.bounding_box()["x"], abs=2)
+    assert page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+    # The nav is folded behind its toggle, and opens.
+    nav_toggle = page.get_by_role("button", name="Toggle navigation")
+    nav_toggle.click()
+    expect(page.locator("#main-nav").get_by_role("link", name="Schedules")).to_be_visible()
+    assert_accessible(page)
+    assert page.console_errors == []
+    page.context.close()
+
+
+def test_home_page_updates_itself_during_the_first_load(
+    page, supervisor_user, sandbox_settings, settings
+):
+    settings.TASKS = DATABASE_QUEUE  # the first sync waits for the worker below
+    login(page, supervisor_user)
+    page.goto("/")
+    expect(page.get_by_text("Loading agents from DeepCall for the first time")).to_be_visible()
+    expect(page.locator("#home-sync-age")).to_contain_text("Agents not loaded yet")
+    assert_accessible(page)
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    with database_worker():
+        expect(page.locator("#home-sync-age")).to_contain_text("synced", timeout=20_000)
+    total = Agent.objects.count()
+    expect(page.locator(".stat-value").first).to_have_text(f"{total:,}")
+    expect(page.get_by_text("Loading agents from DeepCall for the first time")).to_have_count(0)
+    # The same page, updated in place; it keeps polling (slower) so the age stays true.
+    assert page.evaluate("() => window.notReloaded") is True
+    expect(page.locator("#home-live")).to_have_attribute("hx-trigger", "every 30s")
+    assert page.console_errors == []
