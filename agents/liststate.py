@@ -336,6 +336,8 @@ class ListState:
         rejected (its notice needs the URL as typed)."""
         if request.method != "GET" or request.htmx or self.notices or self.display_errors:
             return None
+        if set(self.params) - {*self.filter_names, *self.display}:
+            return None  # keys this page does not know: left as typed, not a form's doing
         asked = sorted((key, sorted(values)) for key, values in self.params.lists())
         clean = QueryDict(self.query().removeprefix("?"))
         if asked == sorted((key, sorted(values)) for key, values in clean.lists()):
