@@ -13,15 +13,18 @@ pytestmark = pytest.mark.django_db
 
 
 def cache_key_count() -> int:
+    """Entries under this test's own key prefix (other test processes may share Redis)."""
     backend = cache._cache if hasattr(cache, "_cache") else None
     if isinstance(backend, dict):  # LocMemCache
-        return len(backend)
+        return sum(1 for key in backend if key.startswith(f"{cache.key_prefix}:"))
     client = cache._cache.get_client()  # Redis
-    return sum(1 for _ in client.scan_iter(match=f"*{cache.key_prefix}*"))
+    return sum(1 for _ in client.scan_iter(match=f"{cache.key_prefix}:*"))
 
 
 @pytest.fixture
 def agents(settings):
+    default = {**settings.CACHES["default"], "KEY_PREFIX": f"bounded-{secrets.token_hex(4)}"}
+    settings.CACHES = {**settings.CACHES, "default": default}
     settings.DEEPCALL_SYNC_TTL = 10**9
     create_agents(range(1, 30))
     now = timezone.now()
