@@ -91,12 +91,32 @@
     return !["checkbox", "radio", "button", "submit", "reset"].includes(element.type);
   }
 
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
+  // Each shortcut says what it did in a polite live region (base.html), as a sighted user sees it.
+  function announce(text) {
+    const region = document.getElementById("shortcut-announcer");
+    if (!region) return;
+    // Emptied first, so the same words said twice in a row are read twice.
+    region.textContent = "";
+    window.setTimeout(() => {
+      region.textContent = text;
+    }, 50);
+  }
+
+  // In the capture phase: Bootstrap's own Escape handler on the panel would hide it first.
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Escape") return;
       const panel = document.querySelector(".offcanvas.show");
-      if (panel && window.bootstrap) window.bootstrap.Offcanvas.getOrCreateInstance(panel).hide();
-      return;
-    }
+      if (!panel || !window.bootstrap) return;
+      window.bootstrap.Offcanvas.getOrCreateInstance(panel).hide();
+      announce("Detail panel closed");
+    },
+    true,
+  );
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") return;
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) return;
     if (event.key === "/") {
@@ -105,11 +125,13 @@
       event.preventDefault();
       search.focus();
       search.select();
+      announce("Search focused");
     } else if (event.key === "?") {
       const dialog = document.getElementById("shortcuts-dialog");
       if (!dialog || !window.bootstrap || document.querySelector(".modal.show")) return;
       event.preventDefault();
       window.bootstrap.Modal.getOrCreateInstance(dialog).show();
+      announce("Keyboard shortcuts opened");
     }
   });
 })();

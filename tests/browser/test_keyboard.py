@@ -167,6 +167,7 @@ def test_detail_panel_opens_by_keyboard_and_escape_closes_it(page, supervisor_us
 
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
+    expect(page.locator("#shortcut-announcer")).to_have_text("Detail panel closed")
     # Back on the directory's own URL, without reloading it, and on the link that opened it.
     page.wait_for_url(re.compile(r"/agents/\?q=vijay$"))
     expect(link).to_be_focused()
@@ -194,6 +195,10 @@ def test_shortcuts_are_announced_listed_and_work(page, supervisor_user, synced_s
     page.locator("h1").click()  # the focus anywhere but a text field
     page.keyboard.press("/")
     expect(search).to_be_focused()
+    announcer = page.locator("#shortcut-announcer")
+    expect(announcer).to_have_attribute("role", "status")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    expect(announcer).to_have_text("Search focused")
     # In a text field, / and ? are text.
     page.keyboard.type("a/?")
     expect(search).to_have_value("a/?")
@@ -203,6 +208,7 @@ def test_shortcuts_are_announced_listed_and_work(page, supervisor_user, synced_s
     page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
     expect(dialog).to_be_visible()
+    expect(announcer).to_have_text("Keyboard shortcuts opened")
     for text in ["Go to the search box", "Show these shortcuts", "Close the agent's details"]:
         expect(dialog).to_contain_text(text)
     assert_accessible(page)
