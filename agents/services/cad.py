@@ -43,6 +43,7 @@ from agents.deepcall.errors import (
 )
 from agents.deepcall.records import CadAction, CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
+from agents.services.locks import lock_until_commit
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.cad")
@@ -53,8 +54,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 # How many names the confirmation page lists before "and N more".
 PREVIEW_NAMES = 10
 ACTIVE_STATUSES = (CadJob.Status.QUEUED, CadJob.Status.RUNNING)
-# Any fixed number: the key of PostgreSQL's advisory lock around job creation.
-JOB_CREATION_LOCK = 0x0CAD_0B5
 # After a lease runs out, wait this much more before looking again (clocks, slow commits).
 LEASE_GRACE = timedelta(seconds=5)
 # Claims of one batch before its job is given up as Interrupted: a worker that died or an
@@ -250,7 +249,7 @@ def cad_job_create(
         with transaction.atomic():
             # The idempotency and overlap checks and the insert happen under one lock, so two
             # admins confirming overlapping selections at the same instant cannot both pass.
-            _lock_job_creation()
+            lock_until_commit("cad-job-creation")
             existing = CadJob.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing, False
@@ -350,17 +349,6 @@ def _agent_names(ids: list[str]) -> dict[str, str]:
             )
         )
     return names
-
-
-def _lock_job_creation() -> None:
-    """Serialise job creation (inside the caller's transaction).
-
-    SQLite needs nothing: the project opens its transactions IMMEDIATE, which takes the write
-    lock at once. PostgreSQL takes a transaction-scoped advisory lock.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [JOB_CREATION_LOCK])
 
 
 def _agents_in_active_jobs(ids: set[str]) -> tuple[CadJob, int] | None:

@@ -28,6 +28,7 @@ from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
 from agents.schedules import mask_from_days, window_is_unset
 from agents.services.changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
+from agents.services.locks import lock_until_commit
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.sync")
@@ -334,22 +335,6 @@ def _refresh_planner_statistics(changes: SyncChanges) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-# Any constant of our own: the key of the PostgreSQL advisory lock that serialises syncs.
-SYNC_ADVISORY_LOCK_ID = 0x5D_C411_5E7C
-
-
-def _lock_read_model() -> None:
-    """Let one sync at a time write the read model, until its transaction ends.
-
-    Two syncs that both deleted and re-inserted one agent's windows would otherwise leave it
-    with both copies (each transaction cannot see the other's uncommitted rows). SQLite needs
-    nothing more: its IMMEDIATE transactions (settings) already admit one writer at a time.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_ADVISORY_LOCK_ID])
-
-
 @dataclass(frozen=True, slots=True)
 class HeldAgent:
     """One agent as the read model holds it, or as a record would be written."""
@@ -649,7 +634,9 @@ _SNAPSHOT_FIELDS = (
 def _write_listing(pages: AgentPages, *, now: datetime) -> SyncChanges:
     """Write every page as it arrives, in one transaction: readers see the old copy or the
     new one, and a page that cannot be fetched rolls everything back."""
-    _lock_read_model()  # before reading what the table holds, so the diff is against the truth
+    # One sync writes at a time: two that both replaced an agent's windows would leave both
+    # copies. Taken before reading the table, so the diff is against the truth.
+    lock_until_commit("agent-sync")
     writer = ReadModelWriter(now=now)
     for page in pages:
         writer.apply_page(page.agents)
@@ -664,7 +651,7 @@ def _write_listing(pages: AgentPages, *, now: datetime) -> SyncChanges:
 @transaction.atomic
 def _apply_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
     """Write a listing already in memory (tests, small accounts) as one page."""
-    _lock_read_model()
+    lock_until_commit("agent-sync")
     writer = ReadModelWriter(now=now)
     writer.apply_page(listing.agents)
     keep = {r.agent_id for r in listing.agents} | {s.agent_id for s in listing.skipped}

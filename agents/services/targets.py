@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 
 from agents import schedules
 from agents.models import Group, StaffingTarget, StaffingTargetChange
+from agents.services.locks import lock_until_commit
 
 # Targets are stored at the finest slot the heatmap offers.
 STORED_SLOT_MINUTES = 30
@@ -160,6 +161,8 @@ def _targets_replace(*, group_id: str, slot_minutes: int, user, action: str, bui
     the database can (PostgreSQL), so two managers saving at once do not undo each other's
     other slots. Returns how many slots of `slot_minutes` changed (0 writes nothing).
     """
+    # Row locks cannot cover a slot nobody has set yet: two saves creating it would collide.
+    lock_until_commit(f"staffing-targets:{group_id}")
     current = {
         (weekday, minute): target
         for weekday, minute, target in StaffingTarget.objects.select_for_update()
