@@ -5,14 +5,16 @@ with its first column in view) and the home page that updates itself during the 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from agents.liststate import DirectoryState
-from agents.models import Agent
+from agents.models import Agent, SyncRun
 from agents.services import cad as cad_service
 from tests.browser.test_cad import DATABASE_QUEUE, database_worker
 from tests.fixtures.browser import assert_accessible, login, new_page
@@ -209,4 +211,27 @@ def test_home_page_updates_itself_during_the_first_load(
     # The same page, updated in place; it keeps polling (slower) so the age stays true.
     assert page.evaluate("() => window.notReloaded") is True
     expect(page.locator("#home-live")).to_have_attribute("hx-trigger", "every 30s")
+    assert page.console_errors == []
+
+
+def _sync_finished_ago(seconds: int) -> None:
+    """The server's view of time passing: the last good sync finished that long ago."""
+    finished = timezone.now() - timedelta(seconds=seconds)
+    SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).update(finished_at=finished)
+
+
+def test_home_page_sync_age_moves_on_without_a_reload(page, supervisor_user, synced_sandbox):
+    # The browser's clock is ours to move, so the page's 30 s poll comes due without a wait.
+    page.clock.install()
+    login(page, supervisor_user)
+    _sync_finished_ago(40)
+    page.goto("/")
+    age = page.locator("#home-sync-age")
+    expect(age).to_contain_text(re.compile(r"Agent data synced 4\d s ago"))
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    _sync_finished_ago(3 * 60)
+    page.clock.fast_forward("00:31")
+    expect(age).to_contain_text("Agent data synced 3 min ago")
+    assert page.evaluate("() => window.notReloaded") is True
     assert page.console_errors == []
