@@ -456,3 +456,26 @@ class CadSelection(models.Model):
 
     def __str__(self) -> str:
         return f"selection of session {self.session_key[:8]}…"
+
+
+class CsvExport(models.Model):
+    """One CSV export, for the admins' audit trail: who, when, which file, with which filter,
+    and how many rows left the server (counted as the stream ends)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="csv_exports"
+    )
+    # Kept as text too, so the record still names the user after the account is deleted.
+    username = models.CharField(max_length=150)
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    path = models.CharField(max_length=200)  # which export, e.g. /changes.csv
+    filter_query = models.TextField(blank=True)  # the validated query string, never the raw one
+    # Data rows sent, header excluded; None while the download runs (or if the process died).
+    rows = models.PositiveIntegerField(null=True)
+    completed = models.BooleanField(default=False)  # False: abandoned by the client
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.path} at {self.started_at:%Y-%m-%d %H:%M}"

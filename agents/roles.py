@@ -29,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "agents.view_cadjob",
         "agents.run_cad_jobs",
         "agents.view_upstream_status",
+        "agents.view_csvexport",
     ],
 }
 

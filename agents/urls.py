@@ -40,4 +40,6 @@ urlpatterns = [
     path("schedules/targets/import/", targets.target_import, name="schedules-targets-import"),
     # DeepCall connection
     path("status/", status.upstream_status, name="upstream-status"),
+    # Who exported what (issue 20)
+    path("exports/", status.csv_export_list, name="csv-export-list"),
 ]

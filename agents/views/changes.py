@@ -6,19 +6,17 @@ their human form and the CSV come from `agents.services.changes`.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from agents.export_limit import REFUSED_MESSAGE, export_slot
+from agents.export_limit import csv_export_response
 from agents.liststate import ChangeListState
 from agents.services import changes as changes_service
-from agents.views.directory import _Echo, _is_partial
+from agents.views.directory import _is_partial
 
 LIST_TEMPLATE = "changes/change_list.html"
 
@@ -48,13 +46,10 @@ def change_list(request: HttpRequest) -> HttpResponse:
 @permission_required("agents.view_agent", raise_exception=True)
 def change_export(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    slot = export_slot(
-        user_id=request.user.pk, lines=(writer.writerow(row) for row in state.export_rows())
+    return csv_export_response(
+        request,
+        rows=state.export_rows(),
+        filter_query=state.query().removeprefix("?"),
+        filename=f"agent-changes-{stamp}.csv",
     )
-    if slot is None:
-        return HttpResponse(REFUSED_MESSAGE, status=429, content_type="text/plain")
-    response = StreamingHttpResponse(slot, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="agent-changes-{stamp}.csv"'
-    return response

@@ -6,11 +6,9 @@ read model; the freshness of the copy and the background refresh are `agents.ser
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from agents.export_limit import REFUSED_MESSAGE, export_slot
+from agents.export_limit import csv_export_response
 from agents.liststate import DirectoryState
 from agents.selection import bulk_bar_context, selection_for
 from agents.services import changes as changes_service
@@ -129,22 +127,14 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
 @permission_required("agents.view_agent", raise_exception=True)
 @permission_required("agents.export_agents", raise_exception=True)
 def agent_export(request: HttpRequest) -> HttpResponse:
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
-    rows = DirectoryState(request.GET).export_rows()
+    state = DirectoryState(request.GET)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    slot = export_slot(user_id=request.user.pk, lines=(writer.writerow(row) for row in rows))
-    if slot is None:
-        return HttpResponse(REFUSED_MESSAGE, status=429, content_type="text/plain")
-    response = StreamingHttpResponse(slot, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="agents-{stamp}.csv"'
-    return response
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
+    return csv_export_response(
+        request,
+        rows=state.export_rows(),
+        filter_query=state.query().removeprefix("?"),
+        filename=f"agents-{stamp}.csv",
+    )
 
 
 @require_POST

@@ -7,11 +7,8 @@ All state is in the query string, read by `ScheduleState`: the directory's filte
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -19,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from agents import schedules
+from agents.export_limit import csv_export_response
 from agents.liststate import ScheduleState
 from agents.services import schedules as schedule_service
 from agents.services import targets as target_service
@@ -106,11 +104,13 @@ def coverage_export(request):
     coverage = schedule_service.coverage_for(
         state.agents(), state.slot_minutes, targets=_target_scope(state).targets
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="coverage.csv"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerows(schedule_service.coverage_csv_rows(coverage))
-    return response
+    return csv_export_response(
+        request,
+        rows=schedule_service.coverage_csv_rows(coverage),
+        filter_query=state.query().removeprefix("?"),
+        filename="coverage.csv",
+        lineterminator="\n",
+    )
 
 
 @require_GET

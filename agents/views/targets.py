@@ -8,16 +8,16 @@ to the grid.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from agents import schedules
+from agents.export_limit import csv_export_response
 from agents.forms import TargetFillForm, TargetGridForm, TargetImportForm, TargetScopeForm
 from agents.services import targets as target_service
 
@@ -210,11 +210,12 @@ def target_import(request):
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def target_export(request):
     group_id, slot_minutes, _ = _scope(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"targets-{group_id}" if group_id else "targets"
     safe_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}.csv"'
-    csv.writer(response, lineterminator="\n").writerows(
-        target_service.staffing_target_csv_rows(group_id=group_id, slot_minutes=slot_minutes)
+    return csv_export_response(
+        request,
+        rows=target_service.staffing_target_csv_rows(group_id=group_id, slot_minutes=slot_minutes),
+        filter_query=urlencode([("group", group_id)] * bool(group_id) + [("slot", slot_minutes)]),
+        filename=f"{safe_name}.csv",
+        lineterminator="\n",
     )
-    return response

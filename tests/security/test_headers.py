@@ -74,6 +74,7 @@ PERSONAL_DATA_URLS = [
     "/schedules/coverage.csv",
     "/cad/",
     "/status/",
+    "/exports/",
     "/accounts/login/",
 ]
 

@@ -50,6 +50,7 @@ ACCESS = {
     "cad-job-retry": (CAD, 405, 302),
     "cad-job-undo": (CAD, 200, 302),  # GET: what undoing would do; POST: back to it
     "upstream-status": (CAD, 200, 200),
+    "csv-export-list": (CAD, 200, 405),  # the CSV export audit trail: Admins only
 }
 
 

@@ -1,0 +1,99 @@
+"""Every CSV export is recorded for the admins: who, when, which export, the validated filter and
+the rows sent; the audit page is for admins only."""
+
+import csv
+import io
+
+import pytest
+from django.utils import timezone
+
+from agents.models import CsvExport, SyncRun
+from tests.fixtures.agents import create_agents
+
+# Closing a download closes its database connection, after the row count is written.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def agents(settings):
+    settings.DEEPCALL_SYNC_TTL = 10**9
+    create_agents(range(1, 30))
+    now = timezone.now()
+    SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded", agent_count=29)
+
+
+def download(client, url: str) -> list[list[str]]:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    body = b"".join(response.streaming_content).decode()
+    response.close()
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_a_directory_export_is_recorded_with_user_filter_and_rows(supervisor_client, agents):
+    rows = download(supervisor_client, "/agents/export.csv?q=Agent+1&junk=%3Cx%3E")
+    assert len(rows) > 2  # a header and more than one agent
+
+    (export,) = CsvExport.objects.all()
+    assert export.username == "sam.supervisor"
+    assert export.user.username == "sam.supervisor"
+    assert export.path == "/agents/export.csv"
+    assert export.filter_query == "q=Agent+1"  # validated: the junk key is not kept
+    assert export.rows == len(rows) - 1  # data rows, header excluded
+    assert export.completed is True
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("/changes.csv", "/changes.csv"),
+        ("/schedules/coverage.csv?slot=30", "/schedules/coverage.csv"),
+        ("/schedules/targets.csv", "/schedules/targets.csv"),
+    ],
+)
+def test_every_csv_export_is_recorded(supervisor_client, agents, url, path):
+    rows = download(supervisor_client, url)
+    export = CsvExport.objects.get(path=path)
+    assert export.username == "sam.supervisor"
+    assert export.rows == len(rows) - 1
+    if "slot=30" in url:
+        assert export.filter_query == "slot=30"
+
+
+@pytest.mark.parametrize("url", ["/schedules/coverage.csv", "/schedules/targets.csv"])
+def test_coverage_and_targets_exports_share_the_per_user_limit(supervisor_client, agents, url):
+    from agents.export_limit import MAX_EXPORTS_AT_ONCE
+
+    running = [supervisor_client.get(url) for _ in range(MAX_EXPORTS_AT_ONCE)]
+    assert [r.status_code for r in running] == [200] * MAX_EXPORTS_AT_ONCE
+    assert supervisor_client.get(url).status_code == 429
+    for response in running:
+        response.close()
+
+
+def test_an_abandoned_download_is_recorded_as_such(supervisor_client, agents):
+    response = supervisor_client.get("/agents/export.csv")
+    next(iter(response.streaming_content))  # the header only, then the client goes away
+    response.close()
+    export = CsvExport.objects.get()
+    assert (export.rows, export.completed) == (0, False)
+
+
+def test_only_admins_read_the_audit_trail(supervisor_client, agents):
+    download(supervisor_client, "/agents/export.csv?q=Agent+1")
+    assert supervisor_client.get("/exports/").status_code == 403
+
+
+def test_managers_may_not_read_the_audit_trail(manager_client):
+    assert manager_client.get("/exports/").status_code == 403
+
+
+def test_admins_see_each_export(admin_client, agents):
+    rows = download(admin_client, "/agents/export.csv?q=Agent+1")
+    page = admin_client.get("/exports/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/agents/export.csv" in html
+    assert "q=Agent+1" in html
+    assert f'<td class="text-end">{len(rows) - 1}</td>' in html
+    assert "<td>ada.admin</td>" in html
