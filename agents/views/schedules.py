@@ -110,6 +110,7 @@ def coverage_export(request):
         filter_query=state.query().removeprefix("?"),
         filename="coverage.csv",
         lineterminator="\n",
+        stream=False,
     )
 
 

@@ -218,4 +218,5 @@ def target_export(request):
         filter_query=urlencode([("group", group_id)] * bool(group_id) + [("slot", slot_minutes)]),
         filename=f"{safe_name}.csv",
         lineterminator="\n",
+        stream=False,
     )
