@@ -12,6 +12,7 @@ from agents.selection import Selection
 from agents.services import agent_sync
 from agents.services import cad as cad_service
 from tests.fixtures.agents import create_agents
+from tests.services.conftest import run_at_once
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # The database queue, with no worker: jobs wait until a test runs them. Tests that run a job
@@ -258,20 +259,9 @@ def test_two_workers_never_send_the_same_batch(synced, admin_user, settings):
     settings.TASKS = QUEUED
     synced.set_faults(latency_ms=20)
     job = start(admin_user, some_ids(100))
-    barrier = threading.Barrier(2)
+    _, errors = run_at_once(lambda: cad_service.cad_job_run(job_id=job.pk), times=2)
 
-    def worker():
-        barrier.wait()
-        try:
-            cad_service.cad_job_run(job_id=job.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    assert errors == []
 
     job.refresh_from_db()
     assert job.status == CadJob.Status.SUCCEEDED

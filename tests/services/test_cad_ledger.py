@@ -4,15 +4,13 @@ Jobs run against the sandbox over real HTTP; the sandbox's own CAD set (`cad_on`
 DeepCall would hold, the ledger (`CadState`) is what the dashboard knows it set.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
 from agents.services import agent_sync
 from agents.services import cad as cad_service
 from tests.fixtures.sandbox import SANDBOX_DELETED_IDS, SANDBOX_PENDING_DELETION_IDS
+from tests.services.conftest import run_at_once
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -95,20 +93,9 @@ def test_the_ledger_is_exact_with_several_workers_on_one_job(synced, admin_user,
     synced.set_faults(latency_ms=20)
     ids = some_ids(100)
     job = run(admin_user, ids)
-    barrier = threading.Barrier(3)
+    _, errors = run_at_once(lambda: cad_service.cad_job_run(job_id=job.pk), times=3)
 
-    def worker():
-        barrier.wait()
-        try:
-            cad_service.cad_job_run(job_id=job.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    assert errors == []
 
     job.refresh_from_db()
     assert job.status == CadJob.Status.SUCCEEDED and job.succeeded == 100
@@ -126,20 +113,15 @@ def test_a_batch_recorded_twice_moves_neither_the_ledger_nor_the_counts(
     job = run(admin_user, ids)
     (batch,) = CadBatch.objects.filter(job=job)
     # Two workers hold the same batch (the first outlived its lease) and record it at once.
-    barrier = threading.Barrier(2)
+    outcomes_to_record = iter(["succeeded", "failed"])
 
-    def record(outcome):
-        barrier.wait()
-        try:
-            cad_service._record_batch(job, batch, [(i, outcome, "", None) for i in ids])
-        finally:
-            connection.close()
+    def record():
+        outcome = next(outcomes_to_record)
+        cad_service._record_batch(job, batch, [(i, outcome, "", None) for i in ids])
 
-    threads = [threading.Thread(target=record, args=(o,)) for o in ("succeeded", "failed")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    _, errors = run_at_once(record)
+
+    assert errors == []
 
     job.refresh_from_db()
     outcomes = set(CadResult.objects.filter(job=job).values_list("outcome", flat=True))
