@@ -425,7 +425,8 @@ def _agent_id(raw: Any) -> tuple[str, str | None]:
         text = raw.strip()
         if text.isascii() and text.isdigit():
             return raw, str(int(text))
-        return raw, None
+        # Ids are opaque (agent-api.md): any other text is looked up exactly as sent.
+        return raw, raw
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw)), str(int(raw))
     return json.dumps(raw, ensure_ascii=False), None
