@@ -114,6 +114,8 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
         "changes_url": reverse("change-list") + "?" + urlencode({"agent": agent_id}),
         # The agent's name heads its own page; in the panel it sits under "Agent details".
         "heading_tag": "h2" if partial else "h1",
+        # Its sections come one level below, so headings never skip a level.
+        "subheading_tag": "h3" if partial else "h2",
     }
     # An htmx swap needs a 200 for the "not found" message to show in the panel.
     status = 404 if detail is None and not partial else 200
