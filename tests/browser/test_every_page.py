@@ -5,6 +5,7 @@ folded; on data whose heatmap uses every shade and has gaps."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from agents import schedules
@@ -62,6 +63,9 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "slot": f"/schedules/slot/?slot_day={MONDAY}&slot_minute=540",
         "cad-jobs": "/cad/",
         "cad-job": f"/cad/{job.public_id}/",
+        "cad-job-results-filtered": f"/cad/{job.public_id}/?outcome=succeeded",
+        "cad-undo": f"/cad/{job.public_id}/undo/",
+        "agent-not-found": "/agents/999999/",
         "status": "/status/",
         "changes": "/changes/",
         "targets": "/schedules/targets/",
@@ -111,7 +115,7 @@ def test_every_page_is_accessible_and_fits(
         if width == WIDTHS["phone"]:
             screenshot(page, f"{name}-{scheme}-phone")
 
-    # The confirmation page of a bulk CAD change, and the login page.
+    # The confirmation page of a bulk CAD change, the login page and its locked-out page.
     page.goto("/agents/")
     page.get_by_role("checkbox", name="Select all on this page").check()
     expect(page.locator("#selection-count")).to_have_text("25 selected")
@@ -123,7 +127,18 @@ def test_every_page_is_accessible_and_fits(
     page.goto("/accounts/login/")
     assert_no_sideways_scroll(page, "login")
     assert_accessible(page)
-    assert page.console_errors == []
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("someone")
+        page.get_by_label("Password").fill("wrong")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Too many failed log-in attempts")).to_be_visible()
+    assert_no_sideways_scroll(page, "locked-out")
+    assert_accessible(page)
+    # The browser logs the not-found page's 404 and the locked-out page's 429; nothing else.
+    expected = [f"the server responded with a status of {code}" for code in (404, 429)]
+    unexpected = [e for e in page.console_errors if not any(x in e for x in expected)]
+    assert unexpected == []
     page.context.close()
 
 
