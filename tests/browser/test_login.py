@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import assert_accessible, login, screenshot
 from tests.fixtures.users import PASSWORD
@@ -31,7 +32,9 @@ def test_wrong_password_shows_a_clear_message(page, supervisor_user):
     page.get_by_label("Username").fill(supervisor_user.username)
     page.get_by_label("Password").fill(PASSWORD + "x")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("alert").filter(has_text="correct username and password").is_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="correct username and password")
+    ).to_be_visible()
 
 
 def test_user_logs_out_from_the_user_menu(page, admin_user):
