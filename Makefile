@@ -29,6 +29,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
+	@scripts/ensure_chromium.sh
 	$(PY) bench/run.py
 
 loadtest: setup
