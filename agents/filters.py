@@ -1,6 +1,6 @@
 """The directory's filters: the FilterSet that reads and validates an agent list's query string.
 
-It parses; `services.directory.agents_matching` filters. The web layer's list state
+It parses; `services.agent_queries.agents_matching` filters. The web layer's list state
 (`agents.liststate`) binds it to `request.GET` and turns its cleaned data into the service's
 `AgentFilters`. Invalid values are dropped by the form (and reported by the list state).
 """
@@ -11,10 +11,10 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, AgentChange, CadJob, Group
-from agents.services.changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
-from agents.services.directory import (
+from agents.services.agent_changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
+from agents.services.agent_queries import (
     CAD_OFF,
     CAD_ON,
     CAD_UNKNOWN,
@@ -115,7 +115,7 @@ class AgentFilter(django_filters.FilterSet):
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
     day = django_filters.ChoiceFilter(
-        choices=schedules.WEEKDAY_CHOICES,
+        choices=working_hours.WEEKDAY_CHOICES,
         label="Works on",
         empty_label="Any day",
         widget=forms.Select(attrs=SELECT_ATTRS),

@@ -12,9 +12,9 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import escape
 
-from agents import schedules
+from agents import working_hours
 from agents.models import CadJob
-from agents.services.targets import IMPORT_MAX_BYTES, TARGET_MAX
+from agents.services.staffing_targets import IMPORT_MAX_BYTES, TARGET_MAX
 
 # --- Bulk CAD ----------------------------------------------------------------------------------
 
@@ -177,7 +177,7 @@ class CadUndoForm(IdempotentActionForm):
 
 
 def target_slot_label(weekday: int, minute: int, slot_minutes: int) -> str:
-    return f"Target for {schedules.slot_label(weekday, minute, slot_minutes)}"
+    return f"Target for {working_hours.slot_label(weekday, minute, slot_minutes)}"
 
 
 class TargetScopeForm(forms.Form):
@@ -186,9 +186,9 @@ class TargetScopeForm(forms.Form):
     group = forms.CharField(required=False, max_length=64)
     slot = forms.TypedChoiceField(
         required=False,
-        choices=[(m, str(m)) for m in schedules.SLOT_MINUTES_CHOICES],
+        choices=[(m, str(m)) for m in working_hours.SLOT_MINUTES_CHOICES],
         coerce=int,
-        empty_value=schedules.DEFAULT_SLOT_MINUTES,
+        empty_value=working_hours.DEFAULT_SLOT_MINUTES,
     )
 
     def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
@@ -205,7 +205,7 @@ class TargetScopeForm(forms.Form):
         """(group_id, slot minutes, warnings), after `is_valid()`."""
         warnings = []
         group_id = self.cleaned_data.get("group", "")
-        slot = self.cleaned_data.get("slot", schedules.DEFAULT_SLOT_MINUTES)
+        slot = self.cleaned_data.get("slot", working_hours.DEFAULT_SLOT_MINUTES)
         if "group" in self.errors:
             warnings.append("There is no group with that id; showing the overall targets.")
         if "slot" in self.errors:
@@ -227,8 +227,8 @@ class TargetGridForm(forms.Form):
         self.slot_minutes = slot_minutes
         self.slots = [
             (weekday, minute)
-            for weekday in range(schedules.DAYS_PER_WEEK)
-            for minute in schedules.slot_starts(slot_minutes)
+            for weekday in range(working_hours.DAYS_PER_WEEK)
+            for minute in working_hours.slot_starts(slot_minutes)
         ]
         for weekday, minute in self.slots:
             self.fields[f"t-{weekday}-{minute}"] = forms.IntegerField(
@@ -240,11 +240,11 @@ class TargetGridForm(forms.Form):
 
     def rows(self) -> list[tuple[str, list]]:
         """(weekday name, bound fields) per weekday, Monday first."""
-        per_day = len(self.slots) // schedules.DAYS_PER_WEEK
+        per_day = len(self.slots) // working_hours.DAYS_PER_WEEK
         fields = [self[f"t-{weekday}-{minute}"] for weekday, minute in self.slots]
         return [
-            (schedules.WEEKDAY_NAMES[day], fields[day * per_day : (day + 1) * per_day])
-            for day in range(schedules.DAYS_PER_WEEK)
+            (working_hours.WEEKDAY_NAMES[day], fields[day * per_day : (day + 1) * per_day])
+            for day in range(working_hours.DAYS_PER_WEEK)
         ]
 
     def targets(self) -> dict[tuple[int, int], int | None]:
@@ -256,16 +256,16 @@ class TargetGridForm(forms.Form):
 
 
 def _time_choices(slot_minutes: int, *, end: bool) -> list[tuple[int, str]]:
-    starts = schedules.slot_starts(slot_minutes)
+    starts = working_hours.slot_starts(slot_minutes)
     minutes = [m + slot_minutes for m in starts] if end else starts
-    return [(m, schedules.format_minute(m)) for m in minutes]
+    return [(m, working_hours.format_minute(m)) for m in minutes]
 
 
 class TargetFillForm(forms.Form):
     """Fill a range: the same target for the chosen weekdays from one time to another."""
 
     weekdays = forms.TypedMultipleChoiceField(
-        choices=schedules.WEEKDAY_CHOICES,
+        choices=working_hours.WEEKDAY_CHOICES,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
         label="Days",

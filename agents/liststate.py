@@ -33,7 +33,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django_htmx.http import push_url
 
-from agents import schedules
+from agents import working_hours
 from agents.filters import (
     CAD_CHOICES,
     CAD_VAR,
@@ -51,11 +51,11 @@ from agents.filters import (
     CadJobFilter,
 )
 from agents.models import Agent, AgentChange, CadJob, CadResult
-from agents.services import changes as changes_service
-from agents.services import directory as directory_service
-from agents.services.cad import cad_ledger_version
-from agents.services.directory import AgentFilters, group_label
-from agents.services.sync import read_model_version
+from agents.services import agent_changes as changes_service
+from agents.services import agent_queries
+from agents.services.agent_queries import AgentFilters, group_label
+from agents.services.cad_jobs import cad_ledger_version
+from agents.services.read_model_sync import read_model_version
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -414,7 +414,7 @@ def _filter_words(filterset: AgentFilter) -> str:
     if data.get(ROLE_VAR):
         parts.append(f"role {data[ROLE_VAR]}")
     if data.get(DAY_VAR) not in (None, ""):
-        parts.append(f"works on {schedules.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
+        parts.append(f"works on {working_hours.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
     if data.get(ON_SHIFT_VAR):
         parts.append("on shift now")
     if data.get(CAD_VAR):
@@ -439,7 +439,7 @@ SORT_LABELS = {"id": "ID", "hours": "working hours", "on_shift": "on shift"}
 class DirectoryDisplayForm(forms.Form):
     """How the directory shows its agents; `initial` is each value's default."""
 
-    sort = forms.CharField(required=False, max_length=40, initial=directory_service.DEFAULT_SORT)
+    sort = forms.CharField(required=False, max_length=40, initial=agent_queries.DEFAULT_SORT)
     page = forms.IntegerField(required=False, min_value=1, initial=1)
     per_page = forms.TypedChoiceField(
         required=False,
@@ -450,9 +450,9 @@ class DirectoryDisplayForm(forms.Form):
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"]
-        if sort and sort.removeprefix("-") not in directory_service.SORT_KEYS:
+        if sort and sort.removeprefix("-") not in agent_queries.SORT_KEYS:
             # An unknown column falls back to the default without a notice (a stale bookmark).
-            return directory_service.DEFAULT_SORT
+            return agent_queries.DEFAULT_SORT
         return sort
 
 
@@ -468,7 +468,7 @@ class DirectoryState(AgentListState):
             self.notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
         if PAGE_VAR in self.display_errors:
             self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: directory_service.DirectoryPage | None = None
+        self.result: agent_queries.DirectoryPage | None = None
 
     @property
     def sort(self) -> str:
@@ -490,9 +490,9 @@ class DirectoryState(AgentListState):
     def page_number(self) -> int:
         return self.display[PAGE_VAR]
 
-    def get_results(self, *, now: datetime | None = None) -> directory_service.DirectoryPage:
+    def get_results(self, *, now: datetime | None = None) -> agent_queries.DirectoryPage:
         """Fetch the page this state asks for (as ChangeList.get_results)."""
-        self.result = directory_service.agent_directory_page(
+        self.result = agent_queries.agent_directory_page(
             filters=self.filters,
             sort=self.sort_key,
             descending=self.descending,
@@ -504,7 +504,7 @@ class DirectoryState(AgentListState):
         return self.result
 
     def export_rows(self):
-        return directory_service.agent_export_rows(
+        return agent_queries.agent_export_rows(
             filters=self.filters, sort=self.sort_key, descending=self.descending
         )
 
@@ -522,7 +522,7 @@ class DirectoryState(AgentListState):
     @cached_property
     def sort_headers(self) -> dict[str, SortHeader]:
         headers = {}
-        for key in directory_service.SORT_KEYS:
+        for key in agent_queries.SORT_KEYS:
             if key == self.sort_key:
                 next_sort = key if self.descending else f"-{key}"
                 direction = "descending" if self.descending else "ascending"
@@ -557,7 +557,7 @@ class ScheduleDisplayForm(forms.Form):
         required=False,
         choices=SLOT_CHOICES,
         coerce=int,
-        initial=schedules.DEFAULT_SLOT_MINUTES,
+        initial=working_hours.DEFAULT_SLOT_MINUTES,
     )
     page = forms.IntegerField(required=False, min_value=1, initial=1)
 
@@ -581,14 +581,14 @@ class ScheduleState(AgentListState):
         return self.display[PAGE_VAR]
 
     def agents(self):
-        return directory_service.agents_matching(self.filters)
+        return agent_queries.agents_matching(self.filters)
 
     # --- links ---------------------------------------------------------------------------------
 
     @property
     def filter_fields(self) -> list[tuple[str, str]]:
         """Values the filter form carries along, so filtering keeps the slot size."""
-        if self.slot_minutes == schedules.DEFAULT_SLOT_MINUTES:
+        if self.slot_minutes == working_hours.DEFAULT_SLOT_MINUTES:
             return []
         return [(SLOT_VAR, str(self.slot_minutes))]
 
@@ -625,9 +625,11 @@ class ScheduleState(AgentListState):
     def coverage_vary(self) -> str:
         """What the rendered heatmap depends on: the filters, the slot size, the account's time
         zone, the read model's version and, with "on shift now", the minute."""
-        parts = [self.cache_vary, str(self.slot_minutes), schedules.account_zone().key]
+        parts = [self.cache_vary, str(self.slot_minutes), working_hours.account_zone().key]
         if self.filters.on_shift:
-            parts.append("{}:{}".format(*schedules.local_weekday_minute(schedules.account_now())))
+            parts.append(
+                "{}:{}".format(*working_hours.local_weekday_minute(working_hours.account_now()))
+            )
         if self.filters.cad:
             parts.append(cad_ledger_version())  # CAD jobs move the ledger, not the version
         return "|".join(parts)

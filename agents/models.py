@@ -1,7 +1,7 @@
 """The read model (a mirror of the account's agents) and the record of CAD jobs.
 
 Agents, their groups and working windows are copied here from the Agent API by
-`services.agent_sync`, so the directory can filter, sort and page 100,000 agents without
+`services.read_model_sync`, so the directory can filter, sort and page 100,000 agents without
 calling DeepCall for each page. Secrets never reach these tables: the client drops them.
 """
 
@@ -54,8 +54,9 @@ class Agent(models.Model):
     pending_deletion = models.BooleanField(default=False, db_index=True)
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
-    # A fingerprint of what the sync last wrote for this agent (services.sync.agent_digest):
-    # an unchanged agent is recognised without reading its row, windows and groups.
+    # A fingerprint of what the sync last wrote for this agent
+    # (services.read_model_sync.agent_digest): an unchanged agent is recognised without reading
+    # its row, windows and groups.
     sync_digest = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
@@ -99,7 +100,7 @@ class WorkingWindow(models.Model):
     """One of an agent's working windows, as the API sends it.
 
     `weekday_mask` has bit d set (1 << d, Monday = 0) for each day the window starts on, so
-    "works on Tuesday" is one bitwise test in SQL. The arithmetic lives in `schedules.py`.
+    "works on Tuesday" is one bitwise test in SQL. The arithmetic lives in `working_hours.py`.
     """
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="windows")
@@ -351,7 +352,7 @@ class CadState(models.Model):
 
     DeepCall's list answer says nothing about CAD, so this is all the dashboard knows: the last
     successful setCad/unsetCad it made for the agent, when, by whom and in which job. An agent
-    without a row was never set here ("not known"). Written by `services.cad` in the same
+    without a row was never set here ("not known"). Written by `services.cad_jobs` in the same
     transaction as the batch results it follows from. Keyed by agent id, not by the read
     model's row, so it survives an agent leaving and coming back in a sync.
     """
@@ -379,7 +380,7 @@ class StaffingTarget(models.Model):
     """How many agents one half hour of the week needs, overall or in one group.
 
     Set by managers, not copied from DeepCall. Kept per half hour, the finest slot the heatmap
-    shows; an hourly grid writes both halves of each hour (`agents.services.targets`).
+    shows; an hourly grid writes both halves of each hour (`agents.services.staffing_targets`).
     `group_id` is the API's group id ("" for the whole account), not a foreign key: targets
     outlive a sync in which a group has no members and disappears from the read model.
     """

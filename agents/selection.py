@@ -24,7 +24,7 @@ from django.utils import timezone
 from agents.forms import MAX_EXPLICIT_IDS
 from agents.liststate import AgentListState
 from agents.models import Agent, CadSelection
-from agents.services.directory import agent_matching_count
+from agents.services.agent_queries import agent_matching_count
 
 
 @dataclass

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent
 from agents.selection import Selection
-from agents.services.cad import cad_state_label, cad_states
-from agents.services.directory import group_display_name
+from agents.services.agent_queries import group_display_name
+from agents.services.cad_jobs import cad_state_label, cad_states
 
 DETAIL_TARGET = "#agent-detail-body"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.
@@ -74,7 +74,7 @@ class AgentTable(tables.Table):
         self.sort_headers = sort_headers or {}
         self.selection = selection or Selection()
         self.duplicated_names = duplicated_names
-        self.weekday_minute = schedules.local_weekday_minute(now)
+        self.weekday_minute = working_hours.local_weekday_minute(now)
         self.now = now
         self.cad_states = cad_states(record.agent_id for record in self.data.data)
 
@@ -152,7 +152,7 @@ class AgentTable(tables.Table):
         return format_html_join(", ", "{}", ((n,) for n in names))
 
     def render_hours(self, record: Agent) -> str:
-        return schedules.windows_humanise(record.listed_windows)
+        return working_hours.windows_humanise(record.listed_windows)
 
     def render_status(self, record: Agent) -> str:
         if record.is_active:
@@ -161,7 +161,7 @@ class AgentTable(tables.Table):
 
     def render_on_shift(self, record: Agent) -> str:
         weekday, minute = self.weekday_minute
-        if any(schedules.window_covers(w, weekday, minute) for w in record.listed_windows):
+        if any(working_hours.window_covers(w, weekday, minute) for w in record.listed_windows):
             return format_html('<span class="badge text-bg-primary">{}</span>', "On shift")
         return format_html('<span class="text-body-secondary">{}</span>', "Off")
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from agents.converters import AgentIdConverter
-from agents.views import cad, changes, directory, schedules, status, targets
+from agents.views import cad, changes, directory, exports, schedules, status, targets
 
 register_converter(AgentIdConverter, "agent_id")
 
@@ -41,5 +41,5 @@ urlpatterns = [
     # DeepCall connection
     path("status/", status.upstream_status, name="upstream-status"),
     # Who exported what (issue 20)
-    path("exports/", status.csv_export_list, name="csv-export-list"),
+    path("exports/", exports.csv_export_list, name="csv-export-list"),
 ]

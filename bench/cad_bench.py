@@ -32,7 +32,7 @@ from agents.models import Agent  # noqa: E402
 from agents.sandbox import SANDBOX_TOKEN, SANDBOX_USER_ID  # noqa: E402
 from agents.sandbox.server import start_in_thread  # noqa: E402
 from agents.services import agent_sync  # noqa: E402
-from agents.services import cad as cad_service  # noqa: E402
+from agents.services import cad_jobs as cad_service  # noqa: E402
 from agents.upstream import get_deepcall_client, reset_deepcall_client  # noqa: E402
 
 AGENTS = 1_000

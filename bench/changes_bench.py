@@ -58,25 +58,25 @@ class _NoLog:
 
 @contextmanager
 def _recording(on: bool):
-    from agents.services import sync
+    from agents.services import read_model_sync
 
     if on:
         yield
         return
-    writer = sync.ReadModelWriter
-    saved = sync.ChangeLog, writer._held_snapshot, writer._record_snapshot
-    sync.ChangeLog = _NoLog
+    writer = read_model_sync.ReadModelWriter
+    saved = read_model_sync.ChangeLog, writer._held_snapshot, writer._record_snapshot
+    read_model_sync.ChangeLog = _NoLog
     writer._held_snapshot = writer._record_snapshot = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        sync.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
+        read_model_sync.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
 
 
 def _apply_ms(listing, *, record: bool) -> float:
     from django.utils import timezone
 
-    from agents.services.sync import _apply_listing
+    from agents.services.read_model_sync import _apply_listing
 
     with _recording(record):
         started = time.perf_counter()
@@ -92,7 +92,7 @@ def run(size: int, runs: int = RUNS) -> int:
 
         from agents.models import AgentChange
         from agents.sandbox.server import start_in_thread
-        from agents.services.sync import agent_sync
+        from agents.services.read_model_sync import agent_sync
         from agents.upstream import get_deepcall_client, reset_deepcall_client
 
         call_command("migrate", verbosity=0)

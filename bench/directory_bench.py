@@ -77,7 +77,7 @@ def run_size(size: int) -> int:
         from agents.models import Agent, CadState, Group
         from agents.roles import SUPERVISOR
         from agents.sandbox.server import start_in_thread
-        from agents.services.sync import agent_sync
+        from agents.services.read_model_sync import agent_sync
         from agents.upstream import reset_deepcall_client
 
         call_command("migrate", verbosity=0)

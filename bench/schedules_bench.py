@@ -40,10 +40,10 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from agents import schedules  # noqa: E402
+from agents import working_hours  # noqa: E402
 from agents.models import Agent, WorkingWindow  # noqa: E402
 from agents.roles import MANAGER  # noqa: E402
-from agents.services import schedules as schedule_service  # noqa: E402
+from agents.services import coverage as coverage_service  # noqa: E402
 
 WEEKDAYS = (0, 1, 2, 3, 4)
 SHAPES = [
@@ -89,7 +89,7 @@ def build() -> None:
             windows.append(
                 WorkingWindow(
                     agent=agent,
-                    weekday_mask=schedules.mask_from_days(days),
+                    weekday_mask=working_hours.mask_from_days(days),
                     start_minute=start,
                     end_minute=end,
                     position=position,
@@ -120,10 +120,10 @@ def main() -> int:
     agents = Agent.objects.all()
     results = {
         "heatmap (coverage_for, 60-min slots)": median_ms(
-            lambda: schedule_service.coverage_for(agents, 60)
+            lambda: coverage_service.coverage_for(agents, 60)
         ),
         "heatmap (coverage_for, 30-min slots)": median_ms(
-            lambda: schedule_service.coverage_for(agents, 30)
+            lambda: coverage_service.coverage_for(agents, 30)
         ),
         "GET /schedules/ (full page)": median_ms(lambda: _get(client, "/schedules/")),
         "GET /schedules/?page=100 (htmx timeline)": median_ms(
@@ -146,7 +146,7 @@ def main() -> int:
 def _bench_targets(agents) -> bool:
     """The heatmap with a target on every slot against the same heatmap without, back to back
     (interleaved, so a busy machine slows both alike); issue 17 allows 1.2x."""
-    from agents.services import targets as target_service
+    from agents.services import staffing_targets as target_service
 
     user = get_user_model().objects.get(username="bench.manager")
     target_service.staffing_targets_fill(
@@ -168,12 +168,12 @@ def _bench_targets(agents) -> bool:
 
     def with_targets():
         scope = target_service.staffing_target_scope(group_pks=(), slot_minutes=60)
-        return schedule_service.coverage_for(agents, 60, targets=scope.targets)
+        return coverage_service.coverage_for(agents, 60, targets=scope.targets)
 
     without, with_ = [], []
     for _ in range(RUNS):
         for fn, times in (
-            (lambda: schedule_service.coverage_for(agents, 60), without),
+            (lambda: coverage_service.coverage_for(agents, 60), without),
             (with_targets, with_),
         ):
             started = time.perf_counter()

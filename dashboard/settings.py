@@ -293,9 +293,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
-# Error pages and reports mask every credential (dashboard/errors.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.errors.SecretMaskingFilter"
-DEFAULT_EXCEPTION_REPORTER = "dashboard.errors.SecretMaskingExceptionReporter"
+# Error pages and reports mask every credential (dashboard/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SecretMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "dashboard.error_reports.SecretMaskingExceptionReporter"
 
 # --- DeepCall ------------------------------------------------------------------------------
 

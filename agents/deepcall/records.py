@@ -30,7 +30,7 @@ class WorkingWindow:
     """One working window as the API sends it: it starts on each of `weekdays`.
 
     `start_minute` and `end_minute` are the API's `from` and `to`, unchanged (minutes after
-    midnight in the account's time zone). The arithmetic on them lives in `agents/schedules.py`.
+    midnight in the account's time zone). The arithmetic on them lives in `agents/working_hours.py`.
     """
 
     weekdays: tuple[int, ...]  # 0 = Monday … 6 = Sunday, sorted, unique

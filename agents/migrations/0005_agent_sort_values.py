@@ -16,7 +16,7 @@ def fill_sort_values(apps, schema_editor):
     first_start = (
         WorkingWindow.objects.filter(agent_id=OuterRef("pk"))
         .exclude(start_minute=F("end_minute"))
-        .exclude(weekday_mask=0)  # as agents.schedules.window_is_unset: no minute covered
+        .exclude(weekday_mask=0)  # as agents.working_hours.window_is_unset: no minute covered
         .order_by("start_minute")
         .values("start_minute")[:1]
     )

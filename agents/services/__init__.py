@@ -4,14 +4,14 @@ Views, management commands and tasks all call these; none of them speaks HTTP to
 or parses its JSON (that is `agents.deepcall`).
 """
 
-from agents.services.directory import (
+from agents.services.agent_queries import (
     agent_detail,
     agent_directory_page,
     agent_export_rows,
     agents_matching,
 )
 from agents.services.home import database_ok, home_summary
-from agents.services.sync import agent_sync, agent_sync_request, sync_status
+from agents.services.read_model_sync import agent_sync, agent_sync_request, sync_status
 
 __all__ = [
     "agent_detail",

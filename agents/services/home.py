@@ -6,12 +6,12 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, CadJob, Group
-from agents.services.cad import cad_on_count
-from agents.services.changes import changes_unseen_count
-from agents.services.directory import duplicated_group_names, group_display_name
-from agents.services.sync import sync_status
+from agents.services.agent_changes import changes_unseen_count
+from agents.services.agent_queries import duplicated_group_names, group_display_name
+from agents.services.cad_jobs import cad_on_count
+from agents.services.read_model_sync import sync_status
 
 # The busiest groups listed on the home page; the directory's filter has them all.
 HOME_TOP_GROUPS = 10
@@ -36,7 +36,7 @@ def home_summary(*, user) -> dict:
     counts = Agent.objects.aggregate(
         total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
     )
-    on_shift = Agent.objects.filter(schedules.agent_on_shift_q(timezone.now())).count()
+    on_shift = Agent.objects.filter(working_hours.agent_on_shift_q(timezone.now())).count()
     duplicated = duplicated_group_names()
     groups = [
         (group, group_display_name(group, duplicated), group.agent_count)
@@ -59,7 +59,7 @@ def home_summary(*, user) -> dict:
         "sync": sync_status(),
         "can_see_jobs": can_see_jobs,
         "recent_jobs": recent_jobs,
-        "time_zone": schedules.account_zone().key,
+        "time_zone": working_hours.account_zone().key,
         "can_see_changes": can_see_changes,
         "changes_unseen": unseen,
         # The history's `after` filter: exactly the instant of the last visit.

@@ -23,7 +23,7 @@ def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: objec
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
     so a key stays short and safe for every cache backend whatever the values hold.
     """
-    from agents.services.sync import read_model_version  # the sync imports this module
+    from agents.services.read_model_sync import read_model_version  # the sync imports this module
 
     key = f"agents:{name}"
     if key_parts:

@@ -7,8 +7,8 @@ from html import escape
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from agents.schedules import MINUTES_PER_DAY
-from agents.services.schedules import TimelineBar, TimelineDay
+from agents.services.coverage import TimelineBar, TimelineDay
+from agents.working_hours import MINUTES_PER_DAY
 
 register = template.Library()
 

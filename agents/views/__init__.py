@@ -1,6 +1,7 @@
 """Views: HTTP only. They parse input with forms, call `agents.services`, and render.
 
-One module per area (directory, cad, schedules, status); the home page and health check here.
+One module per page or group of pages, named for it (directory, cad, changes, schedules, targets,
+status, exports); the home page and health check here.
 """
 
 from django.contrib.auth.decorators import login_required, permission_required

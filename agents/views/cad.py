@@ -1,6 +1,6 @@
 """Bulk CAD: the selection, the confirmation, starting jobs, their progress and the audit log.
 
-HTTP only: forms parse the input, `agents.services.cad` does the work. Every view that changes
+HTTP only: forms parse the input, `agents.services.cad_jobs` does the work. Every view that changes
 anything needs `agents.run_cad_jobs`; reading jobs needs `agents.view_cadjob`.
 """
 
@@ -30,8 +30,8 @@ from agents.selection import (
     selection_change,
     selection_save,
 )
-from agents.services import cad as cad_service
-from agents.services.directory import agent_matching_count
+from agents.services import cad_jobs as cad_service
+from agents.services.agent_queries import agent_matching_count
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 

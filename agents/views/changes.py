@@ -1,7 +1,7 @@
 """The change history: the page (or its htmx partial) and its CSV export.
 
 HTTP only: `liststate.ChangeListState` parses the query string and makes every link; the rows,
-their human form and the CSV come from `agents.services.changes`.
+their human form and the CSV come from `agents.services.agent_changes`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from agents.export_limit import csv_export_response
 from agents.liststate import ChangeListState
-from agents.services import changes as changes_service
+from agents.services import agent_changes as changes_service
 from agents.views.directory import _is_partial
 
 LIST_TEMPLATE = "changes/change_list.html"

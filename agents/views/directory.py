@@ -1,7 +1,8 @@
 """The agent directory: list (page or htmx partial), detail panel, CSV export, refresh.
 
 HTTP only: `DirectoryState` reads the query string and makes the links, the services read the
-read model; the freshness of the copy and the background refresh are `agents.services.sync`'s.
+read model; the freshness of the copy and the background refresh are
+`agents.services.read_model_sync`'s.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.export_limit import csv_export_response
 from agents.liststate import DirectoryState
 from agents.selection import bulk_bar_context, selection_for
-from agents.services import changes as changes_service
-from agents.services import directory as directory_service
+from agents.services import agent_changes as changes_service
+from agents.services import agent_queries
 from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
-from agents.services.sync import (
+from agents.services.read_model_sync import (
     TRIGGER_BUTTON,
     TRIGGER_TTL,
     agent_sync_request,
@@ -102,7 +103,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("agents.view_agent", raise_exception=True)
 def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
-    detail = directory_service.agent_detail(agent_id=agent_id)
+    detail = agent_queries.agent_detail(agent_id=agent_id)
     partial = _is_partial(request)
     template_name = DETAIL_TEMPLATE + ("#agent-detail" if partial else "")
     context = {

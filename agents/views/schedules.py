@@ -15,11 +15,11 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from agents import schedules
+from agents import working_hours
 from agents.export_limit import csv_export_response
 from agents.liststate import ScheduleState
-from agents.services import schedules as schedule_service
-from agents.services import targets as target_service
+from agents.services import coverage as coverage_service
+from agents.services import staffing_targets as target_service
 
 # A heatmap or filter form rendered for a state is kept no longer than this: its key changes
 # with every sync that changes agents, and the limit bounds how long a deploy's new markup waits.
@@ -29,8 +29,8 @@ FRAGMENT_CACHE_SECONDS = 10 * 60
 class SlotForm(forms.Form):
     """The slot panel's own parameters: which weekday and minute of the heatmap was chosen."""
 
-    slot_day = forms.TypedChoiceField(choices=schedules.WEEKDAY_CHOICES, coerce=int)
-    slot_minute = forms.IntegerField(min_value=0, max_value=schedules.MINUTES_PER_DAY - 1)
+    slot_day = forms.TypedChoiceField(choices=working_hours.WEEKDAY_CHOICES, coerce=int)
+    slot_minute = forms.IntegerField(min_value=0, max_value=working_hours.MINUTES_PER_DAY - 1)
 
 
 def _is_partial(request) -> bool:
@@ -55,8 +55,8 @@ def _targets_url(scope: target_service.TargetScope, slot_minutes: int) -> str:
 def schedule_overview(request):
     state = ScheduleState(request.GET)
     agents = state.agents()
-    now = schedules.account_now()
-    timeline = schedule_service.schedule_timeline_page(
+    now = working_hours.account_now()
+    timeline = coverage_service.schedule_timeline_page(
         agents=agents, page_number=state.page_number, now=now
     )
     page_links, previous_url, next_url = state.timeline_links(timeline.page)
@@ -68,8 +68,8 @@ def schedule_overview(request):
         "page_links": page_links,
         "previous_url": previous_url,
         "next_url": next_url,
-        "time_zone": schedules.account_zone().key,
-        "weekday_names": schedules.WEEKDAY_NAMES,
+        "time_zone": working_hours.account_zone().key,
+        "weekday_names": working_hours.WEEKDAY_NAMES,
     }
     template_name = "schedules/overview.html"
     if _is_partial(request):
@@ -83,7 +83,7 @@ def schedule_overview(request):
         # Worked out only when the template's {% cache %} block misses (see coverage_vary; the
         # block is also keyed by the targets' version, so a saved target shows at once).
         "coverage": SimpleLazyObject(
-            lambda: schedule_service.coverage_for(
+            lambda: coverage_service.coverage_for(
                 agents, state.slot_minutes, targets=target_scope.targets
             )
         ),
@@ -101,12 +101,12 @@ def schedule_overview(request):
 @permission_required("agents.view_schedules", raise_exception=True)
 def coverage_export(request):
     state = ScheduleState(request.GET)
-    coverage = schedule_service.coverage_for(
+    coverage = coverage_service.coverage_for(
         state.agents(), state.slot_minutes, targets=_target_scope(state).targets
     )
     return csv_export_response(
         request,
-        rows=schedule_service.coverage_csv_rows(coverage),
+        rows=coverage_service.coverage_csv_rows(coverage),
         filter_query=state.query().removeprefix("?"),
         filename="coverage.csv",
         lineterminator="\n",
@@ -133,7 +133,7 @@ def slot_detail(request):
         # 200 for an htmx swap, so the message shows in the side panel.
         return render(request, template_name, context, status=200 if partial else 400)
     weekday, minute = form.cleaned_data["slot_day"], form.cleaned_data["slot_minute"]
-    context["slot"] = schedule_service.slot_on_duty(
+    context["slot"] = coverage_service.slot_on_duty(
         agents=state.agents(),
         weekday=weekday,
         minute=minute,

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from agents import schedules
+from agents import working_hours
 from agents.export_limit import csv_export_response
 from agents.forms import TargetFillForm, TargetGridForm, TargetImportForm, TargetScopeForm
-from agents.services import targets as target_service
+from agents.services import staffing_targets as target_service
 
 VIEW_PERMISSION = "agents.view_staffingtarget"
 CHANGE_PERMISSION = "agents.change_staffingtarget"
@@ -75,8 +75,8 @@ def _render_grid(
         "grid": grid_form.rows(),
         "grid_form": grid_form,
         "slot_headers": [
-            (schedules.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
-            for m in schedules.slot_starts(slot_minutes)
+            (working_hours.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
+            for m in working_hours.slot_starts(slot_minutes)
         ],
         "target_count": len(current),
         "can_change": can_change,
@@ -86,7 +86,7 @@ def _render_grid(
         "changes": target_service.staffing_target_changes()
         if request.user.has_perm(LOG_PERMISSION)
         else None,
-        "time_zone": schedules.account_zone().key,
+        "time_zone": working_hours.account_zone().key,
         "import_max_kb": target_service.IMPORT_MAX_BYTES // 1024,
     }
     return render(request, "schedules/targets.html", context, status=status)

@@ -8,10 +8,10 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, CadJob, Group, WorkingWindow
-from agents.services import cad as cad_service
-from agents.services.schedules import HEATMAP_LEVELS
+from agents.services import cad_jobs as cad_service
+from agents.services.coverage import HEATMAP_LEVELS
 from tests.fixtures.browser import assert_accessible, login, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,7 @@ def every_kind_of_data(synced_sandbox, admin_user):
         agent.save(update_fields=["is_active"])
         WorkingWindow.objects.create(
             agent=agent,
-            weekday_mask=schedules.mask_from_days((MONDAY,)),
+            weekday_mask=working_hours.mask_from_days((MONDAY,)),
             start_minute=9 * 60,
             end_minute=(9 + hours) * 60,
             position=0,

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from agents.liststate import DirectoryState
 from agents.models import Agent, SyncRun
-from agents.services import cad as cad_service
+from agents.services import cad_jobs as cad_service
 from tests.browser.test_cad import DATABASE_QUEUE, database_worker
 from tests.fixtures.browser import assert_accessible, login, new_page
 

@@ -127,7 +127,7 @@ def test_csv_export_neutralises_formulas(admin_client, hostile_agents, settings)
 
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
 def test_every_formula_prefix_is_neutralised(prefix):
-    from agents.services.directory import neutralise_cell
+    from agents.services.agent_queries import neutralise_cell
 
     assert neutralise_cell(f"{prefix}1+1") == f"'{prefix}1+1"
     assert neutralise_cell(f"a{prefix}1") == f"a{prefix}1"

@@ -5,7 +5,7 @@ import pytest
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
-from agents.services import cad as cad_service
+from agents.services import cad_jobs as cad_service
 from tests.fixtures.sandbox import add_odd_agents
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

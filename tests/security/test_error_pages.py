@@ -1,4 +1,7 @@
-"""No credential on Django's technical 500 page or in an error report (dashboard/errors.py)."""
+"""No credential on Django's technical 500 page or in an error report.
+
+The masking is dashboard/error_reports.py's.
+"""
 
 import sys
 

@@ -75,7 +75,7 @@ ROLES = [SUPERVISOR, MANAGER, ADMIN, None]
 def samples(db, admin_user, settings):
     """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose."""
     from agents.models import CadJob
-    from agents.services import cad as cad_service
+    from agents.services import cad_jobs as cad_service
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
     settings.DEEPCALL_SYNC_TTL = 10**9

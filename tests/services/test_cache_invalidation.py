@@ -47,21 +47,21 @@ def test_between_syncs_the_choices_come_from_the_cache(django_assert_num_queries
 @pytest.mark.django_db
 def test_the_agent_count_and_shared_group_names_follow_each_sync(monkeypatch):
     from agents.models import Group
-    from agents.services import directory
+    from agents.services import agent_queries
 
     Agent.objects.create(agent_id="1", name="A", synced_at=timezone.now())
     Group.objects.create(group_id="10", name="Sales")
     new_sync()
-    assert directory.agent_total_count() == 1
-    assert directory.duplicated_group_names() == frozenset()
+    assert agent_queries.agent_total_count() == 1
+    assert agent_queries.duplicated_group_names() == frozenset()
 
     # A sync adds an agent and a second group called "Sales": the next page knows both.
     Agent.objects.create(agent_id="2", name="B", synced_at=timezone.now())
     Group.objects.create(group_id="11", name="Sales")
-    assert directory.agent_total_count() == 1  # no sync yet: the cached answer stands
+    assert agent_queries.agent_total_count() == 1  # no sync yet: the cached answer stands
     new_sync()
-    assert directory.agent_total_count() == 2
-    assert directory.duplicated_group_names() == frozenset({"Sales"})
+    assert agent_queries.agent_total_count() == 2
+    assert agent_queries.duplicated_group_names() == frozenset({"Sales"})
 
 
 @pytest.mark.django_db
@@ -69,7 +69,7 @@ def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock(monkey
     from datetime import UTC, datetime, timedelta
 
     from agents.models import WorkingWindow
-    from agents.services.directory import AgentFilters, agent_matching_count
+    from agents.services.agent_queries import AgentFilters, agent_matching_count
 
     def matching(**filters) -> int:
         return agent_matching_count(AgentFilters(**filters))

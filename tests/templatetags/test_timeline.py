@@ -1,6 +1,6 @@
 """The timeline's day cells, built in Python: escaped, and as readable as the template drew them."""
 
-from agents.services.schedules import TimelineBar, TimelineDay
+from agents.services.coverage import TimelineBar, TimelineDay
 from agents.templatetags.timeline import timeline_day_cells
 
 OFF = TimelineDay(today=False, name="Monday", bars=())

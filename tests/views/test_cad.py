@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from agents.models import CadJob
-from agents.services import cad as cad_service
+from agents.services import cad_jobs as cad_service
 from tests.fixtures.agents import create_agents
 
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

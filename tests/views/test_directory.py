@@ -12,12 +12,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agents import schedules
+from agents import working_hours
 from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, WorkingWindow
 from agents.liststate import AgentListState
 from agents.models import Agent, CadJob, CadResult, SyncRun
-from agents.services import directory as directory_service
-from agents.services.sync import _apply_listing
+from agents.services import agent_queries
+from agents.services.read_model_sync import _apply_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,7 @@ def test_sort_by_on_shift_puts_the_agents_on_shift_now_first(supervisor_client, 
     response = get(supervisor_client, {"sort": "-on_shift", "per_page": "100"}, htmx=True)
     agents = response.context["directory"].agents
     now = timezone.now()
-    on_shift = [schedules.agent_is_on_shift(a.windows.all(), now) for a in agents]
+    on_shift = [working_hours.agent_is_on_shift(a.windows.all(), now) for a in agents]
     # Which agents are on shift depends on the hour the test runs; the order must not.
     assert on_shift == sorted(on_shift, reverse=True)
     assert on_shift[[a.name for a in agents].index("Ann Lee")]  # all day, every day
@@ -386,7 +386,7 @@ def test_export_rows_keep_their_own_groups_and_hours_across_chunks(
     supervisor_client, directory, monkeypatch
 ):
     whole = export(supervisor_client, {"sort": "-name"})
-    monkeypatch.setattr(directory_service, "EXPORT_CHUNK_SIZE", 3)
+    monkeypatch.setattr(agent_queries, "EXPORT_CHUNK_SIZE", 3)
     chunked = export(supervisor_client, {"sort": "-name"})
     assert chunked == whole
     names = [row[1] for row in chunked[1:]]

@@ -12,12 +12,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, SyncRun
 from agents.sandbox.data import DEFAULT_SEED
 from agents.sandbox.server import start_in_thread
-from agents.services import schedules as schedule_service
-from agents.services.sync import agent_sync
+from agents.services import coverage as coverage_service
+from agents.services.read_model_sync import agent_sync
 from agents.upstream import reset_deepcall_client
 from tests.fixtures.agents import make_agent
 from tests.fixtures.sandbox import SANDBOX_TEST_AGENTS
@@ -114,7 +114,7 @@ def test_timeline_is_paginated_by_fifty_and_page_links_keep_filters(manager_clie
         make_agent(i, f"Agent {i:03d}", [(WEEKDAYS, 540, 1020)])
     response = manager_client.get(URL, {"q": "agent", "page": "2"})
     timeline = response.context["timeline"]
-    assert len(timeline.rows) == schedule_service.TIMELINE_PAGE_SIZE == 50
+    assert len(timeline.rows) == coverage_service.TIMELINE_PAGE_SIZE == 50
     assert timeline.rows[0].agent.name == "Agent 051"
     html = response.content.decode()
     assert f"{URL}?q=agent&amp;page=3" in html  # the default slot size needs no key
@@ -179,7 +179,7 @@ def heatmap_counts(response) -> dict[tuple[int, int], int]:
 
 
 def counts_in_the_database(slot_minutes: int = 60) -> dict[tuple[int, int], int]:
-    coverage = schedule_service.coverage_for(Agent.objects.all(), slot_minutes)
+    coverage = coverage_service.coverage_for(Agent.objects.all(), slot_minutes)
     return {(c.weekday, c.minute): c.count for row in coverage.rows for c in row.cells}
 
 
@@ -201,7 +201,7 @@ def test_heatmap_comes_from_the_cache_until_a_sync_changes_the_hours(
         raise AssertionError("the heatmap should have come from the cache")
 
     with monkeypatch.context() as patch:
-        patch.setattr(schedule_service, "coverage_for", no_coverage_work)
+        patch.setattr(coverage_service, "coverage_for", no_coverage_work)
         assert heatmap_counts(manager_client.get(URL)) == before
 
     # The same account with other people in it: the generated agents work other hours.
@@ -265,7 +265,7 @@ def test_csv_matches_the_heatmap_and_takes_the_same_filters(manager_client, team
     rows = read_csv(manager_client.get(CSV_URL, params))
     assert len(rows) == 1 + 7 * 48
     expected = [
-        [row.name, schedules.format_minute(c.minute), str(c.count), "", ""]
+        [row.name, working_hours.format_minute(c.minute), str(c.count), "", ""]
         for row in coverage.rows
         for c in row.cells
     ]

@@ -9,7 +9,7 @@ import random
 import pytest
 from django.urls import reverse
 
-from agents import schedules
+from agents import working_hours
 from agents.models import StaffingTarget
 from tests.fixtures.agents import make_agent
 
@@ -58,7 +58,7 @@ def random_window(rng):
 def test_shortfall_matches_a_count_made_agent_by_agent(manager_client, db, seed, slot_minutes):
     """For random agents, groups and targets, every CSV row's target and shortfall equal
     max(0, target − on duty) where on duty is counted here agent by agent with
-    `schedules.window_covers`, not with the heatmap's difference array."""
+    `working_hours.window_covers`, not with the heatmap's difference array."""
     rng = random.Random(seed)
     agents = []
     for n in range(1, 61):
@@ -67,7 +67,7 @@ def test_shortfall_matches_a_count_made_agent_by_agent(manager_client, db, seed,
         active = rng.random() > 0.15
         make_agent(n, f"Agent {n}", windows, active=active, groups=[group])
         agents.append((windows, group, active))
-    starts = schedules.slot_starts(slot_minutes)
+    starts = working_hours.slot_starts(slot_minutes)
     targets: dict[str, dict[tuple[int, int], int]] = {"": {}, "7": {}}
     for group_id, wanted in targets.items():
         for weekday in range(7):
@@ -88,14 +88,18 @@ def test_shortfall_matches_a_count_made_agent_by_agent(manager_client, db, seed,
                     if active
                     and (not group_id or group == group_id)
                     and any(
-                        schedules.window_covers(
-                            schedules.Window(schedules.mask_from_days(d), s, e), weekday, minute
+                        working_hours.window_covers(
+                            working_hours.Window(working_hours.mask_from_days(d), s, e),
+                            weekday,
+                            minute,
                         )
                         for d, s, e in windows
                     )
                 )
                 target = targets[group_id].get((weekday, minute))
-                row = table[(schedules.WEEKDAY_NAMES[weekday], schedules.format_minute(minute))]
+                row = table[
+                    (working_hours.WEEKDAY_NAMES[weekday], working_hours.format_minute(minute))
+                ]
                 if target is None:
                     assert row == [str(on_duty), "", ""]
                 else:

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agents.models import Group, StaffingTarget, StaffingTargetChange
-from agents.services import targets as target_service
+from agents.services import staffing_targets as target_service
 
 GRID_URL = reverse("schedules-targets")
 SAVE_URL = reverse("schedules-targets-save")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from agents.services.cad import cad_jobs_resume
+from agents.services.cad_jobs import cad_jobs_resume
 
 
 class Command(BaseCommand):

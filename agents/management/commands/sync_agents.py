@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from agents.models import SyncRun
-from agents.services.sync import TRIGGER_COMMAND, agent_sync
+from agents.services.read_model_sync import TRIGGER_COMMAND, agent_sync
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ group's whole new set of half-hour targets, and `_targets_replace` writes only w
 in one transaction, with one `StaffingTargetChange` saying how many slots changed.
 
 Shortfall = max(0, target − on duty), per slot, where "on duty" is the heatmap's own count
-(`services.schedules.coverage_for`); slots without a target have no shortfall.
+(`services.coverage.coverage_for`); slots without a target have no shortfall.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.functional import cached_property
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Group, StaffingTarget, StaffingTargetChange
 from agents.services.locks import lock_until_commit
 
@@ -319,7 +319,7 @@ def staffing_target_csv_rows(*, group_id: str, slot_minutes: int) -> Iterator[tu
     for (weekday, minute), target in sorted(
         staffing_targets(group_id=group_id, slot_minutes=slot_minutes).items()
     ):
-        yield (schedules.WEEKDAY_NAMES[weekday], schedules.format_minute(minute), target)
+        yield (working_hours.WEEKDAY_NAMES[weekday], working_hours.format_minute(minute), target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +339,7 @@ class TargetImportInvalid(Exception):
         self.errors = errors
 
 
-_WEEKDAYS_BY_NAME = {name.lower(): day for day, name in enumerate(schedules.WEEKDAY_NAMES)}
+_WEEKDAYS_BY_NAME = {name.lower(): day for day, name in enumerate(working_hours.WEEKDAY_NAMES)}
 
 
 def _normalise_header(cell: str) -> str:
@@ -423,7 +423,7 @@ def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slo
             slot = (weekday, minute)
             if slot in first_line:
                 problems.append(
-                    f"{schedules.WEEKDAY_NAMES[weekday]} {schedules.format_minute(minute)} "
+                    f"{working_hours.WEEKDAY_NAMES[weekday]} {working_hours.format_minute(minute)} "
                     f"is listed twice (first on line {first_line[slot]})"
                 )
             else:

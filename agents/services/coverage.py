@@ -1,6 +1,6 @@
 """Use-cases behind the schedules pages: the weekly timeline, the coverage heatmap, its CSV.
 
-The arithmetic (what a window covers, how it reads) lives in `agents/schedules.py`; this module
+The arithmetic (what a window covers, how it reads) lives in `agents/working_hours.py`; this module
 only fetches the read model efficiently and shapes the figures for templates and exports.
 """
 
@@ -14,10 +14,10 @@ from functools import lru_cache
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, WorkingWindow
-from agents.services.directory import windows_by_agent
-from agents.services.targets import WORST_SLOTS_SHOWN, shortfall
+from agents.services.agent_queries import windows_by_agent
+from agents.services.staffing_targets import WORST_SLOTS_SHOWN, shortfall
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
@@ -49,14 +49,14 @@ class TimelineDay:
 
 @lru_cache(maxsize=TIMELINE_MEMO_SIZE)
 def _week_drawing(
-    windows: tuple[schedules.Window, ...], today: int
-) -> tuple[schedules.WeekSegments, tuple[TimelineDay, ...]]:
+    windows: tuple[working_hours.Window, ...], today: int
+) -> tuple[working_hours.WeekSegments, tuple[TimelineDay, ...]]:
     """One schedule's segments and bars, worked out once per process for all who share it."""
-    week = schedules.windows_week_segments(windows)
+    week = working_hours.windows_week_segments(windows)
     days = tuple(
         TimelineDay(
             today=day == today,
-            name=schedules.WEEKDAY_NAMES[day],
+            name=working_hours.WEEKDAY_NAMES[day],
             bars=tuple(
                 TimelineBar(
                     continued=s.continued,
@@ -75,7 +75,7 @@ def _week_drawing(
 @dataclass(frozen=True, slots=True)
 class TimelineRow:
     agent: Agent
-    week: schedules.WeekSegments
+    week: working_hours.WeekSegments
     on_shift_now: bool
     days: tuple[TimelineDay, ...]  # Monday first
 
@@ -90,8 +90,8 @@ class TimelinePage:
 
     @property
     def now_text(self) -> str:
-        name = schedules.WEEKDAY_NAMES[self.now_weekday]
-        return f"{name} {schedules.format_minute(self.now_minute)}"
+        name = working_hours.WEEKDAY_NAMES[self.now_weekday]
+        return f"{name} {working_hours.format_minute(self.now_minute)}"
 
 
 def schedule_timeline_page(
@@ -105,7 +105,7 @@ def schedule_timeline_page(
     page = Paginator(agents, TIMELINE_PAGE_SIZE).get_page(page_number)
     page_agents = list(page.object_list)
     windows_of = windows_by_agent([agent.pk for agent in page_agents])
-    weekday, minute = schedules.local_weekday_minute(now)
+    weekday, minute = working_hours.local_weekday_minute(now)
     rows = []
     for agent in page_agents:
         windows = windows_of.get(agent.pk, ())
@@ -114,14 +114,14 @@ def schedule_timeline_page(
             TimelineRow(
                 agent=agent,
                 week=week,
-                on_shift_now=any(schedules.window_covers(w, weekday, minute) for w in windows),
+                on_shift_now=any(working_hours.window_covers(w, weekday, minute) for w in windows),
                 days=days,
             )
         )
     return TimelinePage(
         page=page,
         rows=rows,
-        now=now.astimezone(schedules.account_zone()),
+        now=now.astimezone(working_hours.account_zone()),
         now_weekday=weekday,
         now_minute=minute,
     )
@@ -185,7 +185,7 @@ class Coverage:
     def slot_headers(self) -> list[tuple[str, str]]:
         """(full time, short text) per column: "09:00" and "09", or "09:30" and ":30"."""
         return [
-            (schedules.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
+            (working_hours.format_minute(m), f"{m // 60:02d}" if m % 60 == 0 else f":{m % 60:02d}")
             for m in self.slot_starts
         ]
 
@@ -217,7 +217,7 @@ def _level_bounds(level: int, max_count: int) -> tuple[int, int]:
 def _cell_label(
     weekday: int, minute: int, slot_minutes: int, count: int, target: int | None = None
 ) -> str:
-    slot = schedules.slot_label(weekday, minute, slot_minutes)
+    slot = working_hours.slot_label(weekday, minute, slot_minutes)
     if count == 0:
         text = f"{slot}: no agents on duty (gap)"
     else:
@@ -243,19 +243,19 @@ def coverage_window_rows(agents: QuerySet[Agent]) -> QuerySet:
 
 def coverage_for(
     agents: QuerySet[Agent],
-    slot_minutes: int = schedules.DEFAULT_SLOT_MINUTES,
+    slot_minutes: int = working_hours.DEFAULT_SLOT_MINUTES,
     *,
     targets: Mapping[tuple[int, int], int] | None = None,
 ) -> Coverage:
     """The heatmap's figures: active agents on duty at the first minute of each slot of the week.
 
     Inactive agents never count. One query fetches the windows of the filtered active agents;
-    `schedules.coverage_grid` does the arithmetic in O(windows + minutes of the week).
-    `targets` ((weekday, slot start) → agents needed, as `services.targets.staffing_targets`
-    gives them) adds each slot's target and shortfall.
+    `working_hours.coverage_grid` does the arithmetic in O(windows + minutes of the week).
+    `targets` ((weekday, slot start) → agents needed, as
+    `services.staffing_targets.staffing_targets` gives them) adds each slot's target and shortfall.
     """
-    grid = schedules.coverage_grid(coverage_window_rows(agents), slot_minutes)
-    starts = schedules.slot_starts(slot_minutes)
+    grid = working_hours.coverage_grid(coverage_window_rows(agents), slot_minutes)
+    starts = working_hours.slot_starts(slot_minutes)
     targets = targets or {}
     max_count = max((max(day) for day in grid), default=0)
     rows = []
@@ -280,7 +280,7 @@ def coverage_for(
                     shortfall=short,
                 )
             )
-        rows.append(CoverageRow(weekday, schedules.WEEKDAY_NAMES[weekday], cells))
+        rows.append(CoverageRow(weekday, working_hours.WEEKDAY_NAMES[weekday], cells))
     return Coverage(
         slot_minutes=slot_minutes,
         slot_starts=starts,
@@ -305,7 +305,7 @@ def coverage_csv_rows(coverage: Coverage) -> Iterator[tuple]:
         for cell in row.cells:
             yield (
                 row.name,
-                schedules.format_minute(cell.minute),
+                working_hours.format_minute(cell.minute),
                 cell.count,
                 "" if cell.target is None else cell.target,
                 "" if cell.shortfall is None else cell.shortfall,
@@ -329,7 +329,7 @@ class SlotDetail:
 
     @property
     def label(self) -> str:
-        return schedules.slot_label(self.weekday, self.minute, self.slot_minutes)
+        return working_hours.slot_label(self.weekday, self.minute, self.slot_minutes)
 
     @property
     def more(self) -> int:
@@ -345,12 +345,12 @@ class SlotDetail:
 
     @property
     def weekday_name(self) -> str:
-        return schedules.WEEKDAY_NAMES[self.weekday]
+        return working_hours.WEEKDAY_NAMES[self.weekday]
 
 
 def _named_with_hours(agents: QuerySet[Agent]) -> tuple[int, list[tuple[Agent, str]]]:
     listed = list(agents.prefetch_related("windows")[:SLOT_AGENT_LIMIT])
-    return agents.count(), [(a, schedules.windows_humanise(a.windows.all())) for a in listed]
+    return agents.count(), [(a, working_hours.windows_humanise(a.windows.all())) for a in listed]
 
 
 def slot_on_duty(
@@ -363,17 +363,17 @@ def slot_on_duty(
 ) -> SlotDetail:
     """The active agents on duty at `minute` of `weekday` (a slot's first minute), by name.
 
-    The same rule as the heatmap's count, run in SQL (`schedules.agents_on_duty_at`). With a
+    The same rule as the heatmap's count, run in SQL (`working_hours.agents_on_duty_at`). With a
     `target` the slot falls short of, also those who work that weekday (a shift starting that
     day) but are not on duty at this slot: whom a manager could move.
     """
     active = agents.filter(is_active=True)
-    on_duty_q = schedules.agents_on_duty_at(weekday, minute)
+    on_duty_q = working_hours.agents_on_duty_at(weekday, minute)
     total, listed = _named_with_hours(active.filter(on_duty_q))
     off_total, off_listed = 0, []
     if shortfall(target, total):
         off_total, off_listed = _named_with_hours(
-            active.filter(schedules.works_on_day_q(weekday)).exclude(on_duty_q)
+            active.filter(working_hours.works_on_day_q(weekday)).exclude(on_duty_q)
         )
     return SlotDetail(
         weekday=weekday,

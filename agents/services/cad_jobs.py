@@ -159,7 +159,7 @@ def cad_state_label(state: CadState | None, *, now=None) -> str:
 
     Never DeepCall's state: only what this dashboard last set.
     """
-    from agents.services.sync import age_words
+    from agents.services.read_model_sync import age_words
 
     if state is None:
         return "Not set here"
@@ -239,7 +239,7 @@ def cad_job_create(
     agents the ledger says already have the state the action sets are not sent: the job
     records each of them as skipped, with why.
     """
-    from agents.tasks.cad import cad_job_task
+    from agents.tasks import cad_job_task
 
     if action not in CadJob.Action.values:
         raise CadJobRefused("Unknown action: choose Enable CAD or Disable CAD.")
@@ -638,7 +638,7 @@ def _look_again_after_lease(job: CadJob) -> None:
     (say the worker restarted and `cad_resume` ran within the lease), the later run takes its
     batches back. Without this the job would wait for the next `cad_resume`.
     """
-    from agents.tasks.cad import cad_job_task
+    from agents.tasks import cad_job_task
 
     oldest = CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.RUNNING).aggregate(
         oldest=Min("claimed_at")
@@ -798,7 +798,7 @@ def _finish_if_done(job_id: int) -> CadJob:
 
 def _refresh_directory() -> None:
     """CAD changed agents in DeepCall: refresh the directory's copy in the background."""
-    from agents.services.sync import TRIGGER_CAD_JOB, agent_sync_request
+    from agents.services.read_model_sync import TRIGGER_CAD_JOB, agent_sync_request
 
     agent_sync_request(trigger=TRIGGER_CAD_JOB)
 
@@ -810,7 +810,7 @@ def cad_jobs_resume() -> list[CadJob]:
     whose batches are all done is queued too: its worker may have died between recording the
     last batch and marking the job finished, and the run only has to finish it.
     """
-    from agents.tasks.cad import cad_job_task
+    from agents.tasks import cad_job_task
 
     jobs = list(CadJob.objects.filter(status__in=ACTIVE_STATUSES).order_by("created_at"))
     for job in jobs:

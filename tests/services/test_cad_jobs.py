@@ -10,7 +10,7 @@ from django.utils import timezone
 from agents.models import Agent, CadBatch, CadJob, CadResult
 from agents.selection import Selection
 from agents.services import agent_sync
-from agents.services import cad as cad_service
+from agents.services import cad_jobs as cad_service
 from tests.fixtures.agents import create_agents
 from tests.services.conftest import run_at_once
 

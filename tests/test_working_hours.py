@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from agents import schedules
+from agents import working_hours
 from agents.deepcall.records import WorkingWindow as Record
 from agents.models import Agent
 from agents.models import WorkingWindow as ModelWindow
-from agents.schedules import (
+from agents.working_hours import (
     agent_is_on_shift,
     agent_on_shift_q,
     agents_on_duty_at,
@@ -45,7 +45,7 @@ def at(day: int, hhmm: str, second: int = 0) -> datetime:
 
 def model_window(days, start, end) -> ModelWindow:
     return ModelWindow(
-        weekday_mask=schedules.mask_from_days(days), start_minute=start, end_minute=end
+        weekday_mask=working_hours.mask_from_days(days), start_minute=start, end_minute=end
     )
 
 
@@ -139,7 +139,7 @@ def test_agent_is_on_shift(make, windows, instant, expected):
 def test_utc_instant_is_converted_to_the_account_time_zone():
     # 18:00 UTC on Monday is 23:30 on Monday in Kolkata (UTC+05:30).
     instant = datetime(2025, 6, 2, 18, 0, tzinfo=UTC)
-    assert schedules.local_weekday_minute(instant) == (MON, 23 * 60 + 30)
+    assert working_hours.local_weekday_minute(instant) == (MON, 23 * 60 + 30)
     evening = Record((MON,), 1380, 1439)  # Mon 23:00–24:00
     assert window_is_on_shift(evening, instant)
     # In UTC it is still 18:00, so a Monday 18:00–19:00 window must NOT match.
@@ -149,7 +149,7 @@ def test_utc_instant_is_converted_to_the_account_time_zone():
 def test_utc_instant_on_sunday_evening_is_monday_in_kolkata():
     # Sunday 20:00 UTC is Monday 01:30 in Kolkata: Sunday's overnight shift still covers it.
     instant = datetime(2025, 6, 8, 20, 0, tzinfo=UTC)
-    assert schedules.local_weekday_minute(instant) == (MON, 90)
+    assert working_hours.local_weekday_minute(instant) == (MON, 90)
     assert agent_is_on_shift([Record((SUN,), 1320, 360)], instant)
     assert not agent_is_on_shift([Record((SUN,), 1080, 1260)], instant)
 
@@ -157,11 +157,11 @@ def test_utc_instant_on_sunday_evening_is_monday_in_kolkata():
 def test_other_account_time_zone_is_honoured(settings):
     settings.DEEPCALL_TIME_ZONE = "America/New_York"
     instant = datetime(2025, 6, 3, 2, 0, tzinfo=UTC)  # Monday 22:00 in New York (EDT)
-    assert schedules.local_weekday_minute(instant) == (MON, 22 * 60)
+    assert working_hours.local_weekday_minute(instant) == (MON, 22 * 60)
 
 
 def test_naive_instant_is_account_wall_clock():
-    assert schedules.local_weekday_minute(datetime(2025, 6, 2, 9, 0)) == (MON, 540)  # noqa: DTZ001
+    assert working_hours.local_weekday_minute(datetime(2025, 6, 2, 9, 0)) == (MON, 540)  # noqa: DTZ001
 
 
 @pytest.mark.parametrize(
@@ -220,7 +220,7 @@ def test_segments_no_hours_set(windows):
 
 
 def rows(agent, *windows):
-    return [(agent, schedules.mask_from_days(d), s, e) for d, s, e in windows]
+    return [(agent, working_hours.mask_from_days(d), s, e) for d, s, e in windows]
 
 
 def test_coverage_counts_each_agent_once_even_with_overlapping_windows():
@@ -276,7 +276,7 @@ def test_coverage_grid_agrees_with_window_covers_on_random_agents():
         grid = coverage_grid(data, slot)
         for day, start in itertools.product(range(7), range(0, 1440, slot)):
             expected = sum(
-                any(schedules.window_covers(Record(*w), day, start) for w in ws)
+                any(working_hours.window_covers(Record(*w), day, start) for w in ws)
                 for ws in agents.values()
             )
             assert grid[day][start // slot] == expected, (day, start)
@@ -309,7 +309,7 @@ def varied_agents(db):
     ModelWindow.objects.bulk_create(
         ModelWindow(
             agent=agent,
-            weekday_mask=schedules.mask_from_days(w[0]),
+            weekday_mask=working_hours.mask_from_days(w[0]),
             start_minute=w[1],
             end_minute=w[2],
             position=p,
@@ -357,7 +357,7 @@ def test_works_on_day_q_means_a_shift_starts_that_day(varied_agents, day):
     expected = {
         pk
         for pk, ws in varied_agents.items()
-        if any(day in w.weekdays and not schedules.window_is_unset(w) for w in ws)
+        if any(day in w.weekdays and not working_hours.window_is_unset(w) for w in ws)
     }
     assert found == expected
 

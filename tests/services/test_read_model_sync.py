@@ -13,7 +13,7 @@ from agents.deepcall.records import AgentListing
 from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.sandbox.data import published_agents
 from agents.sandbox.server import start_in_thread
-from agents.services.sync import (
+from agents.services.read_model_sync import (
     ReadModelWriter,
     _apply_listing,
     agent_id_sort_key,

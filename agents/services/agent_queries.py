@@ -1,8 +1,8 @@
 """The agent directory's use-cases: filter, sort, page, count, export, and one agent's detail.
 
-Everything reads the local read model (see `services.sync`); nothing here calls DeepCall or
-reads a query string. Callers pass validated values: `AgentFilters` (built by the web layer's
-list state from the FilterSet), a sort key from `SORT_KEYS`, page numbers and sizes.
+Everything reads the local read model (see `services.read_model_sync`); nothing here calls
+DeepCall or reads a query string. Callers pass validated values: `AgentFilters` (built by the
+web layer's list state from the FilterSet), a sort key from `SORT_KEYS`, page numbers and sizes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from agents import schedules
+from agents import working_hours
 from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
-from agents.services.cad import cad_ledger_version, cad_state_label, cad_states
+from agents.services.cad_jobs import cad_ledger_version, cad_state_label, cad_states
 from agents.services.read_model_cache import cached_per_version
 
 DEFAULT_SORT = "id"
@@ -144,9 +144,9 @@ def agents_matching(
     if filters.role:
         queryset = queryset.filter(role_name=filters.role)
     if filters.weekday is not None:
-        queryset = queryset.filter(schedules.works_on_day_q(filters.weekday))
+        queryset = queryset.filter(working_hours.works_on_day_q(filters.weekday))
     if filters.on_shift:
-        queryset = queryset.filter(schedules.agent_on_shift_q(now or timezone.now()))
+        queryset = queryset.filter(working_hours.agent_on_shift_q(now or timezone.now()))
     if filters.cad in (CAD_ON, CAD_OFF):
         known = CadState.objects.filter(state=filters.cad).values("agent_id")
         queryset = queryset.filter(agent_id__in=known)
@@ -181,7 +181,7 @@ def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) 
     if filters.is_empty:
         return agent_total_count()
     now = now or timezone.now()
-    minute = schedules.local_weekday_minute(now) if filters.on_shift else None
+    minute = working_hours.local_weekday_minute(now) if filters.on_shift else None
     # The ledger moves with every CAD job, not with the syncs the cache follows.
     ledger = cad_ledger_version() if filters.cad else None
     return cached_per_version(
@@ -252,7 +252,7 @@ def agents_sorted(
     """`agents` in the order of a sort key of `SORT_KEYS`."""
     if sort == "on_shift":
         on_duty = WorkingWindow.objects.filter(agent_id=OuterRef("pk")).filter(
-            schedules.window_on_duty_q(*schedules.local_weekday_minute(now))
+            working_hours.window_on_duty_q(*working_hours.local_weekday_minute(now))
         )
         agents = agents.annotate(on_shift_now=Exists(on_duty))
     return agents.order_by(*_ordering(sort, descending))
@@ -322,16 +322,16 @@ def groups_by_agent(agent_pks: list[int]) -> dict[int, tuple[ListedGroup, ...]]:
     return {pk: tuple(agent_groups) for pk, agent_groups in groups.items()}
 
 
-def windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[schedules.Window, ...]]:
+def windows_by_agent(agent_pks: list[int]) -> dict[int, tuple[working_hours.Window, ...]]:
     """The given agents' windows in their order, in one query and without model instances."""
-    windows: dict[int, list[schedules.Window]] = {}
+    windows: dict[int, list[working_hours.Window]] = {}
     rows = (
         WorkingWindow.objects.filter(agent_id__in=agent_pks)
         .order_by("agent_id", "position", "pk")
         .values_list("agent_id", "weekday_mask", "start_minute", "end_minute")
     )
     for agent_pk, mask, start, end in rows:
-        windows.setdefault(agent_pk, []).append(schedules.Window(mask, start, end))
+        windows.setdefault(agent_pk, []).append(working_hours.Window(mask, start, end))
     return {pk: tuple(agent_windows) for pk, agent_windows in windows.items()}
 
 
@@ -358,7 +358,7 @@ def agent_export_rows(
     rows = agents_sorted(
         agents_matching(filters, now=now), sort=sort, descending=descending, now=now
     ).values_list(*EXPORT_FIELDS, named=True)
-    weekday, minute = schedules.local_weekday_minute(now)
+    weekday, minute = working_hours.local_weekday_minute(now)
     yield list(EXPORT_COLUMNS)
     # Plain values, with each chunk's groups and windows in one query each: prefetching model
     # instances took four fifths of an export's time.
@@ -369,7 +369,7 @@ def agent_export_rows(
         for agent in chunk:
             cad = ledger.get(agent.agent_id)
             agent_windows = windows.get(agent.pk, ())
-            on_shift = any(schedules.window_covers(w, weekday, minute) for w in agent_windows)
+            on_shift = any(working_hours.window_covers(w, weekday, minute) for w in agent_windows)
             row = [
                 agent.agent_id,
                 agent.name,
@@ -379,7 +379,7 @@ def agent_export_rows(
                 agent.dest_type,
                 agent.dest_value,
                 "; ".join(group_display_name(g, duplicated) for g in groups.get(agent.pk, ())),
-                schedules.windows_humanise(agent_windows),
+                working_hours.windows_humanise(agent_windows),
                 "active" if agent.is_active else "inactive",
                 agent.role_name,
                 "yes" if on_shift else "no",
@@ -400,7 +400,7 @@ class AgentDetail:
     agent: Agent
     groups: list[tuple[Group, str]]  # the group and how to show it
     windows: list[WorkingWindow]
-    week: schedules.WeekSegments
+    week: working_hours.WeekSegments
     hours_text: str
     on_shift: bool
     cad_results: list[CadResult]
@@ -409,10 +409,15 @@ class AgentDetail:
     cad_state_text: str
 
     @property
-    def week_rows(self) -> list[tuple[str, str, tuple[schedules.Segment, ...]]]:
+    def week_rows(self) -> list[tuple[str, str, tuple[working_hours.Segment, ...]]]:
         """(short day name, full day name, that day's bars), Monday first."""
         return list(
-            zip(schedules.WEEKDAY_SHORT_NAMES, schedules.WEEKDAY_NAMES, self.week.days, strict=True)
+            zip(
+                working_hours.WEEKDAY_SHORT_NAMES,
+                working_hours.WEEKDAY_NAMES,
+                self.week.days,
+                strict=True,
+            )
         )
 
 
@@ -429,9 +434,9 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
         agent=agent,
         groups=[(g, group_display_name(g, duplicated)) for g in agent.groups.all()],
         windows=windows,
-        week=schedules.windows_week_segments(windows),
-        hours_text=schedules.windows_humanise(windows),
-        on_shift=schedules.agent_is_on_shift(windows, timezone.now()),
+        week=working_hours.windows_week_segments(windows),
+        hours_text=working_hours.windows_humanise(windows),
+        on_shift=working_hours.agent_is_on_shift(windows, timezone.now()),
         cad_results=list(results.order_by("-recorded_at", "-id")[:CAD_HISTORY_LIMIT]),
         cad_results_total=results.count(),
         cad_state=cad_state,

@@ -10,7 +10,7 @@ never a secret, which the client dropped long before.
 Reading: `changes_matching` (typed `ChangeFilters`), `change_page` and `change_export_rows` for
 the page and the CSV, `agent_changes_for` for an agent's panel, `changes_unseen_count` for the
 home page. Retention: `agent_change_prune`, run by the
-worker (`agents.tasks.changes`), never by a web request.
+worker (`agents.tasks`), never by a web request.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from agents import schedules
+from agents import working_hours
 from agents.deepcall.records import AgentRecord
 from agents.models import AgentChange, ChangesSeen, Group
-from agents.services.directory import (
+from agents.services.agent_queries import (
     duplicated_group_names,
     group_display_name,
     neutralise_cell,
@@ -204,7 +204,7 @@ def change_value_text(name: str, value: object, *, duplicated: frozenset[str]) -
         ]
         return ", ".join(names) if names else "No groups"
     if name == Field.HOURS:
-        return schedules.windows_humanise(schedules.Window(*window) for window in value)
+        return working_hours.windows_humanise(working_hours.Window(*window) for window in value)
     if name == Field.STATUS:
         return "Active" if value else "Inactive"
     if name == Field.PENDING_DELETION:
@@ -310,7 +310,7 @@ def changes_matching(
         queryset = queryset.filter(kind=Kind.CHANGED, field=filters.kind)
     elif filters.kind:
         queryset = queryset.filter(kind=filters.kind)
-    zone = schedules.account_zone()
+    zone = working_hours.account_zone()
     # Whole days in the account's time zone, as plain bounds an index on the time can use.
     if filters.date_from is not None:
         queryset = queryset.filter(
@@ -390,7 +390,7 @@ def change_export_rows(*, filters: ChangeFilters) -> Iterator[list[str]]:
     """The CSV rows (header first) of the changes `filters` selects, newest first, streamed in
     chunks; each cell neutralised against formula injection, times in the account's zone."""
     duplicated = duplicated_group_names()
-    zone = schedules.account_zone()
+    zone = working_hours.account_zone()
     yield list(EXPORT_COLUMNS)
     for change in changes_matching(filters).iterator(chunk_size=EXPORT_CHUNK_SIZE):
         row = [

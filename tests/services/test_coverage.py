@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.services.schedules import Coverage, _level
+from agents.services.coverage import Coverage, _level
 
 
 @pytest.mark.parametrize("max_count", [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 97, 2500])

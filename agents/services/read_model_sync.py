@@ -26,10 +26,10 @@ from agents.deepcall.client import AgentPages
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
-from agents.schedules import mask_from_days, window_is_unset
-from agents.services.changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
+from agents.services.agent_changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
 from agents.services.locks import lock_until_commit
 from agents.upstream import get_deepcall_client
+from agents.working_hours import mask_from_days, window_is_unset
 
 logger = logging.getLogger("agents.sync")
 
@@ -615,7 +615,7 @@ class ReadModelWriter:
 
 
 _FIELD_INDEX = {name: index for index, name in enumerate(AGENT_FIELDS)}
-# The AGENT_FIELDS a change-history snapshot is made of (services.changes.agent_snapshot).
+# The AGENT_FIELDS a change-history snapshot is made of (services.agent_changes.agent_snapshot).
 _SNAPSHOT_FIELDS = (
     "pending_deletion",
     "name",
@@ -677,9 +677,9 @@ def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
     Without `force`, only the triggers in FORCED_TRIGGERS (button, command, cad_job) queue a
     sync regardless of the copy's age; the TTL trigger queues one only when the last good sync
     is older than DEEPCALL_SYNC_TTL (or there was none, or the last attempt failed long enough
-    ago). Never blocks on DeepCall: the work happens in `agents.tasks.sync.agent_sync_task`.
+    ago). Never blocks on DeepCall: the work happens in `agents.tasks.agent_sync_task`.
     """
-    from agents.tasks.sync import agent_sync_task
+    from agents.tasks import agent_sync_task
 
     if force is None:
         force = trigger in FORCED_TRIGGERS

@@ -8,7 +8,7 @@ import pytest
 
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
 from agents.services import agent_sync
-from agents.services import cad as cad_service
+from agents.services import cad_jobs as cad_service
 from tests.fixtures.sandbox import SANDBOX_DELETED_IDS, SANDBOX_PENDING_DELETION_IDS
 from tests.services.conftest import run_at_once
 

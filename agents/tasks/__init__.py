@@ -1,1 +1,0 @@
-"""Background tasks (Django's `django.tasks`, on the database-backed queue by default)."""
