@@ -54,8 +54,8 @@ from agents.models import Agent, AgentChange, CadJob, CadResult
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
 from agents.services.agent_queries import AgentFilters, group_label
-from agents.services.cad_jobs import cad_ledger_version
-from agents.services.read_model_sync import read_model_version
+from agents.services.cad_ledger import cad_ledger_version
+from agents.services.read_model_cache import read_model_version
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"

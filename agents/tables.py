@@ -19,7 +19,7 @@ from agents import working_hours
 from agents.models import Agent
 from agents.selection import Selection
 from agents.services.agent_queries import group_display_name
-from agents.services.cad_jobs import cad_state_label, cad_states
+from agents.services.cad_ledger import cad_state_label, cad_states
 
 DETAIL_TARGET = "#agent-detail-body"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.

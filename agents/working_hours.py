@@ -45,6 +45,8 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
+from agents.models import WorkingWindow
+
 MINUTES_PER_DAY = 1440
 DAYS_PER_WEEK = 7
 MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
@@ -350,8 +352,6 @@ def agents_on_duty_at(weekday: int, minute: int) -> Q:
     Use it with the slot's first minute for "on duty in this slot". An Exists subquery, so no
     `.distinct()` is needed.
     """
-    from agents.models import WorkingWindow
-
     windows = WorkingWindow.objects.filter(agent=OuterRef("pk")).filter(
         window_on_duty_q(weekday, minute)
     )
@@ -369,8 +369,6 @@ def works_on_day_q(weekday: int) -> Q:
     A window that covers nothing (0–0) does not count, nor does the after-midnight tail of the
     previous day's overnight shift: "works on Monday" means "starts a shift on Monday".
     """
-    from agents.models import WorkingWindow
-
     windows = WorkingWindow.objects.filter(agent=OuterRef("pk")).filter(
         Q(_has_day(weekday)) & ~Q(start_minute=F("end_minute"))
     )

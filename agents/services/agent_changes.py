@@ -9,8 +9,8 @@ never a secret, which the client dropped long before.
 
 Reading: `changes_matching` (typed `ChangeFilters`), `change_page` and `change_export_rows` for
 the page and the CSV, `agent_changes_for` for an agent's panel, `changes_unseen_count` for the
-home page. Retention: `agent_change_prune`, run by the
-worker (`agents.tasks`), never by a web request.
+home page. Retention: `agent_change_prune`, run on the
+worker as `agent_change_prune_task` after each sync, never by a web request.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.tasks import task
 from django.utils import timezone
 
 from agents import working_hours
@@ -242,6 +243,12 @@ def agent_change_prune(*, now: datetime | None = None) -> int:
         if not pks:
             return deleted
         deleted += AgentChange.objects.filter(pk__in=pks).delete()[0]
+
+
+@task()
+def agent_change_prune_task() -> int:
+    """`agent_change_prune` on the worker; returns how many changes went."""
+    return agent_change_prune()
 
 
 # --- what a user has not seen yet --------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.utils.functional import cached_property
 
 from agents import working_hours
 from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
-from agents.services.cad_jobs import cad_ledger_version, cad_state_label, cad_states
+from agents.services.cad_ledger import cad_ledger_version, cad_state_label, cad_states
 from agents.services.read_model_cache import cached_per_version
 
 DEFAULT_SORT = "id"

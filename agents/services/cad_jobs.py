@@ -14,11 +14,7 @@ unsetCad call, and in one transaction writes the batch's results and marks it do
 - several workers can run one job: a batch is claimed with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL and a conditional UPDATE everywhere, so no batch is sent twice at once.
 
-The ledger (`CadState`, one row per agent) holds each agent's CAD state as last set here. It is
-written in the transaction that records a batch, after locking the batch row: a batch recorded
-once is never recorded again, so a repeat neither moves the ledger nor counts twice. Each
-result keeps the state the ledger had just before (`state_before`), which is what makes undo
-exact: it restores that state, and asks about agents whose state before was not known.
+The CAD ledger it writes as it goes is `services.cad_ledger`'s.
 """
 
 from __future__ import annotations
@@ -32,7 +28,8 @@ from threading import Event
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, QuerySet
+from django.db.models import Count, F, Min, QuerySet
+from django.tasks import task
 from django.utils import timezone
 
 from agents.deepcall.client import cad_not_attempted_reason
@@ -43,7 +40,14 @@ from agents.deepcall.errors import (
 )
 from agents.deepcall.records import CadAction, CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
+from agents.services.cad_ledger import (
+    cad_ledger_lock_before,
+    cad_ledger_set,
+    cad_state_filter_ids,
+    cad_target_state,
+)
 from agents.services.locks import lock_until_commit
+from agents.services.read_model_sync import TRIGGER_CAD_JOB, agent_sync_request
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.cad")
@@ -112,107 +116,14 @@ def selection_preview(
     names = list(agents.values_list("name", flat=True)[:PREVIEW_NAMES])
     already = 0
     if action in CadJob.Action.values:
-        already = agents.filter(agent_id__in=_ledger_ids(_target_state(action))).count()
+        known = cad_state_filter_ids(state=cad_target_state(action))
+        already = agents.filter(agent_id__in=known).count()
     return SelectionPreview(
         count=count,
         names=names,
         more=max(0, count - len(names)),
         description=description,
         already_set=already,
-    )
-
-
-# --- the ledger ------------------------------------------------------------------------------
-
-
-def _target_state(action: str) -> str:
-    return CadState.State.ON if action == CadJob.Action.ENABLE else CadState.State.OFF
-
-
-def _ledger_ids(state: str) -> QuerySet:
-    """The ids the ledger holds in `state`, as a subquery."""
-    return CadState.objects.filter(state=state).values("agent_id")
-
-
-def cad_state_filter_ids(*, state: str) -> QuerySet:
-    """Agent ids (a subquery) the ledger says are on or off: the directory's `cad` filter."""
-    return _ledger_ids(state)
-
-
-def cad_known_ids() -> QuerySet:
-    """Every agent id the ledger has a state for (a subquery): "not set here" is the rest."""
-    return CadState.objects.values("agent_id")
-
-
-def cad_states(agent_ids) -> dict[str, CadState]:
-    """The ledger rows of these agents (one query), by agent id; absent means not set here."""
-    return {
-        row.agent_id: row
-        for row in CadState.objects.filter(agent_id__in=list(agent_ids)).select_related(
-            "set_by", "job"
-        )
-    }
-
-
-def cad_state_label(state: CadState | None, *, now=None) -> str:
-    """How a ledger state is shown everywhere: "On · set 2 h ago", "Off · set …", "Not set here".
-
-    Never DeepCall's state: only what this dashboard last set.
-    """
-    from agents.services.read_model_sync import age_words
-
-    if state is None:
-        return "Not set here"
-    now = now or timezone.now()
-    age = max(0, int((now - state.set_at).total_seconds()))
-    return f"{state.get_state_display()} · set {age_words(age)}"
-
-
-def cad_ledger_version() -> str:
-    """Changes whenever the ledger does: part of the cache key of anything a `cad` filter
-    selects (the read model's version does not move when a CAD job sets agents)."""
-    seen = CadState.objects.aggregate(n=Count("id"), last=Max("set_at"))
-    return f"{seen['n']}:{seen['last'].timestamp() if seen['last'] else 0}"
-
-
-def cad_on_count() -> int:
-    """Agents of the directory with CAD on, as set here (deleted agents are not in it)."""
-    return (
-        CadState.objects.filter(state=CadState.State.ON)
-        .filter(agent_id__in=Agent.objects.values("agent_id"))
-        .count()
-    )
-
-
-def _ledger_before(ids: list[str]) -> dict[str, str]:
-    """The ledger's state of each id, locked until the caller's transaction ends."""
-    known = dict(
-        CadState.objects.select_for_update()
-        .filter(agent_id__in=ids)
-        .values_list("agent_id", "state")
-    )
-    return {i: known.get(i, CadResult.Before.UNKNOWN) for i in ids}
-
-
-def _ledger_set(job: CadJob, agent_ids: list[str], *, now) -> None:
-    """Record that this job set these agents to its target state (inside the caller's
-    transaction; one upsert, so concurrent batches of other agents never collide)."""
-    if not agent_ids:
-        return
-    CadState.objects.bulk_create(
-        [
-            CadState(
-                agent_id=agent_id,
-                state=job.target_state,
-                set_at=now,
-                set_by_id=job.created_by_id,
-                job=job,
-            )
-            for agent_id in agent_ids
-        ],
-        update_conflicts=True,
-        unique_fields=["agent_id"],
-        update_fields=["state", "set_at", "set_by", "job"],
     )
 
 
@@ -239,8 +150,6 @@ def cad_job_create(
     agents the ledger says already have the state the action sets are not sent: the job
     records each of them as skipped, with why.
     """
-    from agents.tasks import cad_job_task
-
     if action not in CadJob.Action.values:
         raise CadJobRefused("Unknown action: choose Enable CAD or Disable CAD.")
     ids = list(dict.fromkeys(str(i) for i in agent_ids))
@@ -268,7 +177,7 @@ def cad_job_create(
             skipped = _already_set(ids, action) if skip_already_set else {}
             to_send = [i for i in ids if i not in skipped]
             if not to_send:
-                state = _target_state(action)
+                state = cad_target_state(action)
                 raise CadJobRefused(
                     f"All {len(ids):,} of these agents are already {state}, as set here: "
                     "nothing to send. Choose to send to all of them to send anyway."
@@ -301,7 +210,7 @@ def cad_job_create(
 
 def _already_set(ids: list[str], action: str) -> dict[str, CadState]:
     """The ledger rows of those ids already in the state `action` sets."""
-    state = _target_state(action)
+    state = cad_target_state(action)
     found: dict[str, CadState] = {}
     for start in range(0, len(ids), ID_CHUNK_SIZE):
         chunk = ids[start : start + ID_CHUNK_SIZE]
@@ -584,6 +493,12 @@ def cad_job_run(*, job_id: int) -> CadJob:
     return job
 
 
+@task
+def cad_job_task(*, job_id: int) -> str:
+    """`cad_job_run` on the worker; returns the job's status when the run ends."""
+    return cad_job_run(job_id=job_id).status
+
+
 def _release_expired_claims(job_id: int) -> CadBatch | None:
     """Give batches whose lease ran out back for another try; return one out of tries, if any."""
     expired = CadBatch.objects.filter(
@@ -638,8 +553,6 @@ def _look_again_after_lease(job: CadJob) -> None:
     (say the worker restarted and `cad_resume` ran within the lease), the later run takes its
     batches back. Without this the job would wait for the next `cad_resume`.
     """
-    from agents.tasks import cad_job_task
-
     oldest = CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.RUNNING).aggregate(
         oldest=Min("claimed_at")
     )["oldest"]
@@ -711,7 +624,7 @@ def _record_batch(job: CadJob, batch: CadBatch, outcomes) -> None:
         if state is None or state == CadBatch.State.DONE:
             return
         now = timezone.now()
-        before = _ledger_before(ids)
+        before = cad_ledger_lock_before(ids)
         CadResult.objects.bulk_create(
             [
                 CadResult(
@@ -728,7 +641,7 @@ def _record_batch(job: CadJob, batch: CadBatch, outcomes) -> None:
             ],
             ignore_conflicts=True,  # one result per agent per job, whatever happens
         )
-        _ledger_set(
+        cad_ledger_set(
             job, [o[0] for o in outcomes if str(o[1]) == CadResult.Outcome.SUCCEEDED], now=now
         )
         CadBatch.objects.filter(pk=batch.pk).update(state=CadBatch.State.DONE, finished_at=now)
@@ -798,8 +711,6 @@ def _finish_if_done(job_id: int) -> CadJob:
 
 def _refresh_directory() -> None:
     """CAD changed agents in DeepCall: refresh the directory's copy in the background."""
-    from agents.services.read_model_sync import TRIGGER_CAD_JOB, agent_sync_request
-
     agent_sync_request(trigger=TRIGGER_CAD_JOB)
 
 
@@ -810,8 +721,6 @@ def cad_jobs_resume() -> list[CadJob]:
     whose batches are all done is queued too: its worker may have died between recording the
     last batch and marking the job finished, and the run only has to finish it.
     """
-    from agents.tasks import cad_job_task
-
     jobs = list(CadJob.objects.filter(status__in=ACTIVE_STATUSES).order_by("created_at"))
     for job in jobs:
         cad_job_task.enqueue(job_id=job.pk)

@@ -13,8 +13,17 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 
+from agents.models import SyncRun
+
 # Only an upper bound on an entry's life: a sync that changes agents retires it earlier.
 READ_MODEL_CACHE_SECONDS = 24 * 3600
+
+
+def read_model_version() -> int:
+    """The version of the read model: changes, in the shared database, whenever a sync changes
+    agents (0 before the first). What is cached from the read model is versioned by it."""
+    last = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).order_by("-started_at")
+    return last.values_list("read_model_version", flat=True).first() or 0
 
 
 def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: object) -> T:
@@ -23,8 +32,6 @@ def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: objec
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
     so a key stays short and safe for every cache backend whatever the values hold.
     """
-    from agents.services.read_model_sync import read_model_version  # the sync imports this module
-
     key = f"agents:{name}"
     if key_parts:
         key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]

@@ -20,14 +20,23 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.tasks import task
 from django.utils import timezone
 
 from agents.deepcall.client import AgentPages
 from agents.deepcall.errors import DeepCallError
 from agents.deepcall.records import AgentListing, AgentRecord
 from agents.models import Agent, DeletedAgent, Group, SyncRun, WorkingWindow
-from agents.services.agent_changes import AgentSnapshot, ChangeLog, agent_snapshot, record_snapshot
+from agents.services.agent_changes import (
+    AgentSnapshot,
+    ChangeLog,
+    agent_change_prune_task,
+    agent_snapshot,
+    record_snapshot,
+)
 from agents.services.locks import lock_until_commit
+from agents.services.read_model_cache import read_model_version
+from agents.time_ago import age_words
 from agents.upstream import get_deepcall_client
 from agents.working_hours import mask_from_days, window_is_unset
 
@@ -296,11 +305,15 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
     )
 
 
-def read_model_version() -> int:
-    """The version of the read model: changes, in the shared database, whenever a sync changes
-    agents (0 before the first). What is cached from the read model is versioned by it."""
-    last = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).order_by("-started_at")
-    return last.values_list("read_model_version", flat=True).first() or 0
+@task()
+def agent_sync_task(*, trigger: str, run_id: int | None = None) -> dict:
+    """`agent_sync` on the worker; `run_id` is the SyncRun row created when it was queued."""
+    run = SyncRun.objects.filter(pk=run_id).first() if run_id is not None else None
+    run = agent_sync(trigger=trigger, run=run)
+    # Pruned here, on the worker, after the sync's own writes: never in a web request, and
+    # as often as history is added.
+    agent_change_prune_task.enqueue()
+    return {"run_id": run.pk, "outcome": run.outcome, "agent_count": run.agent_count}
 
 
 def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts: int) -> SyncRun:
@@ -677,10 +690,8 @@ def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
     Without `force`, only the triggers in FORCED_TRIGGERS (button, command, cad_job) queue a
     sync regardless of the copy's age; the TTL trigger queues one only when the last good sync
     is older than DEEPCALL_SYNC_TTL (or there was none, or the last attempt failed long enough
-    ago). Never blocks on DeepCall: the work happens in `agents.tasks.agent_sync_task`.
+    ago). Never blocks on DeepCall: the work happens in `agent_sync_task`.
     """
-    from agents.tasks import agent_sync_task
-
     if force is None:
         force = trigger in FORCED_TRIGGERS
     if not force:
@@ -754,20 +765,6 @@ class SyncStatus:
         return (
             "never synced" if self.age_seconds is None else f"synced {age_words(self.age_seconds)}"
         )
-
-
-def age_words(seconds: int) -> str:
-    """A short age: "just now", "45 s ago", "3 min ago", "2 h ago", "4 days ago"."""
-    if seconds < 5:
-        return "just now"
-    if seconds < 90:
-        return f"{seconds} s ago"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min ago"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h ago"
-    days = round(seconds / 86400)
-    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 # Enough recent runs to find the last good one in one query, even after a run of failures.

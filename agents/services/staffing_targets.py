@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 
 from agents import working_hours
 from agents.models import Group, StaffingTarget, StaffingTargetChange
+from agents.services.agent_queries import group_label
 from agents.services.locks import lock_until_commit
 
 # Targets are stored at the finest slot the heatmap offers.
@@ -72,8 +73,6 @@ def staffing_targets(*, group_id: str, slot_minutes: int) -> dict[Slot, int]:
 def staffing_target_groups() -> list[tuple[str, str]]:
     """(group_id, label) of every group targets can be set for: the read model's groups, and
     any group that still has targets after it left the read model."""
-    from agents.filters import group_label
-
     choices = {g.group_id: group_label(g) for g in Group.objects.all()}
     for group_id in (
         StaffingTarget.objects.exclude(group_id=OVERALL)

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from agents.models import AgentChange, SyncRun
 from agents.services import agent_sync
-from agents.services.agent_changes import agent_change_prune
-from agents.tasks import agent_change_prune_task, agent_sync_task
+from agents.services.agent_changes import agent_change_prune, agent_change_prune_task
+from agents.services.read_model_sync import agent_sync_task
 from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS
 from tests.services.conftest import run_at_once
 

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
-from agents.tasks import agent_change_prune_task
+from agents.services.agent_changes import agent_change_prune_task
 
 QUEUED = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -22,6 +22,6 @@ def test_a_task_queued_under_its_old_module_path_still_runs_after_migrating(sett
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
 
     row = DBTaskResult.objects.get()
-    assert row.task_path == "agents.tasks.agent_change_prune_task"
+    assert row.task_path == "agents.services.agent_changes.agent_change_prune_task"
     assert row.status == "SUCCESSFUL"
     assert row.return_value == 0

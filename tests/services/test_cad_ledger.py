@@ -9,6 +9,7 @@ import pytest
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
 from agents.services import agent_sync
 from agents.services import cad_jobs as cad_service
+from agents.services.cad_ledger import cad_on_count
 from tests.fixtures.sandbox import SANDBOX_DELETED_IDS, SANDBOX_PENDING_DELETION_IDS
 from tests.services.conftest import run_at_once
 
@@ -249,6 +250,6 @@ def test_a_job_holding_a_deleted_agent_reports_it_not_attempted(synced, admin_us
 def test_the_count_of_cad_on_leaves_out_agents_no_longer_listed(synced, admin_user):
     ids = some_ids(5)
     run(admin_user, ids)
-    assert cad_service.cad_on_count() == 5
+    assert cad_on_count() == 5
     Agent.objects.filter(agent_id=ids[0]).delete()  # as a sync does for a deleted agent
-    assert cad_service.cad_on_count() == 4
+    assert cad_on_count() == 4

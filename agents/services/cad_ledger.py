@@ -1,0 +1,103 @@
+"""The CAD ledger: each agent's CAD state as last set by this dashboard.
+
+`CadState`, one row per agent. DeepCall's list answer does not say whether CAD is on, so this
+is all the dashboard knows of it, and it is always shown as such. It is written by
+`services.cad_jobs` in the transaction that records a batch, after locking the batch row: a
+batch recorded once is never recorded again, so a repeat neither moves the ledger nor counts
+twice. Each result keeps the state the ledger had just before (`state_before`), which is what
+makes undo exact: it restores that state, and asks about agents whose state before was not
+known.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+
+from agents.models import Agent, CadJob, CadResult, CadState
+from agents.time_ago import age_words
+
+
+def cad_target_state(action: str) -> str:
+    """The ledger state an action sets: on for Enable CAD, off for Disable CAD."""
+    return CadState.State.ON if action == CadJob.Action.ENABLE else CadState.State.OFF
+
+
+def cad_state_filter_ids(*, state: str) -> QuerySet:
+    """Agent ids (a subquery) the ledger says are on or off: the directory's `cad` filter."""
+    return CadState.objects.filter(state=state).values("agent_id")
+
+
+def cad_known_ids() -> QuerySet:
+    """Every agent id the ledger has a state for (a subquery): "not set here" is the rest."""
+    return CadState.objects.values("agent_id")
+
+
+def cad_states(agent_ids) -> dict[str, CadState]:
+    """The ledger rows of these agents (one query), by agent id; absent means not set here."""
+    return {
+        row.agent_id: row
+        for row in CadState.objects.filter(agent_id__in=list(agent_ids)).select_related(
+            "set_by", "job"
+        )
+    }
+
+
+def cad_state_label(state: CadState | None, *, now=None) -> str:
+    """How a ledger state is shown everywhere: "On · set 2 h ago", "Off · set …", "Not set here".
+
+    Never DeepCall's state: only what this dashboard last set.
+    """
+    if state is None:
+        return "Not set here"
+    now = now or timezone.now()
+    age = max(0, int((now - state.set_at).total_seconds()))
+    return f"{state.get_state_display()} · set {age_words(age)}"
+
+
+def cad_ledger_version() -> str:
+    """Changes whenever the ledger does: part of the cache key of anything a `cad` filter
+    selects (the read model's version does not move when a CAD job sets agents)."""
+    seen = CadState.objects.aggregate(n=Count("id"), last=Max("set_at"))
+    return f"{seen['n']}:{seen['last'].timestamp() if seen['last'] else 0}"
+
+
+def cad_on_count() -> int:
+    """Agents of the directory with CAD on, as set here (deleted agents are not in it)."""
+    return (
+        CadState.objects.filter(state=CadState.State.ON)
+        .filter(agent_id__in=Agent.objects.values("agent_id"))
+        .count()
+    )
+
+
+def cad_ledger_lock_before(ids: list[str]) -> dict[str, str]:
+    """The ledger's state of each id, locked until the caller's transaction ends."""
+    known = dict(
+        CadState.objects.select_for_update()
+        .filter(agent_id__in=ids)
+        .values_list("agent_id", "state")
+    )
+    return {i: known.get(i, CadResult.Before.UNKNOWN) for i in ids}
+
+
+def cad_ledger_set(job: CadJob, agent_ids: list[str], *, now) -> None:
+    """Record that this job set these agents to its target state (inside the caller's
+    transaction; one upsert, so concurrent batches of other agents never collide)."""
+    if not agent_ids:
+        return
+    CadState.objects.bulk_create(
+        [
+            CadState(
+                agent_id=agent_id,
+                state=job.target_state,
+                set_at=now,
+                set_by_id=job.created_by_id,
+                job=job,
+            )
+            for agent_id in agent_ids
+        ],
+        update_conflicts=True,
+        unique_fields=["agent_id"],
+        update_fields=["state", "set_at", "set_by", "job"],
+    )
