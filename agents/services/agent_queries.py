@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from agents import working_hours
-from agents.models import Agent, CadResult, CadState, Group, WorkingWindow
+from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
 from agents.services.cad_ledger import cad_ledger_version, cad_state_label, cad_states
 from agents.services.read_model_cache import cached_per_version
 
@@ -442,3 +442,8 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
         cad_state=cad_state,
         cad_state_text=cad_state_label(cad_state),
     )
+
+
+def agent_deleted_upstream_at(*, agent_id: str) -> datetime | None:
+    """When a sync last saw this agent listed as deleted in DeepCall, or None if it never did."""
+    return DeletedAgent.objects.filter(agent_id=agent_id).values_list("seen_at", flat=True).first()

@@ -112,6 +112,9 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
         "list_url": reverse("agent-list"),
         # Shown for an agent that is gone too: its removal is the answer to "where did it go?"
         "agent_changes": changes_service.agent_changes_for(agent_id=agent_id),
+        "deleted_upstream_at": (
+            agent_queries.agent_deleted_upstream_at(agent_id=agent_id) if detail is None else None
+        ),
         "changes_url": reverse("change-list") + "?" + urlencode({"agent": agent_id}),
         # The agent's name heads its own page; in the panel it sits under "Agent details".
         "heading_tag": "h2" if partial else "h1",

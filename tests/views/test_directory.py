@@ -348,6 +348,27 @@ def test_unknown_agent_is_a_clear_404(supervisor_client, directory):
     assert panel.status_code == 200 and "No agent with id" in panel.content.decode()
 
 
+def test_an_agent_deleted_in_deepcall_says_so_on_its_own_page(supervisor_client, directory):
+    gone = record(77, "Gone Person", is_deleted=True)
+    _apply_listing(AgentListing(agents=(*AGENTS, gone)), now=timezone.now())
+
+    response = supervisor_client.get(reverse("agent-detail", args=["77"]))
+
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "It was deleted in DeepCall" in text and "Gone Person" not in text
+    unknown = supervisor_client.get(reverse("agent-detail", args=["78"])).content.decode()
+    assert "deleted in DeepCall" not in unknown and "the link may be wrong" in unknown
+
+
+def test_an_agent_gone_from_the_listing_points_to_its_history(supervisor_client, directory):
+    _apply_listing(AgentListing(agents=tuple(AGENTS[1:])), now=timezone.now())
+
+    text = supervisor_client.get(reverse("agent-detail", args=["1"])).content.decode()
+
+    assert "no longer in DeepCall" in text and "Removed" in text
+
+
 def export(client, params=None):
     response = client.get(reverse("agent-export"), params or {})
     assert response.status_code == 200
