@@ -52,7 +52,6 @@ DAYS_PER_WEEK = 7
 MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
 # The contract's end-of-day marker: `to` = 1439 means 24:00, not 23:59.
 END_OF_DAY_MARKER = 1439
-ALL_DAYS_MASK = (1 << DAYS_PER_WEEK) - 1
 
 WEEKDAY_NAMES: tuple[str, ...] = (
     "Monday",
@@ -147,12 +146,6 @@ def window_end_exclusive(start_minute: int, end_minute: int) -> int:
 def window_is_unset(window: WindowLike) -> bool:
     """True when the window covers no minute at all: 0–0 ("no hours set"), from = to, or no day."""
     return _clamp(window.start_minute) == _clamp(window.end_minute) or not window_days(window)
-
-
-def window_is_overnight(window: WindowLike) -> bool:
-    """True when the window crosses midnight into the next day (`to` < `from`, `to` > 0)."""
-    start, end = _clamp(window.start_minute), _clamp(window.end_minute)
-    return 0 < end < start
 
 
 def window_is_all_day(window: WindowLike) -> bool:
@@ -300,16 +293,11 @@ def _covers(mask: int, start_minute: int, end_minute: int, weekday: int, minute:
     return end > MINUTES_PER_DAY and bool(mask >> yesterday & 1) and minute < end - MINUTES_PER_DAY
 
 
-def window_is_on_shift(window: WindowLike, at: datetime) -> bool:
-    """True when `at` falls inside the window, in the account's time zone.
+def agent_is_on_shift(windows: Iterable[WindowLike], at: datetime) -> bool:
+    """True when any of an agent's windows covers `at` (account time zone).
 
     An overnight window that started yesterday still counts after midnight, Sunday's into Monday.
     """
-    return window_covers(window, *local_weekday_minute(at))
-
-
-def agent_is_on_shift(windows: Iterable[WindowLike], at: datetime) -> bool:
-    """True when any of an agent's windows covers `at` (account time zone)."""
     weekday, minute = local_weekday_minute(at)
     return any(window_covers(w, weekday, minute) for w in windows)
 

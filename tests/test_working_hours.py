@@ -20,7 +20,6 @@ from agents.working_hours import (
     agents_on_duty_at,
     coverage_grid,
     window_days,
-    window_is_on_shift,
     windows_humanise,
     windows_week_segments,
     works_on_day_q,
@@ -133,7 +132,6 @@ CASES = [
 def test_agent_is_on_shift(make, windows, instant, expected):
     built = [make(*w) for w in windows]
     assert agent_is_on_shift(built, instant) is expected
-    assert any(window_is_on_shift(w, instant) for w in built) is expected
 
 
 def test_utc_instant_is_converted_to_the_account_time_zone():
@@ -141,9 +139,9 @@ def test_utc_instant_is_converted_to_the_account_time_zone():
     instant = datetime(2025, 6, 2, 18, 0, tzinfo=UTC)
     assert working_hours.local_weekday_minute(instant) == (MON, 23 * 60 + 30)
     evening = Record((MON,), 1380, 1439)  # Mon 23:00–24:00
-    assert window_is_on_shift(evening, instant)
+    assert agent_is_on_shift([evening], instant)
     # In UTC it is still 18:00, so a Monday 18:00–19:00 window must NOT match.
-    assert not window_is_on_shift(Record((MON,), 1080, 1140), instant)
+    assert not agent_is_on_shift([Record((MON,), 1080, 1140)], instant)
 
 
 def test_utc_instant_on_sunday_evening_is_monday_in_kolkata():

@@ -38,9 +38,7 @@ import httpx
 import stamina
 
 from .errors import (
-    AuthenticationError,
     DeepCallError,
-    PermissionDeniedError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
     error_from_answer,
@@ -56,9 +54,7 @@ from .records import (
     AgentListing,
     AgentRecord,
     CadAction,
-    CadAgentResult,
     CadBatchResult,
-    CadOutcome,
     SkippedAgent,
 )
 
@@ -202,9 +198,6 @@ class _RetryPolicy:
 LIST_RETRY_POLICY = _RetryPolicy(_retry_list, LIST_RETRY_ATTEMPTS, LIST_RETRY_TIMEOUT)
 CAD_RETRY_POLICY = _RetryPolicy(_retry_cad, CAD_RETRY_ATTEMPTS, CAD_RETRY_TIMEOUT)
 
-# Errors after which further CAD batches of the same run are not sent: they would fail alike.
-_STOP_CAD_RUN_ON = (AuthenticationError, PermissionDeniedError, UpstreamUnavailableError)
-
 
 def cad_not_attempted_reason(exc: DeepCallError) -> str:
     """Why the agents of a batch that raised `exc` have no confirmed outcome."""
@@ -317,12 +310,6 @@ class DeepCallClient:
 
     # --- Agent/setCad, Agent/unsetCad ----------------------------------------------------------
 
-    def cad_batches(self, agent_ids: Sequence[str | int]) -> list[list[str]]:
-        """The ids as strings, deduplicated in order, cut in batches of the configured size."""
-        ids = _normalize_agent_ids(agent_ids)
-        size = self.config.cad_batch_size
-        return [ids[i : i + size] for i in range(0, len(ids), size)]
-
     def cad_batch(self, action: CadAction, agent_ids: Sequence[str | int]) -> CadBatchResult:
         """One setCad/unsetCad call for at most `cad_batch_size` ids; every id accounted for.
 
@@ -349,42 +336,6 @@ class DeepCallClient:
             len(ids),
         )
         return result
-
-    def run_cad(self, action: CadAction, agent_ids: Sequence[str | int]) -> CadBatchResult:
-        """setCad/unsetCad over all batches, one after the other; never raises a DeepCallError.
-
-        A batch whose call raised marks its ids NOT_ATTEMPTED with the reason. After an
-        authentication, permission or availability error the remaining batches are not sent
-        and are marked NOT_ATTEMPTED with the same reason.
-        """
-        results: list[CadAgentResult] = []
-        stopped_by: DeepCallError | None = None
-        for batch in self.cad_batches(agent_ids):
-            if stopped_by is not None:
-                reason = f"Not sent: {stopped_by.user_message}"
-                results.extend(
-                    CadAgentResult(a, CadOutcome.NOT_ATTEMPTED, reason, stopped_by.code)
-                    for a in batch
-                )
-                continue
-            try:
-                results.extend(self.cad_batch(action, batch).results)
-            except DeepCallError as exc:
-                reason = cad_not_attempted_reason(exc)
-                results.extend(
-                    CadAgentResult(a, CadOutcome.NOT_ATTEMPTED, reason, exc.code) for a in batch
-                )
-                if isinstance(exc, _STOP_CAD_RUN_ON):
-                    stopped_by = exc
-        return CadBatchResult(results=tuple(results))
-
-    def set_cad(self, agent_ids: Sequence[str | int]) -> CadBatchResult:
-        """Enable CAD for every id (all batches); see run_cad."""
-        return self.run_cad(CadAction.ENABLE, agent_ids)
-
-    def unset_cad(self, agent_ids: Sequence[str | int]) -> CadBatchResult:
-        """Disable CAD for every id (all batches); see run_cad."""
-        return self.run_cad(CadAction.DISABLE, agent_ids)
 
     # --- transport ----------------------------------------------------------------------------
 

@@ -732,8 +732,3 @@ def cad_job_results(job: CadJob, *, outcome: str | None = None) -> QuerySet[CadR
     if outcome in CadResult.Outcome.values:
         results = results.filter(outcome=outcome)
     return results
-
-
-def cad_job_remaining(job: CadJob) -> int:
-    """Agents not yet recorded: those of batches still pending or running."""
-    return max(0, job.total - job.done)

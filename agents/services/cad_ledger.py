@@ -28,11 +28,6 @@ def cad_state_filter_ids(*, state: str) -> QuerySet:
     return CadState.objects.filter(state=state).values("agent_id")
 
 
-def cad_known_ids() -> QuerySet:
-    """Every agent id the ledger has a state for (a subquery): "not set here" is the rest."""
-    return CadState.objects.values("agent_id")
-
-
 def cad_states(agent_ids) -> dict[str, CadState]:
     """The ledger rows of these agents (one query), by agent id; absent means not set here."""
     return {

@@ -748,10 +748,6 @@ class SyncStatus:
         return self.attempt_age_seconds is None or self.attempt_age_seconds >= self.ttl_seconds
 
     @property
-    def is_stale(self) -> bool:
-        return self.age_seconds is None or self.age_seconds >= self.ttl_seconds
-
-    @property
     def last_error(self) -> str:
         """The user message of the last run when it failed after the last good one, else ""."""
         run = self.last_run

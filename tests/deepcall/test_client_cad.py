@@ -1,4 +1,8 @@
-"""setCad/unsetCad: batching, accounting for every id, typed errors, and the CAD retry policy."""
+"""setCad/unsetCad: one call per batch, every id accounted for, typed errors, the retry policy.
+
+Cutting a job into batches, and what happens to the rest of a job when a batch fails, is the
+job runner's (tests/services/test_cad_jobs.py).
+"""
 
 import httpx
 import pytest
@@ -14,6 +18,7 @@ from agents.deepcall import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from agents.deepcall.client import cad_not_attempted_reason
 from agents.deepcall.parsing import NO_ANSWER_MESSAGE
 
 from .conftest import BASE_URL, SETCAD_URL, SSID, UNSETCAD_URL, load, request_json
@@ -45,37 +50,21 @@ def small_batches(api):
         yield c
 
 
-def test_set_cad_sends_string_ids_and_reads_the_real_example(client, api):
+def test_enable_sends_string_ids_and_reads_the_real_example(client, api):
     route = api.post(SETCAD_URL).respond(200, json=load("setcad-response.json"))
 
-    result = client.set_cad([1, "14"])
+    result = client.cad_batch(CadAction.ENABLE, [1, "14"])
 
     assert request_json(route.calls.last.request) == {"ssid": SSID, "agentIds": ["1", "14"]}
     assert outcomes(result) == [("1", CadOutcome.SUCCEEDED), ("14", CadOutcome.SUCCEEDED)]
 
 
-def test_unset_cad_calls_unset_cad(client, api):
+def test_disable_calls_unset_cad(client, api):
     route = api.post(UNSETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.unset_cad(["3"])
+    result = client.cad_batch(CadAction.DISABLE, ["3"])
 
     assert route.call_count == 1 and result.succeeded == 1
-
-
-def test_ids_are_batched_by_the_configured_size_and_all_accounted_for(config, api):
-    route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
-    ids = [str(i) for i in range(1, 251)]
-
-    with DeepCallClient(config) as deepcall:
-        result = deepcall.set_cad(ids)
-
-    assert [len(request_json(c.request)["agentIds"]) for c in route.calls] == [100, 100, 50]
-    assert [r.agent_id for r in result.results] == ids
-    assert result.succeeded == 250
-
-
-def test_cad_batches_dedupe_and_cut(small_batches):
-    assert small_batches.cad_batches([1, "1", 2, 3, " 4 "]) == [["1", "2"], ["3", "4"]]
 
 
 def test_an_id_the_api_does_not_answer_is_failed_with_no_answer(client, api):
@@ -112,45 +101,20 @@ def test_cad_batch_refuses_more_ids_than_the_batch_size(small_batches):
         small_batches.cad_batch(CadAction.ENABLE, ["1", "2", "3"])
 
 
+def test_cad_batch_sends_each_id_once_as_a_string(client, api):
+    route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
+
+    result = client.cad_batch(CadAction.ENABLE, [1, "1", 2, " 3 "])
+
+    assert request_json(route.calls.last.request)["agentIds"] == ["1", "2", "3"]
+    assert [r.agent_id for r in result.results] == ["1", "2", "3"]
+
+
 def test_cad_batch_of_nothing_makes_no_call(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
     assert client.cad_batch("enable", []).results == ()
     assert route.call_count == 0
-
-
-def test_a_failing_batch_is_not_attempted_and_later_batches_still_run(small_batches, api):
-    def answer(request):
-        if request_json(request)["agentIds"] == ["3", "4"]:
-            return httpx.Response(200, json={"status": "error", "code": 1501, "message": "busy"})
-        return all_succeed(request)
-
-    route = api.post(SETCAD_URL).mock(side_effect=answer)
-
-    result = small_batches.set_cad(["1", "2", "3", "4", "5"])
-
-    assert route.call_count == 3
-    assert outcomes(result) == [
-        ("1", CadOutcome.SUCCEEDED),
-        ("2", CadOutcome.SUCCEEDED),
-        ("3", CadOutcome.NOT_ATTEMPTED),
-        ("4", CadOutcome.NOT_ATTEMPTED),
-        ("5", CadOutcome.SUCCEEDED),
-    ]
-    assert "Data already in processing" in result.results[2].message
-    assert result.results[2].code == 1501
-
-
-def test_an_authentication_error_stops_the_remaining_batches(small_batches, api):
-    route = api.post(SETCAD_URL).respond(
-        200, json={"status": "error", "code": 1014, "message": "Invalid token"}
-    )
-
-    result = small_batches.set_cad(["1", "2", "3", "4", "5"])
-
-    assert route.call_count == 1
-    assert {r.outcome for r in result.results} == {CadOutcome.NOT_ATTEMPTED}
-    assert len(result.results) == 5 and all(r.code == 1014 for r in result.results)
 
 
 # --- the CAD retry policy: only when nothing was sent -----------------------------------------
@@ -207,18 +171,19 @@ def test_cad_is_not_retried_after_the_connection_dropped_mid_call(client, api):
 def test_a_batch_lost_after_sending_says_the_change_is_unconfirmed(client, api):
     api.post(SETCAD_URL).mock(side_effect=httpx.ReadTimeout("slow"))
 
-    result = client.set_cad(["1", "2"])
+    with pytest.raises(UpstreamTimeoutError) as caught:
+        client.cad_batch(CadAction.ENABLE, ["1", "2"])
 
-    assert {r.outcome for r in result.results} == {CadOutcome.NOT_ATTEMPTED}
-    assert "may or may not have been applied" in result.results[0].message
+    assert "may or may not have been applied" in cad_not_attempted_reason(caught.value)
 
 
-def test_set_cad_never_raises_on_upstream_failure(client, api):
-    api.post(SETCAD_URL).respond(502, html="<html></html>")
+def test_a_batch_refused_before_sending_says_only_why(client, api):
+    api.post(SETCAD_URL).mock(side_effect=httpx.ConnectError("refused"))
 
-    result = client.set_cad(["1"])
+    with pytest.raises(UpstreamUnavailableError) as caught:
+        client.cad_batch(CadAction.ENABLE, ["1"])
 
-    assert result.results[0].outcome is CadOutcome.NOT_ATTEMPTED
+    assert "may or may not" not in cad_not_attempted_reason(caught.value)
 
 
 def test_http_401_on_unset_cad_raises_an_authentication_error(client, api):
@@ -242,7 +207,7 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
         },
     )
 
-    result = client.set_cad(["1", "2"])
+    result = client.cad_batch(CadAction.ENABLE, ["1", "2"])
 
     messages = [r.message for r in result.results]
     assert all(SSID not in m for m in messages), messages
@@ -252,7 +217,7 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
 def test_an_id_with_a_comma_is_sent_alone_and_exactly_as_given(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.set_cad(["1001,1002", "a/b", "ज़ेड"])
+    result = client.cad_batch(CadAction.ENABLE, ["1001,1002", "a/b", "ज़ेड"])
 
     assert request_json(route.calls.last.request)["agentIds"] == ["1001,1002", "a/b", "ज़ेड"]
     assert [r.agent_id for r in result.results] == ["1001,1002", "a/b", "ज़ेड"]

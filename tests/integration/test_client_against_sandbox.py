@@ -181,14 +181,14 @@ def test_wrong_credentials_give_an_authentication_error(sandbox):
         deepcall.list_agents()
 
 
-def test_set_and_unset_cad_in_batches_account_for_every_id(sandbox):
+def test_set_and_unset_cad_account_for_every_id(sandbox):
     sandbox.set_faults(cad_failures={"6": {"code": 1501, "message": "Data already in processing"}})
     ids = [*PUBLISHED_IDS, *[str(i) for i in range(100, 160)], "999999"]
 
-    with make_client(sandbox, cad_batch_size=25) as deepcall:
-        result = deepcall.set_cad(ids)
+    with make_client(sandbox, cad_batch_size=len(ids)) as deepcall:
+        result = deepcall.cad_batch(CadAction.ENABLE, ids)
 
-        assert calls(sandbox, "setCad") == 3
+        assert calls(sandbox, "setCad") == 1
         by_id = {r.agent_id: r for r in result.results}
         assert list(by_id) == ids
         assert by_id["6"].outcome is CadOutcome.FAILED and by_id["6"].code == 1501
@@ -198,18 +198,16 @@ def test_set_and_unset_cad_in_batches_account_for_every_id(sandbox):
         assert len(succeeded) == len(ids) - 2
         assert sandbox.cad_on == succeeded
 
-        deepcall.unset_cad(sorted(succeeded))
+        deepcall.cad_batch(CadAction.DISABLE, sorted(succeeded))
         assert sandbox.cad_on == set()
 
 
-def test_denied_cad_raises_per_batch_and_is_not_attempted_overall(client, sandbox):
+def test_denied_cad_raises_and_changes_nothing(client, sandbox):
     sandbox.set_faults(denied_actions=["setCad"])
 
     with pytest.raises(PermissionDeniedError):
-        client.cad_batch(CadAction.ENABLE, ["2"])
-    result = client.set_cad(["2", "3"])
+        client.cad_batch(CadAction.ENABLE, ["2", "3"])
 
-    assert {r.outcome for r in result.results} == {CadOutcome.NOT_ATTEMPTED}
     assert sandbox.cad_on == set()
 
 

@@ -283,6 +283,25 @@ def test_expired_credentials_stop_the_job_and_say_why(synced, admin_user, settin
     assert result.outcome == "not_attempted"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_deepcall_fails_as_a_whole_is_not_attempted_and_the_others_are_still_sent(
+    synced, admin_user, settings
+):
+    settings.TASKS = IMMEDIATE
+    settings.DEEPCALL_CAD_CONCURRENCY = 1
+    ids = some_ids(30)
+    synced.set_faults(fail_next=1)  # the first setCad call answers 502
+
+    job = start(admin_user, ids)
+
+    assert synced.calls["setCad"] == 3
+    assert (job.succeeded, job.not_attempted) == (20, 10)
+    first = CadResult.objects.filter(job=job, batch_number=1)
+    assert {r.outcome for r in first} == {"not_attempted"}
+    assert "may or may not have been applied" in first.first().message
+    assert synced.cad_on == set(ids[10:])
+
+
 @pytest.mark.django_db
 def test_all_matching_twenty_thousand_agents_makes_a_job_without_posting_ids(admin_user, settings):
     settings.TASKS = QUEUED
