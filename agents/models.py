@@ -217,8 +217,20 @@ class ChangesSeen(models.Model):
 
 class CadJob(models.Model):
     class Action(models.TextChoices):
+        """The one list of CAD actions: Enable CAD calls DeepCall's setCad, Disable its unsetCad."""
+
         ENABLE = "enable", "Enable CAD"
         DISABLE = "disable", "Disable CAD"
+
+        @property
+        def target_state(self) -> str:
+            """The CAD state the action sets, as the ledger (`CadState`) records it."""
+            return CadState.State.ON if self is CadJob.Action.ENABLE else CadState.State.OFF
+
+        @property
+        def opposite(self) -> CadJob.Action:
+            """The action that undoes this one."""
+            return CadJob.Action.DISABLE if self is CadJob.Action.ENABLE else CadJob.Action.ENABLE
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -276,7 +288,7 @@ class CadJob(models.Model):
     @property
     def target_state(self) -> str:
         """The CAD state this job sets: "on" for Enable CAD, "off" for Disable CAD."""
-        return CadState.State.ON if self.action == self.Action.ENABLE else CadState.State.OFF
+        return self.Action(self.action).target_state
 
     @property
     def is_finished(self) -> bool:

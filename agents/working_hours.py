@@ -99,9 +99,14 @@ class Window(NamedTuple):
 # --- reading a window ------------------------------------------------------------------------
 
 
+def mask_has_day(mask: int, day: int) -> bool:
+    """Whether a `weekday_mask` has `day` (0 = Monday … 6 = Sunday); `_has_day` in SQL."""
+    return bool(mask >> day & 1)
+
+
 def days_from_mask(mask: int) -> tuple[int, ...]:
     """The weekdays (0 = Monday … 6 = Sunday) whose bit is set in a `weekday_mask`."""
-    return tuple(d for d in range(DAYS_PER_WEEK) if mask >> d & 1)
+    return tuple(d for d in range(DAYS_PER_WEEK) if mask_has_day(mask, d))
 
 
 def mask_from_days(days: Iterable[int]) -> int:
@@ -164,7 +169,7 @@ def _week_intervals(mask: int, start_minute: int, end_minute: int) -> list[tuple
         return []
     intervals = []
     for day in range(DAYS_PER_WEEK):
-        if not mask >> day & 1:
+        if not mask_has_day(mask, day):
             continue
         a, b = day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + end
         if b > MINUTES_PER_WEEK:
@@ -286,11 +291,13 @@ def _covers(mask: int, start_minute: int, end_minute: int, weekday: int, minute:
     end = window_end_exclusive(start_minute, end_minute)
     if end <= start:
         return False
-    if mask >> weekday & 1 and start <= minute < min(end, MINUTES_PER_DAY):
+    if mask_has_day(mask, weekday) and start <= minute < min(end, MINUTES_PER_DAY):
         return True
     # The tail of an overnight window that started the day before (Sunday's into Monday).
     yesterday = (weekday - 1) % DAYS_PER_WEEK
-    return end > MINUTES_PER_DAY and bool(mask >> yesterday & 1) and minute < end - MINUTES_PER_DAY
+    return (
+        end > MINUTES_PER_DAY and mask_has_day(mask, yesterday) and minute < end - MINUTES_PER_DAY
+    )
 
 
 def agent_is_on_shift(windows: Iterable[WindowLike], at: datetime) -> bool:
@@ -306,7 +313,7 @@ def agent_is_on_shift(windows: Iterable[WindowLike], at: datetime) -> bool:
 
 
 def _has_day(weekday: int) -> GreaterThan:
-    # A bitwise test: works on SQLite and PostgreSQL (`&` on both).
+    # `mask_has_day` in SQL, a bitwise test: works on SQLite and PostgreSQL (`&` on both).
     return GreaterThan(F("weekday_mask").bitand(1 << (weekday % DAYS_PER_WEEK)), 0)
 
 

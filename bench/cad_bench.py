@@ -27,7 +27,6 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from agents.deepcall.records import CadAction  # noqa: E402
 from agents.models import Agent  # noqa: E402
 from agents.sandbox import SANDBOX_TOKEN, SANDBOX_USER_ID  # noqa: E402
 from agents.sandbox.server import start_in_thread  # noqa: E402
@@ -79,7 +78,7 @@ def main() -> None:
         sample = ids[run * SEQUENTIAL_SAMPLE : (run + 1) * SEQUENTIAL_SAMPLE]
         started = time.perf_counter()
         for agent_id in sample:
-            client.cad_batch(CadAction.ENABLE, [agent_id])
+            client.cad_batch([agent_id], enable=True)
         per_call_runs.append((time.perf_counter() - started) / len(sample))
     per_call = statistics.median(per_call_runs)
     sandbox.stop()

@@ -35,7 +35,6 @@ from .errors import (
 from .records import (
     AgentListing,
     AgentRecord,
-    CadAction,
     CadAgentResult,
     CadBatchResult,
     CadOutcome,
@@ -59,7 +58,6 @@ __all__ = [
     "AgentPages",
     "AgentRecord",
     "AuthenticationError",
-    "CadAction",
     "CadAgentResult",
     "CadBatchResult",
     "CadOutcome",

@@ -53,7 +53,6 @@ from .parsing import (
 from .records import (
     AgentListing,
     AgentRecord,
-    CadAction,
     CadBatchResult,
     SkippedAgent,
 )
@@ -101,11 +100,6 @@ MAX_LIST_CONCURRENCY = 16
 # Fields never to log or show: the account's credentials and the agents' passwords.
 SECRET_FIELDS: frozenset[str] = frozenset({"ssid", "token", *AGENT_SECRET_FIELDS})
 REDACTED = "[redacted]"
-
-CAD_ENDPOINTS: dict[CadAction, str] = {
-    CadAction.ENABLE: "setCad",
-    CadAction.DISABLE: "unsetCad",
-}
 
 
 class DeepCallConfigError(ValueError):
@@ -310,13 +304,14 @@ class DeepCallClient:
 
     # --- Agent/setCad, Agent/unsetCad ----------------------------------------------------------
 
-    def cad_batch(self, action: CadAction, agent_ids: Sequence[str | int]) -> CadBatchResult:
-        """One setCad/unsetCad call for at most `cad_batch_size` ids; every id accounted for.
+    def cad_batch(self, agent_ids: Sequence[str | int], *, enable: bool) -> CadBatchResult:
+        """One setCad (`enable`) or unsetCad call for at most `cad_batch_size` ids; every id
+        accounted for.
 
         Raises a DeepCallError subclass when the call as a whole fails (after the CAD retry
         policy); the job runner records that per batch.
         """
-        action = CadAction(action)
+        endpoint = "setCad" if enable else "unsetCad"
         ids = _normalize_agent_ids(agent_ids)
         if not ids:
             return CadBatchResult()
@@ -324,13 +319,11 @@ class DeepCallClient:
             raise ValueError(
                 f"{len(ids)} ids in one CAD batch; the limit is {self.config.cad_batch_size}"
             )
-        body = self._call(
-            CAD_ENDPOINTS[action], {"agentIds": ids}, policy=CAD_RETRY_POLICY, agents=len(ids)
-        )
+        body = self._call(endpoint, {"agentIds": ids}, policy=CAD_RETRY_POLICY, agents=len(ids))
         result = parse_cad_answer(body, ids, secrets=self._secrets)
         logger.info(
             "DeepCall %s: %d succeeded, %d failed of %d",
-            CAD_ENDPOINTS[action],
+            endpoint,
             result.succeeded,
             result.failed,
             len(ids),

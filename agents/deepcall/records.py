@@ -86,11 +86,6 @@ class CadOutcome(enum.StrEnum):
     NOT_ATTEMPTED = "not_attempted"
 
 
-class CadAction(enum.StrEnum):
-    ENABLE = "enable"  # Agent/setCad
-    DISABLE = "disable"  # Agent/unsetCad
-
-
 @dataclass(frozen=True, slots=True)
 class CadAgentResult:
     agent_id: str

@@ -38,13 +38,12 @@ from agents.deepcall.errors import (
     DeepCallError,
     PermissionDeniedError,
 )
-from agents.deepcall.records import CadAction, CadOutcome
+from agents.deepcall.records import CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
 from agents.services.cad_ledger import (
     cad_ledger_lock_before,
     cad_ledger_set,
     cad_state_filter_ids,
-    cad_target_state,
 )
 from agents.services.locks import lock_until_commit
 from agents.services.read_model_sync import TRIGGER_CAD_JOB, agent_sync_request
@@ -63,10 +62,6 @@ LEASE_GRACE = timedelta(seconds=5)
 # Claims of one batch before its job is given up as Interrupted: a worker that died or an
 # unexpected error, three times over, is no passing hiccup; an admin has to look.
 CAD_BATCH_ATTEMPTS = 3
-REVERSE_ACTION = {
-    CadJob.Action.ENABLE: CadJob.Action.DISABLE,
-    CadJob.Action.DISABLE: CadJob.Action.ENABLE,
-}
 # What the job page says of an agent DeepCall lists as deleted (isDeleted) when its turn comes.
 DELETED_IN_DEEPCALL = "Deleted in DeepCall"
 # Ids per `IN (…)`: far below every backend's bound-parameter limit, for jobs of 20,000 agents.
@@ -116,7 +111,7 @@ def selection_preview(
     names = list(agents.values_list("name", flat=True)[:PREVIEW_NAMES])
     already = 0
     if action in CadJob.Action.values:
-        known = cad_state_filter_ids(state=cad_target_state(action))
+        known = cad_state_filter_ids(state=CadJob.Action(action).target_state)
         already = agents.filter(agent_id__in=known).count()
     return SelectionPreview(
         count=count,
@@ -177,7 +172,7 @@ def cad_job_create(
             skipped = _already_set(ids, action) if skip_already_set else {}
             to_send = [i for i in ids if i not in skipped]
             if not to_send:
-                state = cad_target_state(action)
+                state = CadJob.Action(action).target_state
                 raise CadJobRefused(
                     f"All {len(ids):,} of these agents are already {state}, as set here: "
                     "nothing to send. Choose to send to all of them to send anyway."
@@ -210,7 +205,7 @@ def cad_job_create(
 
 def _already_set(ids: list[str], action: str) -> dict[str, CadState]:
     """The ledger rows of those ids already in the state `action` sets."""
-    state = cad_target_state(action)
+    state = CadJob.Action(action).target_state
     found: dict[str, CadState] = {}
     for start in range(0, len(ids), ID_CHUNK_SIZE):
         chunk = ids[start : start + ID_CHUNK_SIZE]
@@ -361,7 +356,7 @@ def cad_undo_plan(job: CadJob) -> UndoPlan:
                 names.append((agent_id, name))
     return UndoPlan(
         job=job,
-        action=REVERSE_ACTION[job.action],
+        action=CadJob.Action(job.action).opposite,
         restore=restore,
         kept=kept,
         unknown=unknown,
@@ -594,7 +589,9 @@ def _run_batch(job: CadJob, batch: CadBatch, stop: Event, stop_reason: list[str]
     to_send = [i for i in ids if i not in deleted]
     if to_send:
         try:
-            result = get_deepcall_client().cad_batch(CadAction(job.action), to_send)
+            result = get_deepcall_client().cad_batch(
+                to_send, enable=job.action == CadJob.Action.ENABLE
+            )
             outcomes += [(r.agent_id, r.outcome, r.message, r.code) for r in result.results]
         except DeepCallError as exc:
             reason = cad_not_attempted_reason(exc)

@@ -18,11 +18,6 @@ from agents.models import Agent, CadJob, CadResult, CadState
 from agents.time_ago import age_words
 
 
-def cad_target_state(action: str) -> str:
-    """The ledger state an action sets: on for Enable CAD, off for Disable CAD."""
-    return CadState.State.ON if action == CadJob.Action.ENABLE else CadState.State.OFF
-
-
 def cad_state_filter_ids(*, state: str) -> QuerySet:
     """Agent ids (a subquery) the ledger says are on or off: the directory's `cad` filter."""
     return CadState.objects.filter(state=state).values("agent_id")

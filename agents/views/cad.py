@@ -90,7 +90,6 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     if preview.count == 0:
         messages.error(request, "No agents selected: tick at least one agent first.")
         return redirect(state.url())
-    target_state = "on" if action == CadJob.Action.ENABLE else "off"
     start_form = CadStartForm(
         initial={
             "action": action,
@@ -106,7 +105,7 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     start_form.confirm(
         count=preview.count,
         already_set=preview.already_set,
-        target_state=target_state,
+        target_state=CadJob.Action(action).target_state,
         back_url=state.url(),
     )
     context = {
@@ -245,7 +244,7 @@ def job_undo(request: HttpRequest, public_id) -> HttpResponse:
         "job": job,
         "plan": plan,
         "target_label": job.target_state,
-        "before_label": "off" if job.target_state == "on" else "on",
+        "before_label": CadJob.Action(job.action).opposite.target_state,
         "idempotency_key": cad_service.new_idempotency_key(),
     }
     return render(request, "cad/undo_confirm.html", context)

@@ -10,7 +10,6 @@ import pytest
 from agents.deepcall import (
     CAD_RETRY_ATTEMPTS,
     AuthenticationError,
-    CadAction,
     CadOutcome,
     DeepCallClient,
     DeepCallConfig,
@@ -53,7 +52,7 @@ def small_batches(api):
 def test_enable_sends_string_ids_and_reads_the_real_example(client, api):
     route = api.post(SETCAD_URL).respond(200, json=load("setcad-response.json"))
 
-    result = client.cad_batch(CadAction.ENABLE, [1, "14"])
+    result = client.cad_batch(enable=True, agent_ids=[1, "14"])
 
     assert request_json(route.calls.last.request) == {"ssid": SSID, "agentIds": ["1", "14"]}
     assert outcomes(result) == [("1", CadOutcome.SUCCEEDED), ("14", CadOutcome.SUCCEEDED)]
@@ -62,7 +61,7 @@ def test_enable_sends_string_ids_and_reads_the_real_example(client, api):
 def test_disable_calls_unset_cad(client, api):
     route = api.post(UNSETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.cad_batch(CadAction.DISABLE, ["3"])
+    result = client.cad_batch(enable=False, agent_ids=["3"])
 
     assert route.call_count == 1 and result.succeeded == 1
 
@@ -80,7 +79,7 @@ def test_an_id_the_api_does_not_answer_is_failed_with_no_answer(client, api):
         },
     )
 
-    result = client.cad_batch(CadAction.ENABLE, ["1", "2", "3"])
+    result = client.cad_batch(enable=True, agent_ids=["1", "2", "3"])
 
     assert [(r.agent_id, r.outcome, r.message) for r in result.results] == [
         ("1", CadOutcome.SUCCEEDED, ""),
@@ -93,18 +92,18 @@ def test_cad_batch_raises_typed_errors(client, api):
     api.post(SETCAD_URL).respond(200, json={"status": "error", "code": 1000, "message": "x"})
 
     with pytest.raises(InvalidRequestError):
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
 
 def test_cad_batch_refuses_more_ids_than_the_batch_size(small_batches):
     with pytest.raises(ValueError, match="limit is 2"):
-        small_batches.cad_batch(CadAction.ENABLE, ["1", "2", "3"])
+        small_batches.cad_batch(enable=True, agent_ids=["1", "2", "3"])
 
 
 def test_cad_batch_sends_each_id_once_as_a_string(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.cad_batch(CadAction.ENABLE, [1, "1", 2, " 3 "])
+    result = client.cad_batch(enable=True, agent_ids=[1, "1", 2, " 3 "])
 
     assert request_json(route.calls.last.request)["agentIds"] == ["1", "2", "3"]
     assert [r.agent_id for r in result.results] == ["1", "2", "3"]
@@ -113,7 +112,7 @@ def test_cad_batch_sends_each_id_once_as_a_string(client, api):
 def test_cad_batch_of_nothing_makes_no_call(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
-    assert client.cad_batch("enable", []).results == ()
+    assert client.cad_batch([], enable=True).results == ()
     assert route.call_count == 0
 
 
@@ -124,7 +123,7 @@ def test_cad_batch_of_nothing_makes_no_call(client, api):
 def test_cad_is_retried_when_the_connection_could_not_be_opened(client, api, fault):
     route = api.post(SETCAD_URL).mock(side_effect=[fault, all_succeed])
 
-    result = client.cad_batch(CadAction.ENABLE, ["1"])
+    result = client.cad_batch(enable=True, agent_ids=["1"])
 
     assert route.call_count == 2 and result.succeeded == 1
 
@@ -133,7 +132,7 @@ def test_cad_connect_retries_are_bounded(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=httpx.ConnectError("refused"))
 
     with pytest.raises(UpstreamUnavailableError) as caught:
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
     assert route.call_count == CAD_RETRY_ATTEMPTS
     assert caught.value.request_sent is False
@@ -144,7 +143,7 @@ def test_cad_is_not_retried_after_a_read_timeout(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=httpx.ReadTimeout("slow"))
 
     with pytest.raises(UpstreamTimeoutError) as caught:
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
     assert route.call_count == 1 and caught.value.request_sent is True
 
@@ -154,7 +153,7 @@ def test_cad_is_not_retried_after_a_5xx(client, api, status):
     route = api.post(SETCAD_URL).respond(status, html="<html>bad gateway</html>")
 
     with pytest.raises(UpstreamUnavailableError):
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
     assert route.call_count == 1
 
@@ -163,7 +162,7 @@ def test_cad_is_not_retried_after_the_connection_dropped_mid_call(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=httpx.RemoteProtocolError("disconnected"))
 
     with pytest.raises(UpstreamUnavailableError):
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
     assert route.call_count == 1
 
@@ -172,7 +171,7 @@ def test_a_batch_lost_after_sending_says_the_change_is_unconfirmed(client, api):
     api.post(SETCAD_URL).mock(side_effect=httpx.ReadTimeout("slow"))
 
     with pytest.raises(UpstreamTimeoutError) as caught:
-        client.cad_batch(CadAction.ENABLE, ["1", "2"])
+        client.cad_batch(enable=True, agent_ids=["1", "2"])
 
     assert "may or may not have been applied" in cad_not_attempted_reason(caught.value)
 
@@ -181,7 +180,7 @@ def test_a_batch_refused_before_sending_says_only_why(client, api):
     api.post(SETCAD_URL).mock(side_effect=httpx.ConnectError("refused"))
 
     with pytest.raises(UpstreamUnavailableError) as caught:
-        client.cad_batch(CadAction.ENABLE, ["1"])
+        client.cad_batch(enable=True, agent_ids=["1"])
 
     assert "may or may not" not in cad_not_attempted_reason(caught.value)
 
@@ -190,7 +189,7 @@ def test_http_401_on_unset_cad_raises_an_authentication_error(client, api):
     api.post(UNSETCAD_URL).respond(401)
 
     with pytest.raises(AuthenticationError):
-        client.cad_batch(CadAction.DISABLE, ["1"])
+        client.cad_batch(enable=False, agent_ids=["1"])
 
 
 def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
@@ -207,7 +206,7 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
         },
     )
 
-    result = client.cad_batch(CadAction.ENABLE, ["1", "2"])
+    result = client.cad_batch(enable=True, agent_ids=["1", "2"])
 
     messages = [r.message for r in result.results]
     assert all(SSID not in m for m in messages), messages
@@ -217,7 +216,7 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
 def test_an_id_with_a_comma_is_sent_alone_and_exactly_as_given(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.cad_batch(CadAction.ENABLE, ["1001,1002", "a/b", "ज़ेड"])
+    result = client.cad_batch(enable=True, agent_ids=["1001,1002", "a/b", "ज़ेड"])
 
     assert request_json(route.calls.last.request)["agentIds"] == ["1001,1002", "a/b", "ज़ेड"]
     assert [r.agent_id for r in result.results] == ["1001,1002", "a/b", "ज़ेड"]

@@ -6,7 +6,7 @@ import pickle
 import httpx
 import pytest
 
-from agents.deepcall import CadAction, DeepCallClient, redact
+from agents.deepcall import DeepCallClient, redact
 
 from .conftest import LIST_URL, SETCAD_URL, SSID, TOKEN, example_list, example_secrets, load
 
@@ -75,7 +75,7 @@ def test_logs_contain_no_credential_and_no_agent_password(request, api, capture,
 
     with DeepCallClient(config) as deepcall:
         listing = deepcall.list_agents()
-        cad = deepcall.cad_batch(CadAction.ENABLE, ["1", "14"])
+        cad = deepcall.cad_batch(enable=True, agent_ids=["1", "14"])
         with pytest.raises(Exception) as caught:
             deepcall.list_agents()
 

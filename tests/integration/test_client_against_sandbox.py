@@ -12,7 +12,6 @@ import stamina
 from agents.deepcall import (
     LIST_RETRY_ATTEMPTS,
     AuthenticationError,
-    CadAction,
     CadOutcome,
     DeepCallClient,
     DeepCallConfig,
@@ -186,7 +185,7 @@ def test_set_and_unset_cad_account_for_every_id(sandbox):
     ids = [*PUBLISHED_IDS, *[str(i) for i in range(100, 160)], "999999"]
 
     with make_client(sandbox, cad_batch_size=len(ids)) as deepcall:
-        result = deepcall.cad_batch(CadAction.ENABLE, ids)
+        result = deepcall.cad_batch(enable=True, agent_ids=ids)
 
         assert calls(sandbox, "setCad") == 1
         by_id = {r.agent_id: r for r in result.results}
@@ -198,7 +197,7 @@ def test_set_and_unset_cad_account_for_every_id(sandbox):
         assert len(succeeded) == len(ids) - 2
         assert sandbox.cad_on == succeeded
 
-        deepcall.cad_batch(CadAction.DISABLE, sorted(succeeded))
+        deepcall.cad_batch(enable=False, agent_ids=sorted(succeeded))
         assert sandbox.cad_on == set()
 
 
@@ -206,7 +205,7 @@ def test_denied_cad_raises_and_changes_nothing(client, sandbox):
     sandbox.set_faults(denied_actions=["setCad"])
 
     with pytest.raises(PermissionDeniedError):
-        client.cad_batch(CadAction.ENABLE, ["2", "3"])
+        client.cad_batch(enable=True, agent_ids=["2", "3"])
 
     assert sandbox.cad_on == set()
 
@@ -218,7 +217,7 @@ def test_cad_is_not_retried_after_a_read_timeout(sandbox):
         make_client(sandbox, read_timeout=0.3) as deepcall,
         pytest.raises(UpstreamTimeoutError) as caught,
     ):
-        deepcall.cad_batch(CadAction.ENABLE, ["2"])
+        deepcall.cad_batch(enable=True, agent_ids=["2"])
 
     assert caught.value.request_sent is True
     assert calls(sandbox, "setCad") == 1
@@ -228,7 +227,7 @@ def test_cad_is_not_retried_after_a_5xx(client, sandbox):
     sandbox.set_faults(error_rate=1.0, actions=["setCad"])
 
     with pytest.raises(UpstreamUnavailableError):
-        client.cad_batch(CadAction.ENABLE, ["2"])
+        client.cad_batch(enable=True, agent_ids=["2"])
 
     assert calls(sandbox, "setCad") == 1
 

@@ -337,7 +337,7 @@ def test_a_bug_in_a_batch_ends_in_an_interrupted_job_that_frees_its_agents(
     job = start(admin_user, ids)
 
     class BrokenClient:
-        def cad_batch(self, action, agent_ids):
+        def cad_batch(self, agent_ids, *, enable):
             raise RuntimeError("injected bug")
 
     monkeypatch.setattr(cad_service, "get_deepcall_client", BrokenClient)
