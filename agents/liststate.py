@@ -56,6 +56,7 @@ from agents.services import agent_queries
 from agents.services.agent_queries import AgentFilters, group_label
 from agents.services.cad_ledger import cad_ledger_version
 from agents.services.read_model_cache import read_model_version
+from agents.tables import CountedPaginator, ListTable
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -311,20 +312,25 @@ class ListState:
                 links.append(PageLink(str(number), url, number == page.number))
         return links
 
-    # The links of the page `get_results` fetched (its `result.page`).
+    # The links of the page shown (`current_page`).
+
+    @property
+    def current_page(self) -> Page:
+        """The page of results shown: by default the one `get_results` fetched."""
+        return self.result.page
 
     @cached_property
     def page_links(self) -> list[PageLink]:
-        return self.links_for_page(self.result.page)
+        return self.links_for_page(self.current_page)
 
     @property
     def previous_url(self) -> str:
-        page = self.result.page
+        page = self.current_page
         return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
 
     @property
     def next_url(self) -> str:
-        page = self.result.page
+        page = self.current_page
         return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
 
     # --- the address bar ----------------------------------------------------------------------
@@ -468,7 +474,12 @@ class DirectoryState(AgentListState):
             self.notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
         if PAGE_VAR in self.display_errors:
             self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: agent_queries.DirectoryPage | None = None
+        self.result: agent_queries.DirectoryListing | None = None
+        self.page: Page | None = None  # the table's page, once `configure_table` paged it
+
+    @property
+    def current_page(self) -> Page:
+        return self.page
 
     @property
     def sort(self) -> str:
@@ -490,18 +501,31 @@ class DirectoryState(AgentListState):
     def page_number(self) -> int:
         return self.display[PAGE_VAR]
 
-    def get_results(self, *, now: datetime | None = None) -> agent_queries.DirectoryPage:
-        """Fetch the page this state asks for (as ChangeList.get_results)."""
-        self.result = agent_queries.agent_directory_page(
-            filters=self.filters,
-            sort=self.sort_key,
-            descending=self.descending,
-            page_number=self.page_number,
-            per_page=self.per_page,
-            now=now,
-        )
-        self.page_notice(self.result.page, self.page_number)
+    def get_results(self, *, now: datetime | None = None) -> agent_queries.DirectoryListing:
+        """The agents this state's filters select, with their counts (as ChangeList.get_results);
+        `configure_table` then sorts and pages them."""
+        self.result = agent_queries.agent_directory_listing(filters=self.filters, now=now)
         return self.result
+
+    def configure_table(self, table: ListTable) -> None:
+        """Sort and page `table` (from `get_results`' agents) as this state asks, and hand it
+        its links: django-tables2's `RequestConfig`, from validated values instead of the raw
+        query string (a bad page number is a notice, never an error)."""
+        table.order_by = self.sort
+        table.paginate(
+            CountedPaginator,
+            per_page=self.per_page,
+            page=self.page_number,
+            count=self.result.matching_count,
+        )
+        self.page = table.page
+        self.page_notice(table.page, self.page_number)
+        table.sort_headers = self.sort_headers
+        table.page_links = self.page_links
+        table.previous_url = self.previous_url
+        table.next_url = self.next_url
+        table.htmx_target = self.filter_target
+        table.caption = f"Agents, {self.sort_caption}"
 
     def export_rows(self):
         return agent_queries.agent_export_rows(

@@ -249,6 +249,8 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Every django-tables2 table: Bootstrap 5 markup, with the list state's sort and page links.
+DJANGO_TABLES2_TEMPLATE = "tables/list_table.html"
 
 # --- Security ------------------------------------------------------------------------------
 

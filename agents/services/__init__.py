@@ -6,7 +6,7 @@ or parses its JSON (that is `agents.deepcall`).
 
 from agents.services.agent_queries import (
     agent_detail,
-    agent_directory_page,
+    agent_directory_listing,
     agent_export_rows,
     agents_matching,
 )
@@ -15,7 +15,7 @@ from agents.services.read_model_sync import agent_sync, agent_sync_request, sync
 
 __all__ = [
     "agent_detail",
-    "agent_directory_page",
+    "agent_directory_listing",
     "agent_export_rows",
     "agent_sync",
     "agent_sync_request",

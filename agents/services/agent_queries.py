@@ -1,8 +1,10 @@
-"""The agent directory's use-cases: filter, sort, page, count, export, and one agent's detail.
+"""The agent directory's use-cases: filter, sort, count, export, and one agent's detail.
 
 Everything reads the local read model (see `services.read_model_sync`); nothing here calls
 DeepCall or reads a query string. Callers pass validated values: `AgentFilters` (built by the
-web layer's list state from the FilterSet), a sort key from `SORT_KEYS`, page numbers and sizes.
+web layer's list state from the FilterSet) and a sort key from `SORT_KEYS`. The directory
+page's table (django-tables2, `agents/tables.py`) sorts with `agents_sorted` and pages the
+listing itself.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
 
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
@@ -212,29 +212,18 @@ def group_display_name(group, duplicated: frozenset[str]) -> str:
     return group_label(group) if group.name in duplicated else group.name
 
 
-class _CountedPaginator(Paginator):
-    """A Paginator told its count rather than asking the database for it."""
-
-    def __init__(self, object_list, per_page, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 # --- the page ----------------------------------------------------------------------------------
 
 
 @dataclass
-class DirectoryPage:
-    page: Page  # its number may be lower than asked: a page past the end shows the last
-    agents: list[Agent]  # with `listed_groups` and `listed_windows` attached
+class DirectoryListing:
+    """The agents a directory view lists, for the web layer's table to sort and page."""
+
+    agents: QuerySet[Agent]  # unordered; only the columns the table shows (`LIST_FIELDS`)
     total_count: int  # every agent in the read model
-    matching_count: int
+    matching_count: int  # cached per read-model version: the table's paginator is told it
     duplicated_names: frozenset[str]
-    now: datetime
+    now: datetime  # the instant "on shift now" (filter, sort and column) is judged at
 
 
 def _ordering(sort: str, descending: bool) -> list:
@@ -258,31 +247,16 @@ def agents_sorted(
     return agents.order_by(*_ordering(sort, descending))
 
 
-def agent_directory_page(
-    *,
-    filters: AgentFilters,
-    sort: str = DEFAULT_SORT,
-    descending: bool = False,
-    page_number: int = 1,
-    per_page: int,
-    now: datetime | None = None,
-) -> DirectoryPage:
-    """One page of the agents `filters` selects, sorted, with their groups and hours attached.
-
-    A page past the end gives the last page.
-    """
+def agent_directory_listing(
+    *, filters: AgentFilters, now: datetime | None = None
+) -> DirectoryListing:
+    """The agents `filters` selects (a lazy queryset: nothing is read until a page of it is)
+    and their counts. The caller sorts with `agents_sorted`, slices out a page and gives its
+    agents their groups and hours with `attach_groups_and_hours`."""
     now = now or timezone.now()
     matching = agent_matching_count(filters, now=now)
-    queryset = agents_sorted(
-        agents_matching(filters, now=now), sort=sort, descending=descending, now=now
-    )
-    paginator = _CountedPaginator(queryset, per_page, count=matching)
-    page = paginator.page(min(max(page_number, 1), paginator.num_pages))
-    agents = list(page.object_list.only(*LIST_FIELDS))
-    _attach_groups_and_hours(agents)
-    return DirectoryPage(
-        page=page,
-        agents=agents,
+    return DirectoryListing(
+        agents=agents_matching(filters, now=now).only(*LIST_FIELDS),
         total_count=matching if filters.is_empty else agent_total_count(),
         matching_count=matching,
         duplicated_names=duplicated_group_names(),
@@ -298,7 +272,7 @@ class ListedGroup:
     name: str
 
 
-def _attach_groups_and_hours(agents: list[Agent]) -> None:
+def attach_groups_and_hours(agents: list[Agent]) -> None:
     """Give each agent of a page `listed_groups` and `listed_windows`: one query each, read as
     plain values (prefetching model instances was a sixth of a directory request's time)."""
     pks = [agent.pk for agent in agents]

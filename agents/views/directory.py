@@ -44,35 +44,35 @@ def _is_partial(request: HttpRequest) -> bool:
 
 
 def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
-    page = state.get_results()
+    listing = state.get_results()
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
-    if selection is not None:
-        selection.mark_page([agent.agent_id for agent in page.agents])
     table = AgentTable(
-        page.agents,
+        listing.agents,
         selection=selection,
-        duplicated_names=page.duplicated_names,
-        now=page.now,
+        duplicated_names=listing.duplicated_names,
+        now=listing.now,
         can_select=can_select,
-        sort_headers=state.sort_headers,
     )
+    state.configure_table(table)
+    if selection is not None:
+        selection.mark_page([agent.agent_id for agent in table.page_agents])
     status = sync_status()
     return {
         "list": state,
-        "directory": page,
+        "directory": listing,
         "table": table,
         "sync": status,
         "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
         "can_export": request.user.has_perm("agents.export_agents"),
         "can_refresh": request.user.has_perm("agents.refresh_agents"),
         "bulk": bulk_bar_context(
-            request, state, matching_count=page.matching_count, selection=selection
+            request, state, matching_count=listing.matching_count, selection=selection
         )
         if can_select
         else None,
         # Never synced and nothing queued that failed: keep polling until the first data.
-        "first_load": not status.has_synced and not page.total_count,
+        "first_load": not status.has_synced and not listing.total_count,
     }
 
 
