@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partialmethod
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
@@ -31,8 +31,12 @@ from agents.services.agent_queries import (
 )
 from agents.services.cad_ledger import cad_state_label, cad_states
 
-if TYPE_CHECKING:  # the selection module imports the list state, which imports this module
-    from agents.selection import Selection
+
+class TicksAgents(Protocol):
+    """What the select column asks of the admin's selection (`agents.selection.Selection`)."""
+
+    def is_selected(self, agent_id: str) -> bool: ...
+
 
 DETAIL_TARGET = "#agent-detail-body"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.
@@ -123,7 +127,7 @@ class AgentTable(ListTable):
         self,
         data,
         *,
-        selection: Selection | None = None,
+        selection: TicksAgents | None = None,
         duplicated_names: frozenset[str] = frozenset(),
         now: datetime,
         can_select: bool = False,
