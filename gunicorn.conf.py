@@ -14,10 +14,10 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 # A kept-alive connection stays with the process that accepted it, so a few busy clients can
-# queue on one process while the other idles: when pages were slower, `make loadtest` on
-# PostgreSQL gave p95 1.2-1.4 s with 5 s and 610 ms with 0; now that they are quick the two are
-# within the runs' spread (107-125 ms with 5 s). Behind a proxy, which opens a connection per
-# request anyway, 0 costs nothing.
+# queue on one process while the other idles, which hurts most when a page is slow (a slow
+# page measured p95 1.2-1.4 s with 5 s, 610 ms with 0 in `make loadtest` on PostgreSQL; quick
+# pages show no difference beyond the runs' spread). Behind a proxy, which opens a connection
+# per request anyway, 0 costs nothing.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle a worker now and then so a slow leak cannot grow without bound.
 max_requests = 2000

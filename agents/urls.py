@@ -6,7 +6,7 @@ from agents.views import cad, changes, directory, exports, schedules, status, ta
 register_converter(AgentIdConverter, "agent_id")
 
 urlpatterns = [
-    # Directory (issue: the agent directory)
+    # Directory
     path("agents/", directory.agent_list, name="agent-list"),
     path("agents/export.csv", directory.agent_export, name="agent-export"),
     path("agents/refresh/", directory.agent_refresh, name="agent-refresh"),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("schedules/", schedules.schedule_overview, name="schedules"),
     path("schedules/coverage.csv", schedules.coverage_export, name="schedules-coverage-csv"),
     path("schedules/slot/", schedules.slot_detail, name="schedules-slot"),
-    # What changed in DeepCall (issue 18)
+    # What changed in DeepCall
     path("changes/", changes.change_list, name="change-list"),
     path("changes.csv", changes.change_export, name="change-export"),
     # Staffing targets
@@ -40,6 +40,6 @@ urlpatterns = [
     path("schedules/targets/import/", targets.target_import, name="schedules-targets-import"),
     # DeepCall connection
     path("status/", status.upstream_status, name="upstream-status"),
-    # Who exported what (issue 20)
+    # Who exported what
     path("exports/", exports.csv_export_list, name="csv-export-list"),
 ]

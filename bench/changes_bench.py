@@ -8,7 +8,7 @@ A fresh temporary SQLite file (production-like settings), one full sync from a s
 many agents, then the sync's database side (`_apply_listing`: diff, writes and, with recording
 on, the history) timed on listings fetched once, so DeepCall's paging does not blur the
 figure. Each case runs with recording on and with it off (the sync's change log and snapshots
-replaced by no-ops: the sync as it was before the history), alternately, and compares medians:
+replaced by no-ops: the sync without a history), alternately, and compares medians:
 
 - nothing changed: the same listing again; target: recording costs at most 1.1×.
 - 1 % changed: the sandbox makes random changes to 1 % of its agents (rename, hours, groups,

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sync_bench.py [--runs 3] [--only NAME ...]
 
-Four cases, as issue 19 sets them: a first sync of 10,000 and of 100,000 agents with 150 ms
+Four cases, the ones the sync's speed targets are set for: a first sync of 10,000 and of 100,000 agents with 150 ms
 per answer (the sandbox's latency fault, 200 agents a page, as a real DeepCall over the
 internet), and of 100,000 agents without latency: a first sync into an empty database and a
 re-sync with nothing changed. The sandbox runs as its own process (`python -m agents.sandbox`)

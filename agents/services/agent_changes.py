@@ -351,7 +351,7 @@ def change_page(*, filters: ChangeFilters, page_number: int) -> ChangePage:
     return ChangePage(page=page, rows=change_rows(page.object_list))
 
 
-# The CSV's header: an interface (issue 18), kept exactly.
+# The CSV's header: people's spreadsheets and scripts read these names, so they never change.
 EXPORT_COLUMNS = ("time", "agent id", "agent name", "change", "field", "before", "after")
 EXPORT_CHUNK_SIZE = 2000
 # Changes listed in an agent's detail panel; the rest are one link away.

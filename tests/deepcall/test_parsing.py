@@ -198,7 +198,8 @@ def test_malformed_agents_are_skipped_and_reported_the_rest_still_parse():
 
 
 def test_digits_python_reads_but_int_does_not_never_end_the_page():
-    # "²" is a digit to str.isdigit() but not to int(): each such agent used to end the sync.
+    # "²" is a digit to str.isdigit() but not to int(): a parser trusting isdigit() would raise
+    # on such an agent and end the whole sync.
     body = page(
         agent(unique_id=1),
         agent(unique_id=2, status="²"),

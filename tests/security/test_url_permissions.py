@@ -34,7 +34,7 @@ ACCESS = {
     "schedules": (DIRECTORY, 200, 405),
     "schedules-coverage-csv": (DIRECTORY, 200, 405),
     "schedules-slot": (DIRECTORY, 400, 405),  # no slot asked for: a clear 400
-    # Everyone reads the staffing targets; Managers and Admins change them (issue 17).
+    # Everyone reads the staffing targets; Managers and Admins change them.
     "schedules-targets": (DIRECTORY, 200, 405),
     "schedules-targets-csv": (DIRECTORY, 200, 405),
     "schedules-targets-save": (AUDIT, 405, 302),  # an empty grid changes nothing
