@@ -55,21 +55,6 @@
     }
   });
 
-  // A table that scrolls sideways in its own region (small screens) can be scrolled by keyboard
-  // even when nothing in it takes the focus: the region does, named after its table.
-  function scrollRegions(root) {
-    root.querySelectorAll(".table-responsive, .heatmap-scroll").forEach((region) => {
-      if (region.hasAttribute("tabindex")) return;
-      region.setAttribute("tabindex", "0");
-      if (!region.hasAttribute("role")) region.setAttribute("role", "region");
-      if (!region.hasAttribute("aria-label") && !region.hasAttribute("aria-labelledby")) {
-        const caption = region.querySelector("caption");
-        region.setAttribute("aria-label", caption ? caption.textContent.trim() : "Table");
-      }
-    });
-  }
-  document.addEventListener("htmx:load", (event) => scrollRegions(event.detail.elt));
-
   // A skip link moves the focus to its target (a fragment alone leaves it on the link in
   // some browsers), so the next Tab starts there.
   document.addEventListener("click", (event) => {

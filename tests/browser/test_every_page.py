@@ -1,15 +1,19 @@
 """Every page at tablet (768 px) and phone (390 px) width, in the light and the dark colour
-mode: axe finds no serious or critical violation, nothing scrolls the page sideways, the nav is
-folded; on data whose heatmap uses every shade and has gaps."""
+mode: axe finds no serious or critical violation, nothing scrolls the page sideways, a wide
+table scrolls in its own region with the column naming each row kept in view, the nav is
+folded; on data whose heatmap uses every shade and has gaps, with long names and many groups,
+and a CAD job with succeeded, failed and skipped results."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
 from agents import working_hours
-from agents.models import Agent, CadJob, Group, WorkingWindow
+from agents.models import Agent, CadJob, CsvExport, Group, WorkingWindow
 from agents.services import cad_jobs as cad_service
 from agents.services.coverage import HEATMAP_LEVELS
 from tests.fixtures.browser import assert_accessible, login, new_page, screenshot
@@ -23,18 +27,66 @@ MONDAY = 0
 SHADE_AGENTS = ("2", "3", "4", "5")
 
 
+# Data that makes tables wide: a name with a word longer than a phone is wide, an address
+# of the same kind, a long group name, and the one agent in every group.
+LONG_NAME = "Aaliyah Wolfeschlegelsteinhausenbergerdorff-Venkataraghavan Chakraborty-Oyelaran"
+LONG_EMAIL = "aaliyah.wolfeschlegelsteinhausenbergerdorff.venkataraghavan@support.example.com"
+LONG_GROUP = (99, "Customer support escalations — northern region, nights and weekends")
+WIDE_AGENT = "4"
+CAD_FAILURE = "Agent is on a live call: ERR_AGENT_ON_LIVE_CALL_RETRY_AFTER_THE_CALL_ENDS"
+
+
+def widen_the_data(sandbox) -> None:
+    """The sandbox lists agent WIDE_AGENT under LONG_NAME and LONG_EMAIL, in every group and
+    in LONG_GROUP (the next sync records each of those changes). `sandbox.reset()` (each
+    test's) takes it back."""
+    from agents.sandbox.data import GROUPS, Dataset
+
+    state = sandbox.state
+    with state.lock:
+        groups = {**GROUPS, LONG_GROUP[0]: LONG_GROUP[1]}
+        agents = []
+        for agent in state.dataset.agents:
+            if str(agent["unique_id"]) == WIDE_AGENT:
+                agent = {
+                    **agent,
+                    "name": LONG_NAME,
+                    "email": LONG_EMAIL,
+                    "group": list(groups),
+                    "groupNames": [{str(g): name} for g, name in groups.items()],
+                }
+            agents.append(agent)
+        state.dataset = Dataset.build(agents, groups)
+
+
 @pytest.fixture
 def every_kind_of_data(synced_sandbox, admin_user):
-    """The sandbox's agents (groups, roles, long names), a finished CAD job, and working hours
-    rewritten so the heatmap shows every shade and gaps."""
-    # The job's own refresh of the directory comes first, so the hours below stay.
-    job, _ = cad_service.cad_job_create(
+    """The sandbox's agents (groups, roles, long names; agent 4 renamed since the first sync,
+    so the change history has changes), two CAD jobs, and working hours rewritten so the
+    heatmap shows every shade and gaps. Returns the second job: it has succeeded, failed and
+    skipped results, and agents whose state before it is not known (its undo page asks)."""
+    widen_the_data(synced_sandbox)
+    # The jobs' own refresh of the directory comes first (and records the changes above), so
+    # the hours below stay.
+    cad_service.cad_job_create(
         user=admin_user,
         action="enable",
         agent_ids=list(SHADE_AGENTS),
         idempotency_key=cad_service.new_idempotency_key(),
         filter_description="4 agents",
     )
+    # Already on as set here: skipped. DeepCall refuses one: failed. The rest: not known
+    # before, succeeded.
+    synced_sandbox.set_faults(cad_failures={"6": CAD_FAILURE})
+    job, _ = cad_service.cad_job_create(
+        user=admin_user,
+        action="enable",
+        agent_ids=[*SHADE_AGENTS, "6", "8", "9"],
+        idempotency_key=cad_service.new_idempotency_key(),
+        filter_description="7 agents",
+        skip_already_set=True,
+    )
+    synced_sandbox.set_faults(cad_failures={})
     WorkingWindow.objects.all().delete()
     for hours, agent_id in enumerate(SHADE_AGENTS, start=1):
         agent = Agent.objects.get(agent_id=agent_id)
@@ -47,7 +99,17 @@ def every_kind_of_data(synced_sandbox, admin_user):
             end_minute=(9 + hours) * 60,
             position=0,
         )
+    # The exports page's table, with a long filter.
+    CsvExport.objects.create(
+        user=admin_user,
+        username=admin_user.username,
+        path="/agents/export.csv",
+        filter_query=f"q={LONG_NAME}&group={LONG_GROUP[0]}&status=active&dest_type=MOBILE",
+        rows=1,
+        completed=True,
+    )
     job.refresh_from_db()
+    assert (job.succeeded, job.failed, job.skipped) == (2, 1, 4), "the data is not as planned"
     return job
 
 
@@ -63,18 +125,86 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "slot": f"/schedules/slot/?slot_day={MONDAY}&slot_minute=540",
         "cad-jobs": "/cad/",
         "cad-job": f"/cad/{job.public_id}/",
-        "cad-job-results-filtered": f"/cad/{job.public_id}/?outcome=succeeded",
+        "cad-job-results-succeeded": f"/cad/{job.public_id}/?outcome=succeeded",
+        "cad-job-results-failed": f"/cad/{job.public_id}/?outcome=failed",
+        "cad-job-results-skipped": f"/cad/{job.public_id}/?outcome=skipped",
         "cad-undo": f"/cad/{job.public_id}/undo/",
         "agent-not-found": "/agents/999999/",
         "status": "/status/",
         "changes": "/changes/",
         "targets": "/schedules/targets/",
+        "exports": "/exports/",
     }
+
+
+# What a page must show for the sweep to have checked it with the data that matters.
+PAGE_SHOWS = {
+    "agent": LONG_GROUP[1],
+    "cad-job-results-failed": "ERR_AGENT_ON_LIVE_CALL",
+    "cad-job-results-skipped": "Skipped",
+    "cad-undo": "State before not known",
+    "changes": LONG_NAME,
+    "exports": "/agents/export.csv",
+}
+# Pages whose data is too wide for the width: a table region there must scroll sideways (so the
+# kept-column check below is not vacuous).
+MUST_SCROLL = {
+    "tablet": {"directory", "schedules", "schedules-half-hours", "changes", "targets"},
+    "phone": {
+        "directory",
+        "schedules",
+        "schedules-half-hours",
+        "changes",
+        "targets",
+        "cad-jobs",
+        "cad-job",
+        "cad-job-results-failed",
+        "exports",
+    },
+}
+TABLE_REGIONS = ".table-responsive, .heatmap-scroll"
+# Scrolled to its end, where is the column that names each row? The directory keeps its tick
+# box and name, every other table its first column. null: the table fits its region.
+KEPT_COLUMN_AFTER_SCROLLING = """(region) => {
+  if (region.scrollWidth <= region.clientWidth) return null;
+  region.scrollLeft = region.scrollWidth;
+  const box = region.getBoundingClientRect();
+  const outside = [];
+  const rows = [...region.querySelectorAll(":scope > table > tbody > tr")].slice(0, 5);
+  for (const row of rows) {
+    const named = [...row.querySelectorAll(":scope > :is(.col-select, .col-name)")];
+    for (const cell of named.length ? named : [row.firstElementChild]) {
+      const cellBox = cell.getBoundingClientRect();
+      if (cellBox.left < box.left - 1 || cellBox.right > box.right + 1) {
+        const [left, right] = [cellBox.left - box.left, cellBox.right - box.left].map(Math.round);
+        outside.push(`${cell.textContent.trim().slice(0, 40)}: ${left} to ${right} px`);
+      }
+    }
+  }
+  const scrolled = region.scrollLeft;
+  region.scrollLeft = 0;
+  return { scrolled, outside, rows: rows.length };
+}"""
+
+
+def assert_kept_column_in_view(page, name: str) -> bool:
+    """Each table region wider than its box, scrolled to its end, still shows the column that
+    names each row. True if any region had to scroll."""
+    regions = page.locator(TABLE_REGIONS)
+    any_scrolled = False
+    for i in range(regions.count()):
+        result = regions.nth(i).evaluate(KEPT_COLUMN_AFTER_SCROLLING)
+        if result is None:
+            continue
+        any_scrolled = True
+        assert result["scrolled"] > 0 and result["rows"] > 0, f"{name}: region {i} did not scroll"
+        assert result["outside"] == [], f"{name}: scrolled sideways, rows lose their name: {result}"
+    return any_scrolled
 
 
 def assert_no_sideways_scroll(page, name: str) -> None:
     overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
     )
     # What sticks out, outside any region that scrolls or clips it.
     wide = page.evaluate(
@@ -103,17 +233,25 @@ def test_every_page_is_accessible_and_fits(
     login(page, admin_user)
     # "System" is the default mode: the browser's preference decides.
     expect(page.locator("html")).to_have_attribute("data-bs-theme", scheme)
+    size = next(key for key, value in WIDTHS.items() if value == width)
+    scrolled = set()
     for name, url in pages_to_visit(every_kind_of_data).items():
         page.goto(url)
         expect(page.locator("h1")).to_have_count(1)
         expect(page.locator("html")).to_have_attribute("data-bs-theme", scheme)
+        if name in PAGE_SHOWS:
+            expect(page.locator("main")).to_contain_text(PAGE_SHOWS[name])
         # The nav is folded behind its toggle at both widths.
         expect(page.get_by_role("button", name="Toggle navigation")).to_be_visible()
         expect(page.locator("#main-nav")).to_be_hidden()
         assert_no_sideways_scroll(page, name)
+        if assert_kept_column_in_view(page, name):
+            scrolled.add(name)
         assert_accessible(page)
         if width == WIDTHS["phone"]:
             screenshot(page, f"{name}-{scheme}-phone")
+
+    assert MUST_SCROLL[size] <= scrolled, f"no table scrolled on {MUST_SCROLL[size] - scrolled}"
 
     # The confirmation page of a bulk CAD change, the login page and its locked-out page.
     page.goto("/agents/")
@@ -193,4 +331,35 @@ def test_colour_mode_is_chosen_in_the_nav_and_remembered_per_browser(
     login(other, supervisor_user)
     expect(other.locator("html")).to_have_attribute("data-bs-theme", "light")
     other.context.close()
+    page.context.close()
+
+
+def test_wide_tables_are_named_keyboard_regions_without_javascript(
+    browser, live_server, admin_user, every_kind_of_data
+):
+    """At phone width with the page's scripts off, each table region that scrolls sideways is
+    so as served: reachable by Tab (tabindex 0), a named region, and axe finds no serious or
+    critical violation (scrollable-region-focusable included)."""
+    page = new_page(browser, live_server, width=WIDTHS["phone"])
+    # Every script file of the page fails to load (it has no inline scripts), so none of ours,
+    # htmx or Bootstrap runs; the browser's own JavaScript stays on for axe, which does not
+    # finish in a context with JavaScript disabled.
+    page.route(re.compile(r"\.js(\?|$)"), lambda route: route.abort())
+    login(page, admin_user)
+    pages = pages_to_visit(every_kind_of_data)
+    for name in sorted(MUST_SCROLL["phone"]):
+        page.goto(pages[name])
+        # No script ran: filters.js would have folded the filter form at this width.
+        if page.locator("details.filter-toggle").count():
+            expect(page.locator("details.filter-toggle")).to_have_attribute("open", "")
+        regions = page.locator(TABLE_REGIONS)
+        expect(regions.first).to_be_attached()
+        for i in range(regions.count()):
+            region = regions.nth(i)
+            expect(region).to_have_attribute("tabindex", "0")
+            expect(region).to_have_role("region")
+            expect(region).to_have_accessible_name(re.compile(r"\w"))
+        assert_no_sideways_scroll(page, name)
+        assert assert_kept_column_in_view(page, name), f"{name}: no table scrolled"
+        assert_accessible(page)
     page.context.close()
