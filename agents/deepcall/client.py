@@ -46,6 +46,7 @@ from .errors import (
 from .parsing import (
     AGENT_SECRET_FIELDS,
     AgentPage,
+    UnchangedFilter,
     normalize_id,
     parse_agent_page,
     parse_cad_answer,
@@ -440,6 +441,8 @@ class ListedPage:
     number: int
     agents: tuple[AgentRecord, ...]
     skipped: tuple[SkippedAgent, ...]
+    # Agents the listing's `unchanged` filter recognised: listed, not parsed (AgentPages).
+    unchanged_ids: tuple[str, ...] = ()
 
 
 class AgentPages:
@@ -455,6 +458,10 @@ class AgentPages:
     only when a page repeats what was seen (every readable agent of it came on an earlier page,
     or it says it is another page, as a server ignoring `page` does) or at MAX_PAGES. A page
     of unreadable agents, or an empty one, ends nothing: the pages after it are still read.
+
+    `unchanged`, when set before the loop (see parsing.parse_agent_page), names the entries the
+    caller already holds as they are: those come as `unchanged_ids`, unparsed, and count as
+    listed like any other.
 
     After the loop: `pages_fetched`, `total_records`, `complete`, `skipped_count` (of which
     `skipped_without_id` had no id to read) and the ids seen (`listed_ids`, readable;
@@ -475,19 +482,20 @@ class AgentPages:
         self.skipped_without_id = 0
         self.total_records: int | None = None
         self.complete = True
+        self.unchanged: UnchangedFilter | None = None
 
     def __iter__(self) -> Iterator[ListedPage]:
         if self._started:
             raise RuntimeError("a listing's pages can be read once")
         self._started = True
         fetch = self._client._list_page
-        first = parse_agent_page(fetch(self._filters, 1))
+        first = self._parse(fetch(self._filters, 1))
         self.total_records = first.total_records
         total_pages = first.total_pages or 1
         last = min(total_pages, MAX_PAGES)
         yield self._take(1, first)
         if last >= 2:
-            second = parse_agent_page(fetch(self._filters, 2))
+            second = self._parse(fetch(self._filters, 2))
             if self._repeats(2, second):
                 return
             yield self._take(2, second)
@@ -517,7 +525,7 @@ class AgentPages:
                     )
                 # Parsed here rather than in the pool: a pool thread parsing while this one
                 # writes to the database would make each wait for the GIL at every step.
-                page = parse_agent_page(in_flight.pop(number).result())
+                page = self._parse(in_flight.pop(number).result())
                 if self._repeats(number, page):
                     return
                 yield self._take(number, page)
@@ -525,9 +533,13 @@ class AgentPages:
             # Pages asked for past the end of the listing are dropped, not waited for.
             pool.shutdown(wait=False, cancel_futures=True)
 
+    def _parse(self, body: Mapping[str, Any]) -> AgentPage:
+        return parse_agent_page(body, unchanged=self.unchanged)
+
     def _repeats(self, number: int, page: AgentPage) -> bool:
         ignored_page = page.current_page is not None and page.current_page != number
-        repeated = bool(page.agents) and all(a.agent_id in self.listed_ids for a in page.agents)
+        ids = [a.agent_id for a in page.agents] + list(page.unchanged_ids)
+        repeated = bool(ids) and all(agent_id in self.listed_ids for agent_id in ids)
         if not (ignored_page or repeated):
             return False
         self.pages_fetched += 1
@@ -544,6 +556,8 @@ class AgentPages:
         self.pages_fetched += 1
         agents = tuple(a for a in page.agents if a.agent_id not in self.listed_ids)
         self.listed_ids.update(a.agent_id for a in agents)
+        unchanged = tuple(i for i in page.unchanged_ids if i not in self.listed_ids)
+        self.listed_ids.update(unchanged)
         skipped: list[SkippedAgent] = []
         for skip in page.skipped:
             if skip.agent_id:
@@ -556,7 +570,9 @@ class AgentPages:
                 self.skipped_without_id += 1
             skipped.append(skip)
         self.skipped_count += len(skipped)
-        return ListedPage(number=number, agents=agents, skipped=tuple(skipped))
+        return ListedPage(
+            number=number, agents=agents, skipped=tuple(skipped), unchanged_ids=unchanged
+        )
 
 
 def _normalize_agent_ids(agent_ids: Sequence[str | int]) -> list[str]:

@@ -59,6 +59,9 @@ class AgentRecord:
     is_deleted: bool = False
     # `preDeleted: 1`: scheduled for deletion but still there ("Pending deletion").
     pending_deletion: bool = False
+    # A hash of the entry as DeepCall sent it, secrets left out (parsing.agent_fingerprint):
+    # the same fingerprint again means the same record. Not part of the agent's value.
+    fingerprint: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -330,3 +330,37 @@ def test_an_unreadable_deletion_flag_skips_the_agent_and_says_which_field():
     page = parse_agent_page({"response": [{"unique_id": 7, "name": "A", "isDeleted": "yes"}]})
     assert page.agents == ()
     assert page.skipped[0].reason == "isDeleted is neither 0 nor 1"
+
+
+def test_the_fingerprint_follows_what_deepcall_sent_but_never_a_secret():
+    base = parse_agent_page(page(agent(password="pw-one", call_pass="111"))).agents[0]
+    new_password = parse_agent_page(page(agent(password="pw-two", call_pass="222"))).agents[0]
+    renamed = parse_agent_page(page(agent(name="Asha K", password="pw-one"))).agents[0]
+
+    assert base.fingerprint and base.fingerprint == new_password.fingerprint
+    assert renamed.fingerprint != base.fingerprint
+    assert "pw-one" not in repr(base) and base.fingerprint not in repr(base)
+
+
+def test_entries_the_caller_holds_unchanged_are_listed_by_id_and_not_parsed():
+    first = parse_agent_page(page(agent(unique_id=1), agent(unique_id=2), agent(unique_id=3)))
+    held = {a.agent_id: a.fingerprint for a in first.agents}
+    asked: list[dict] = []
+
+    def unchanged(fingerprints):
+        asked.append(dict(fingerprints))
+        return {i for i, f in fingerprints.items() if held.get(i) == f}
+
+    body = page(
+        agent(unique_id=1),
+        agent(unique_id=2, name="Renamed"),
+        agent(unique_id=3, password="new"),  # a new password alone changes nothing we keep
+        agent(unique_id=4),
+        {"name": "No id"},
+    )
+    again = parse_agent_page(body, unchanged=unchanged)
+
+    assert again.unchanged_ids == ("1", "3")
+    assert [(a.agent_id, a.name) for a in again.agents] == [("2", "Renamed"), ("4", "Asha")]
+    assert [s.reason for s in again.skipped] == ["no usable unique_id"]
+    assert list(asked[0]) == ["1", "2", "3", "4"]  # one question per page

@@ -81,6 +81,24 @@ def test_a_second_sync_of_unchanged_data_writes_nothing(deepcall):
     assert dict(Agent.objects.values_list("agent_id", "synced_at")) == before
 
 
+def test_a_resync_against_a_server_ignoring_page_stops_after_one_extra_call_and_keeps_all(
+    deepcall,
+):
+    # The second sync recognises page 1's agents by their fingerprints without parsing them:
+    # page 2, page 1 again, must still be caught as a repeat, and must delete nobody.
+    agent_sync(trigger="command")
+    before = set(Agent.objects.values_list("agent_id", flat=True))
+    calls = deepcall.calls["list"]
+    deepcall.set_faults(ignore_page=True)
+
+    run = agent_sync(trigger="ttl")
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert deepcall.calls["list"] - calls == run.pages_fetched == 2
+    assert "stopped early" in run.message and "0 removed" in run.message
+    assert set(Agent.objects.values_list("agent_id", flat=True)) == before
+
+
 def test_only_a_sync_that_changes_agents_changes_the_read_model_version(deepcall, settings):
     from agents.sandbox.data import DEFAULT_SEED
 
