@@ -56,14 +56,11 @@ def _unexpected_shape(what: str) -> UpstreamUnavailableError:
 
 
 def normalize_id(value: object) -> str | None:
-    """An id as a canonical string: 7, "7", " 7 ", 7.0 → "7"; None for anything unusable."""
+    """An id as a string: 7 and 7.0 → "7", text trimmed but otherwise as given ("007" stays
+    "007": ids are opaque, agent-api.md); None for anything unusable."""
     if isinstance(value, str):
         text = value.strip()
-        if not text:
-            return None
-        if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
-            return str(int(text))
-        return text if len(text) <= 64 and text.isprintable() else None
+        return text if text and len(text) <= 64 and text.isprintable() else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):

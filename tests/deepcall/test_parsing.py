@@ -332,6 +332,21 @@ def test_an_unreadable_deletion_flag_skips_the_agent_and_says_which_field():
     assert page.skipped[0].reason == "isDeleted is neither 0 nor 1"
 
 
+def test_ids_that_look_like_numbers_are_kept_exactly_as_sent():
+    # Ids are opaque (agent-api.md): "007" is not agent 7, and both can be listed.
+    parsed = parse_agent_page(
+        page(agent(unique_id="007"), agent(unique_id=7), agent(unique_id="7"))
+    )
+
+    assert [a.agent_id for a in parsed.agents] == ["007", "7"]
+    assert (
+        parse_cad_answer(
+            {"data": {"updatedAgents": [{"agentId": "007", "status": "success"}]}}, ["007", "7"]
+        ).succeeded
+        == 1
+    )
+
+
 def test_the_fingerprint_follows_what_deepcall_sent_but_never_a_secret():
     base = parse_agent_page(page(agent(password="pw-one", call_pass="111"))).agents[0]
     new_password = parse_agent_page(page(agent(password="pw-two", call_pass="222"))).agents[0]
