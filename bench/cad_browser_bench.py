@@ -140,10 +140,7 @@ class Run(NamedTuple):
 
 
 def run_job(page, action: str) -> Run:
-    """Select every agent, ask for `action`, click the confirmation, wait for the result.
-
-    The answer that brought the result is the page's last poll of the job (or the job's page
-    itself, if the job was that quick)."""
+    """Select every agent, ask for `action`, click the confirmation, wait for the result."""
     page.goto("/agents/")
     page.get_by_role("checkbox", name="Select all on this page").check()
     page.get_by_role("button", name=f"Select all {AGENTS:,} matching agents").click()
@@ -164,14 +161,25 @@ def run_job(page, action: str) -> Run:
     page.wait_for_function("() => window.benchTimes && window.benchTimes.shown")
     times = page.evaluate("() => window.benchTimes")
     page.remove_listener("requestfinished", finished)
-    last = next(r for r in reversed(answers) if "/cad/" in r.url and r.method == "GET")
-    timing = last.timing  # startTime in ms since the epoch; the rest in ms after it
+    shown = times["shown"] / 1000
+    # The answer that brought the text: the last to arrive before it was on screen. (The text
+    # can come with a poll that saw every agent recorded a moment before the job was marked
+    # finished; the finished page then follows in the next answer.)
+    polls = [
+        (request.timing["startTime"] / 1000, request.timing["responseEnd"] / 1000)
+        for request in answers
+        if "/cad/" in request.url and request.method == "GET"
+    ]
+    asked, answered = max(
+        ((start, start + end) for start, end in polls if start + end <= shown),
+        key=lambda poll: poll[1],
+    )
     return Run(
         clicked=times["clicked"] / 1000,
         landed=times["landed"] / 1000,
-        asked=timing["startTime"] / 1000,
-        answered=(timing["startTime"] + timing["responseEnd"]) / 1000,
-        shown=times["shown"] / 1000,
+        asked=asked,
+        answered=answered,
+        shown=shown,
         watcher_shown=watcher_shown,
     )
 
