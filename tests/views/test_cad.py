@@ -246,7 +246,7 @@ def test_progress_polls_while_the_job_runs_and_stops_when_it_is_done(
     progress_url = f"/cad/{job.public_id}/?progress=1&running=1"
     partial = admin_client.get(progress_url, headers={"HX-Request": "true"})
     body = partial.content.decode()
-    assert 'hx-trigger="every 200ms"' in body
+    assert 'hx-trigger="every 100ms"' in body
     assert 'role="progressbar" aria-label="Agents done"' in body
     assert "0 of 2</strong> done" in body
 
