@@ -740,6 +740,10 @@ class CadJobListState(PagedListState):
 
     filterset_class = CadJobFilter
     per_page = JOBS_PER_PAGE
+    filter_form_id = "cad-job-filter"
+    filter_form_label = "Filter CAD jobs"
+    filter_target = "#job-table-region"
+    filter_change_trigger = "select, input[type=date]"
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("cad-job-list"))

@@ -150,46 +150,78 @@ def test_every_pushed_url_and_link_is_clean_and_in_one_order(page, admin_user, s
     assert page.console_errors == []
 
 
+# Each page with a filter bar, opened with filters in force: (address, how many, a field of the
+# form, how to set one more filter there).
+FILTERED_PAGES = {
+    "directory": (f"/agents/?group={BILLING}&status=active", 2, "Search", ("Role", 1)),
+    "schedules": (f"/schedules/?group={BILLING}&status=active", 2, "Search", ("Role", 1)),
+    "changes": ("/changes/?kind=added&date_from=2026-01-01", 2, "Agent", ("Group", 1)),
+    "cad-jobs": ("/cad/?action=enable", 1, "Action", ("Started by", 1)),
+}
+
+
 @pytest.mark.parametrize("width", [768, 390])
-def test_small_screens_fold_the_filters_and_scroll_the_table_in_its_region(
+def test_small_screens_fold_the_filters_behind_their_count_and_the_nav_on_every_filtered_page(
     browser, live_server, admin_user, synced_sandbox, width
 ):
+    job, _ = cad_service.cad_job_create(
+        user=admin_user,
+        action="enable",
+        agent_ids=["2", "3"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
     page = new_page(browser, live_server, width=width)
     login(page, admin_user)
-    page.goto(f"/agents/?group={BILLING}&status=active")
-    toggle = page.locator("details.filter-toggle > summary")
-    expect(toggle).to_have_text("Filters (2)")
-    search = page.get_by_label("Search")
-    expect(search).to_be_hidden()
-    toggle.click()
-    expect(search).to_be_visible()
-    page.get_by_label("Role").select_option(index=1)
-    expect(toggle).to_have_text("Filters (3)")
-    toggle.click()
-    expect(search).to_be_hidden()
+    for name, (url, count, field, (more, option)) in FILTERED_PAGES.items():
+        page.goto(url)
+        toggle = page.locator("details.filter-toggle > summary")
+        expect(toggle).to_have_text(f"Filters ({count})")
+        expect(page.get_by_label(field, exact=True)).to_be_hidden()
+        toggle.click()
+        expect(page.get_by_label(field, exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name="Apply filters")).to_be_visible()
+        assert_no_sideways_scroll(page, f"{name}, filters open")
+        page.get_by_label(more, exact=True).select_option(index=option)
+        expect(toggle).to_have_text(f"Filters ({count + 1})")
+        toggle.click()
+        expect(page.get_by_label(field, exact=True)).to_be_hidden()
+        assert_nav_folds(page, name)
 
-    # The table scrolls in its own region; the page does not, and the first column stays.
-    page.goto("/agents/")
-    region = page.get_by_role("region", name="Agents table")
-    sizes = region.evaluate("el => [el.scrollWidth, el.clientWidth]")
-    assert sizes[0] > sizes[1], sizes
-    first_cell = page.locator("#agent-table tbody tr").first.locator("td").first
-    name_cell = page.locator("#agent-table tbody tr").first.locator("td.col-name")
-    name_before = name_cell.bounding_box()["x"]
-    region.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
-    assert name_cell.bounding_box()["x"] < name_before
-    assert first_cell.bounding_box()["x"] == pytest.approx(region.bounding_box()["x"], abs=2)
-    assert page.evaluate(
-        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    )
-
-    # The nav is folded behind its toggle, and opens.
-    nav_toggle = page.get_by_role("button", name="Toggle navigation")
-    nav_toggle.click()
-    expect(page.locator("#main-nav").get_by_role("link", name="Schedules")).to_be_visible()
-    assert_accessible(page)
+    # A CAD job's results are filtered by outcome: every choice in view, none cut off.
+    page.goto(f"/cad/{job.public_id}/")
+    outcomes = page.get_by_role("navigation", name="Filter results by outcome").get_by_role("link")
+    expect(outcomes).to_have_count(5)
+    for i in range(5):
+        box = outcomes.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, outcomes.nth(i).inner_text()
+    outcomes.filter(has_text="Skipped").click()
+    expect(page).to_have_url(re.compile(r"outcome=skipped"))
+    assert_no_sideways_scroll(page, "cad-job")
+    assert_nav_folds(page, "cad-job")
     assert page.console_errors == []
     page.context.close()
+
+
+def assert_nav_folds(page, name: str) -> None:
+    """The nav is folded behind its toggle, opens and folds again."""
+    nav_toggle = page.get_by_role("button", name="Toggle navigation")
+    nav = page.locator("#main-nav")
+    expect(nav).to_be_hidden()
+    nav_toggle.click()
+    expect(nav.get_by_role("link", name="Schedules")).to_be_visible()
+    expect(nav_toggle).to_have_attribute("aria-expanded", "true")
+    assert_no_sideways_scroll(page, f"{name}, nav open")
+    # Bootstrap ignores a click while the nav is still sliding open.
+    expect(nav).not_to_have_class(re.compile(r"\bcollapsing\b"))
+    nav_toggle.click()
+    expect(nav).to_be_hidden()
+
+
+def assert_no_sideways_scroll(page, name: str) -> None:
+    overflow = page.evaluate(
+        "() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
 
 
 def test_home_page_updates_itself_during_the_first_load(
