@@ -27,6 +27,7 @@ Each HTTP attempt is logged once on the "agents.deepcall" logger with the action
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,6 +98,9 @@ MAX_KEEPALIVE_CONNECTIONS = 10
 # sync never takes more than a fifth of the connection pool or hammers DeepCall.
 DEFAULT_LIST_CONCURRENCY = 4
 MAX_LIST_CONCURRENCY = 16
+# Answers fetched ahead of the page being written, per page in flight: enough that DeepCall's
+# answers never wait for the database, few enough that memory stays a handful of pages.
+LIST_PAGES_AHEAD = 2
 
 # Fields never to log or show: the account's credentials and the agents' passwords.
 SECRET_FIELDS: frozenset[str] = frozenset({"ssid", "token", *AGENT_SECRET_FIELDS})
@@ -493,14 +497,41 @@ class AgentPages:
         self.total_records = first.total_records
         total_pages = first.total_pages or 1
         last = min(total_pages, MAX_PAGES)
-        yield self._take(1, first)
-        if last >= 2:
-            second = self._parse(fetch(self._filters, 2))
-            if self._repeats(2, second):
-                return
-            yield self._take(2, second)
-        if last >= 3:
-            yield from self._concurrently(range(3, last + 1))
+        if last < 2:
+            yield self._take(1, first)
+        else:
+            concurrency = self._client.config.list_concurrency
+            pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deepcall-list")
+            later: _PageFetcher | None = None
+            try:
+                # Page 2 is asked for alone, while page 1 is being written; the pages after it
+                # only once page 2 proved to be another page.
+                second_call = pool.submit(fetch, self._filters, 2)
+                yield self._take(1, first)
+                second = self._parse(second_call.result())
+                if self._repeats(2, second):
+                    return
+                if last >= 3:
+                    later = _PageFetcher(
+                        pool,
+                        lambda number: fetch(self._filters, number),
+                        range(3, last + 1),
+                        concurrency=concurrency,
+                    )
+                yield self._take(2, second)
+                for number in range(3, last + 1):
+                    assert later is not None
+                    # Parsed here rather than in the pool: a pool thread parsing while this one
+                    # writes to the database would make each wait for the GIL at every step.
+                    page = self._parse(later.result(number))
+                    if self._repeats(number, page):
+                        break
+                    yield self._take(number, page)
+            finally:
+                if later is not None:
+                    later.stop()
+                # Pages asked for past the end of the listing are dropped, not waited for.
+                pool.shutdown(wait=False, cancel_futures=True)
         if total_pages > MAX_PAGES:
             logger.warning(
                 "DeepCall list: stopped at the %d-page cap of %s pages", MAX_PAGES, total_pages
@@ -508,30 +539,6 @@ class AgentPages:
             self.complete = False
         if self.skipped_count:
             logger.warning("DeepCall list: %d agent(s) skipped as unreadable", self.skipped_count)
-
-    def _concurrently(self, numbers: range) -> Iterator[ListedPage]:
-        concurrency = self._client.config.list_concurrency
-        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deepcall-list")
-        in_flight: dict[int, Future[Mapping[str, Any]]] = {}
-        to_send = iter(numbers)
-        try:
-            for number in numbers:
-                while len(in_flight) < concurrency:
-                    following = next(to_send, None)
-                    if following is None:
-                        break
-                    in_flight[following] = pool.submit(
-                        self._client._list_page, self._filters, following
-                    )
-                # Parsed here rather than in the pool: a pool thread parsing while this one
-                # writes to the database would make each wait for the GIL at every step.
-                page = self._parse(in_flight.pop(number).result())
-                if self._repeats(number, page):
-                    return
-                yield self._take(number, page)
-        finally:
-            # Pages asked for past the end of the listing are dropped, not waited for.
-            pool.shutdown(wait=False, cancel_futures=True)
 
     def _parse(self, body: Mapping[str, Any]) -> AgentPage:
         return parse_agent_page(body, unchanged=self.unchanged)
@@ -573,6 +580,69 @@ class AgentPages:
         return ListedPage(
             number=number, agents=agents, skipped=tuple(skipped), unchanged_ids=unchanged
         )
+
+
+class _PageFetcher:
+    """Fetches pages in order, `concurrency` calls in flight at any time, whatever the reader
+    is doing: a page is asked for as soon as a call ends, not when the reader takes the page
+    before it, so the writing of pages and DeepCall's answers overlap. At most
+    LIST_PAGES_AHEAD × `concurrency` answers are held for the reader, so memory stays bounded
+    when the reader is the slower one.
+    """
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        fetch: Callable[[int], Mapping[str, Any]],
+        numbers: range,
+        *,
+        concurrency: int,
+    ):
+        self._pool = pool
+        self._fetch = fetch
+        self._numbers = iter(numbers)
+        self._concurrency = concurrency
+        self._held_at_most = LIST_PAGES_AHEAD * concurrency
+        self._lock = threading.Lock()
+        self._pages: dict[int, Future[Mapping[str, Any]]] = {}  # asked for, not yet read
+        self._calls = 0  # in flight
+        self._stopped = False
+        with self._lock:
+            self._ask()
+
+    def result(self, number: int) -> Mapping[str, Any]:
+        """Page `number`'s decoded answer (the next in order); raises its DeepCallError."""
+        with self._lock:
+            page = self._pages.pop(number)
+            self._ask()
+        return page.result()
+
+    def stop(self) -> None:
+        """Ask for nothing more (the reader stopped early or failed)."""
+        with self._lock:
+            self._stopped = True
+
+    def _ask(self) -> None:
+        # Called with the lock held. The bookkeeping of a call is done inside the call (see
+        # _run), so when the reader has an answer its call no longer counts as in flight.
+        while (
+            not self._stopped
+            and self._calls < self._concurrency
+            and len(self._pages) < self._held_at_most
+        ):
+            number = next(self._numbers, None)
+            if number is None:
+                return
+            self._calls += 1
+            self._pages[number] = self._pool.submit(self._run, number)
+
+    def _run(self, number: int) -> Mapping[str, Any]:
+        try:
+            return self._fetch(number)
+        finally:
+            with self._lock:
+                self._calls -= 1
+                self._ask()
 
 
 def _normalize_agent_ids(agent_ids: Sequence[str | int]) -> list[str]:

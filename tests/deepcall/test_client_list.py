@@ -349,9 +349,32 @@ def test_pages_are_handed_out_as_they_arrive_not_after_the_whole_listing(config,
             with watch.lock:
                 asked_when_handed_out[page.number] = max(watch.asked)
 
-    # When page n is handed out, DeepCall has been asked for at most the 2 pages after it.
-    assert all(asked <= number + 2 for number, asked in asked_when_handed_out.items())
+    # When page n is handed out, DeepCall has been asked for at most a few pages after it.
+    ahead = client_module.LIST_PAGES_AHEAD * 2
+    assert all(asked <= number + ahead for number, asked in asked_when_handed_out.items())
     assert len(asked_when_handed_out) == 30
+
+
+def test_later_pages_are_fetched_while_the_reader_is_still_writing_one(config, api):
+    watch = Watch(pages=12, answer_seconds=0.01)
+    api.post(LIST_URL).mock(side_effect=watch)
+    ahead = client_module.LIST_PAGES_AHEAD * 2
+
+    def asked_for(page: int) -> bool:
+        with watch.lock:
+            return page in watch.asked
+
+    with concurrent_client(config, 2) as deepcall:
+        for page in deepcall.agent_pages():
+            if page.number == 3:
+                # The reader holds page 3 (as a sync writing it would); DeepCall is still
+                # asked for the pages after it, up to the bound, and no further.
+                deadline = time.monotonic() + 10
+                while not asked_for(3 + ahead) and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                assert asked_for(3 + ahead)
+                time.sleep(0.05)  # time enough to ask for one too many, if it would
+                assert not asked_for(3 + ahead + 1)
 
 
 def test_a_failing_page_is_retried_on_its_own(config, api):
