@@ -54,8 +54,6 @@ from agents.models import Agent, AgentChange, CadJob, CadResult
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
 from agents.services.agent_queries import AgentFilters, group_label
-from agents.services.cad_ledger import cad_ledger_version
-from agents.services.read_model_cache import read_model_version
 from agents.tables import CountedPaginator, ListTable
 
 PAGE_VAR = "page"
@@ -392,13 +390,6 @@ class AgentListState(ListState):
         """The filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
         return _filter_words(self.filterset)
 
-    @property
-    def cache_vary(self) -> str:
-        """What a fragment rendered from this state depends on: the read model's version and
-        the valid query. A page whose query had values rejected renders its form uncached (it
-        shows them as typed), so no key is ever made from the raw query string."""
-        return f"v{read_model_version()}|{self.path}|{self.query()}"
-
     @classmethod
     def from_filter_query(cls, query: str) -> AgentListState:
         """The state a stored `filter_query` stands for, e.g. an "all matching" selection."""
@@ -644,19 +635,6 @@ class ScheduleState(AgentListState):
         )
         following = page.has_next() and self.url(**{PAGE_VAR: page.next_page_number()})
         return self.links_for_page(page), previous or "", following or ""
-
-    @property
-    def coverage_vary(self) -> str:
-        """What the rendered heatmap depends on: the filters, the slot size, the account's time
-        zone, the read model's version and, with "on shift now", the minute."""
-        parts = [self.cache_vary, str(self.slot_minutes), working_hours.account_zone().key]
-        if self.filters.on_shift:
-            parts.append(
-                "{}:{}".format(*working_hours.local_weekday_minute(working_hours.account_now()))
-            )
-        if self.filters.cad:
-            parts.append(cad_ledger_version())  # CAD jobs move the ledger, not the version
-        return "|".join(parts)
 
 
 # --- the change history --------------------------------------------------------------------------

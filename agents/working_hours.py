@@ -35,7 +35,6 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
@@ -250,14 +249,9 @@ def windows_humanise(windows: Iterable[WindowLike]) -> str:
 # --- on shift --------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def account_zone() -> ZoneInfo:
     """The account's time zone (`settings.DEEPCALL_TIME_ZONE`), in which windows are written."""
-    return _zone(settings.DEEPCALL_TIME_ZONE)
+    return ZoneInfo(settings.DEEPCALL_TIME_ZONE)  # ZoneInfo keeps the zones it has read
 
 
 def account_now() -> datetime:

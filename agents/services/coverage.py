@@ -9,21 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from agents import working_hours
 from agents.models import Agent, WorkingWindow
-from agents.services.agent_queries import windows_by_agent
-from agents.services.staffing_targets import WORST_SLOTS_SHOWN, shortfall
+from agents.services.agent_queries import AgentFilters, agents_matching, windows_by_agent
+from agents.services.cad_ledger import cad_ledger_version
+from agents.services.read_model_cache import cached_per_version
+from agents.services.staffing_targets import WORST_SLOTS_SHOWN, TargetScope, shortfall
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
-# Distinct schedules whose timeline drawing a process keeps: shifts repeat across a call centre
-# (the sandbox's 10,000 agents share 16 schedules), and an entry is a few kB.
-TIMELINE_MEMO_SIZE = 1024
 # The slot panel lists names; past this many the count says it all and the page stays light.
 SLOT_AGENT_LIMIT = 200
 # Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
@@ -47,11 +46,10 @@ class TimelineDay:
     bars: tuple[TimelineBar, ...]
 
 
-@lru_cache(maxsize=TIMELINE_MEMO_SIZE)
 def _week_drawing(
     windows: tuple[working_hours.Window, ...], today: int
 ) -> tuple[working_hours.WeekSegments, tuple[TimelineDay, ...]]:
-    """One schedule's segments and bars, worked out once per process for all who share it."""
+    """One schedule's segments and bars for the timeline."""
     week = working_hours.windows_week_segments(windows)
     days = tuple(
         TimelineDay(
@@ -106,10 +104,14 @@ def schedule_timeline_page(
     page_agents = list(page.object_list)
     windows_of = windows_by_agent([agent.pk for agent in page_agents])
     weekday, minute = working_hours.local_weekday_minute(now)
+    # Shifts repeat across a call centre: each schedule on the page is drawn once, for all
+    # who share it (fifty agents rarely have more than fifteen; a drawing takes ~50 µs).
+    schedules = {windows_of.get(agent.pk, ()) for agent in page_agents}
+    drawings = {windows: _week_drawing(windows, weekday) for windows in schedules}
     rows = []
     for agent in page_agents:
         windows = windows_of.get(agent.pk, ())
-        week, days = _week_drawing(windows, weekday)
+        week, days = drawings[windows]
         rows.append(
             TimelineRow(
                 agent=agent,
@@ -291,6 +293,49 @@ def coverage_for(
         has_targets=bool(targets),
         short_count=short_count,
         agent_minutes_short=minutes_short,
+    )
+
+
+def coverage_key(
+    *,
+    filters: AgentFilters,
+    slot_minutes: int,
+    target_scope: TargetScope,
+    now: datetime | None = None,
+) -> tuple:
+    """What a filtered heatmap's figures depend on besides the read model: the filters and slot
+    size, the account's time zone, the targets (their version), the CAD ledger (with a CAD
+    filter) and the minute (with "on shift now"). A cache key for the figures and their markup."""
+    return (
+        filters,
+        slot_minutes,
+        working_hours.account_zone().key,
+        working_hours.local_weekday_minute(now or timezone.now()) if filters.on_shift else None,
+        cad_ledger_version() if filters.cad else None,
+        target_scope.group_id,
+        target_scope.version,
+    )
+
+
+def agent_coverage(
+    *,
+    filters: AgentFilters,
+    slot_minutes: int,
+    target_scope: TargetScope,
+    now: datetime | None = None,
+) -> Coverage:
+    """`coverage_for` the agents `filters` selects, against `target_scope`'s targets: worked out
+    once per read-model version and `coverage_key` (the heatmap of 10,000 agents would
+    otherwise be most of a schedules page's time)."""
+    now = now or timezone.now()
+    return cached_per_version(
+        "coverage",
+        lambda: coverage_for(
+            agents_matching(filters, now=now), slot_minutes, targets=target_scope.targets
+        ),
+        *coverage_key(
+            filters=filters, slot_minutes=slot_minutes, target_scope=target_scope, now=now
+        ),
     )
 
 

@@ -26,15 +26,20 @@ def read_model_version() -> int:
     return last.values_list("read_model_version", flat=True).first() or 0
 
 
-def cached_per_version[T](name: str, compute: Callable[[], T], *key_parts: object) -> T:
+def cached_per_version[T](
+    name: str,
+    compute: Callable[[], T],
+    *key_parts: object,
+    timeout: int = READ_MODEL_CACHE_SECONDS,
+) -> T:
     """`compute()`, worked out once per read-model version for `name` and `key_parts`.
 
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
-    so a key stays short and safe for every cache backend whatever the values hold.
+    so a key stays short and safe for every cache backend whatever the values hold. `timeout`
+    shortens an entry's life where something besides the read model may change it (a deploy's
+    new markup for a rendered fragment).
     """
     key = f"agents:{name}"
     if key_parts:
         key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]
-    return cache.get_or_set(
-        key, compute, timeout=READ_MODEL_CACHE_SECONDS, version=read_model_version()
-    )
+    return cache.get_or_set(key, compute, timeout=timeout, version=read_model_version())

@@ -33,9 +33,6 @@ from agents.tables import AgentTable
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
-# A rendered filter form is kept no longer than this: its key changes with each sync that
-# changes agents, and the limit bounds how long a deploy's new markup waits.
-FILTER_FORM_CACHE_SECONDS = 10 * 60
 
 
 def _is_partial(request: HttpRequest) -> bool:
@@ -63,7 +60,6 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
         "directory": listing,
         "table": table,
         "sync": status,
-        "filter_form_cache_seconds": FILTER_FORM_CACHE_SECONDS,
         "can_export": request.user.has_perm("agents.export_agents"),
         "can_refresh": request.user.has_perm("agents.refresh_agents"),
         "bulk": bulk_bar_context(

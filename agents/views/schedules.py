@@ -21,10 +21,6 @@ from agents.liststate import ScheduleState
 from agents.services import coverage as coverage_service
 from agents.services import staffing_targets as target_service
 
-# A heatmap or filter form rendered for a state is kept no longer than this: its key changes
-# with every sync that changes agents, and the limit bounds how long a deploy's new markup waits.
-FRAGMENT_CACHE_SECONDS = 10 * 60
-
 
 class SlotForm(forms.Form):
     """The slot panel's own parameters: which weekday and minute of the heatmap was chosen."""
@@ -79,17 +75,18 @@ def schedule_overview(request):
         response["Vary"] = "HX-Request"
         return response
     target_scope = _target_scope(state)
+    coverage_args = {
+        "filters": state.filters,
+        "slot_minutes": state.slot_minutes,
+        "target_scope": target_scope,
+    }
     context |= {
-        # Worked out only when the template's {% cache %} block misses (see coverage_vary; the
-        # block is also keyed by the targets' version, so a saved target shows at once).
-        "coverage": SimpleLazyObject(
-            lambda: coverage_service.coverage_for(
-                agents, state.slot_minutes, targets=target_scope.targets
-            )
-        ),
+        # The heatmap's markup is cached by this key (and the list's query); the figures are
+        # fetched only when it is drawn.
+        "coverage_key": coverage_service.coverage_key(**coverage_args),
+        "coverage": SimpleLazyObject(lambda: coverage_service.agent_coverage(**coverage_args)),
         "target_scope": target_scope,
         "targets_url": _targets_url(target_scope, state.slot_minutes),
-        "fragment_cache_seconds": FRAGMENT_CACHE_SECONDS,
     }
     response = render(request, template_name, context)
     response["Vary"] = "HX-Request"
