@@ -16,6 +16,7 @@ from agents import working_hours
 from agents.models import Agent, CadJob, CsvExport, Group, WorkingWindow
 from agents.services import cad_jobs as cad_service
 from agents.services.coverage import HEATMAP_LEVELS
+from agents.services.staffing_targets import staffing_targets_fill
 from tests.fixtures.browser import assert_accessible, login, new_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -99,6 +100,17 @@ def every_kind_of_data(synced_sandbox, admin_user):
             end_minute=(9 + hours) * 60,
             position=0,
         )
+    # Staffing targets for the long-named group: its targets page lists the change, and its
+    # heatmap has short slots.
+    staffing_targets_fill(
+        group_id=str(LONG_GROUP[0]),
+        slot_minutes=60,
+        weekdays=[MONDAY],
+        start_minute=9 * 60,
+        end_minute=12 * 60,
+        target=3,
+        user=admin_user,
+    )
     # The exports page's table, with a long filter.
     CsvExport.objects.create(
         user=admin_user,
@@ -133,6 +145,8 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "status": "/status/",
         "changes": "/changes/",
         "targets": "/schedules/targets/",
+        "targets-of-a-group": f"/schedules/targets/?group={LONG_GROUP[0]}",
+        "schedules-of-a-group-short": f"/schedules/?group={LONG_GROUP[0]}",
         "exports": "/exports/",
     }
 
@@ -145,17 +159,28 @@ PAGE_SHOWS = {
     "cad-undo": "State before not known",
     "changes": LONG_NAME,
     "exports": "/agents/export.csv",
+    "targets-of-a-group": "Recent changes of targets",
+    "schedules-of-a-group-short": "short",
 }
 # Pages whose data is too wide for the width: a table region there must scroll sideways (so the
 # kept-column check below is not vacuous).
 MUST_SCROLL = {
-    "tablet": {"directory", "schedules", "schedules-half-hours", "changes", "targets"},
+    "tablet": {
+        "directory",
+        "schedules",
+        "schedules-half-hours",
+        "schedules-of-a-group-short",
+        "changes",
+        "targets",
+    },
     "phone": {
         "directory",
         "schedules",
         "schedules-half-hours",
+        "schedules-of-a-group-short",
         "changes",
         "targets",
+        "targets-of-a-group",
         "cad-jobs",
         "cad-job",
         "cad-job-results-failed",
@@ -362,4 +387,19 @@ def test_wide_tables_are_named_keyboard_regions_without_javascript(
         assert_no_sideways_scroll(page, name)
         assert assert_kept_column_in_view(page, name), f"{name}: no table scrolled"
         assert_accessible(page)
+    page.context.close()
+
+
+def test_without_tick_boxes_the_directory_keeps_the_name_at_the_edge(
+    browser, live_server, supervisor_user, every_kind_of_data
+):
+    page = new_page(browser, live_server, width=WIDTHS["phone"])
+    login(page, supervisor_user)
+    page.goto("/agents/")
+    expect(page.locator("#agent-table .col-select")).to_have_count(0)
+    assert assert_kept_column_in_view(page, "directory without tick boxes")
+    region = page.get_by_role("region", name="Agents table")
+    region.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    name = page.locator("#agent-table tbody tr").first.locator("td.col-name")
+    assert name.bounding_box()["x"] == pytest.approx(region.bounding_box()["x"], abs=2)
     page.context.close()
