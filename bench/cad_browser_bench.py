@@ -3,8 +3,8 @@
     .venv/bin/python bench/cad_browser_bench.py [--runs 5] [--idle-seconds 60]
 
 Everything runs as `make run` runs it, each as its own process: the sandbox (1,000 agents,
-100 ms per answer), the web server and the background worker (`db_worker` with the
-Procfile's poll interval), on a temporary SQLite database. Headless Chromium (Playwright)
+100 ms per answer), the web server and the background worker (exactly as `Procfile.dev`
+starts it), on a temporary SQLite database. Headless Chromium (Playwright)
 logs in as the demo admin, selects all 1,000 agents, asks for CAD on (then off, in turn)
 and clicks the confirmation; the time runs from that click until the job page says
 "1,000 succeeded", both read in the page itself (the click's mouse event; the first animation

@@ -227,7 +227,7 @@ def main() -> int:
         )
         processes.append(web)
         worker = subprocess.Popen(
-            [PY, "manage.py", "db_worker", "--queue-name=*", "--no-reload", "--no-startup-delay"],
+            [PY, "manage.py", "task_worker", "--queue-name=*", "--interval=1"],  # as Procfile
             cwd=ROOT,
             env=env,
             stdout=log,

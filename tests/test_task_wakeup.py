@@ -1,0 +1,85 @@
+"""`manage.py task_worker` is woken the moment a task is queued, on SQLite and on PostgreSQL:
+a worker that would next look at the queue in an hour runs a task queued while it waits."""
+
+import threading
+from contextlib import contextmanager
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.tasks import task
+
+from agents.management.commands.task_worker import WakeableWorker
+from agents.task_wakeup import wake_workers, wakeup_listener
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+AN_HOUR = 3600.0
+ran = threading.Event()
+
+
+@task
+def probe() -> str:
+    ran.set()
+    return "ran"
+
+
+class WatchedWakeup:
+    """The worker's wake-up, telling the test when the worker has started waiting on it."""
+
+    def __init__(self, wakeup):
+        self.wakeup = wakeup
+        self.waiting = threading.Event()
+
+    def wait(self, timeout: float) -> None:
+        self.waiting.set()
+        self.wakeup.wait(timeout)
+
+
+@contextmanager
+def waiting_worker():
+    """A task_worker in a thread, past its first look at the queue and waiting for an hour."""
+    with wakeup_listener() as wakeup:
+        watched = WatchedWakeup(wakeup)
+        worker = WakeableWorker(
+            wakeup=watched,
+            poll_interval=AN_HOUR,
+            queue_names=["*"],
+            excluded_queue_names=[],
+            backend_name="default",
+            worker_id="wakeup-test-worker",
+        )
+
+        def run():
+            try:
+                worker.run()
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        try:
+            assert watched.waiting.wait(timeout=30), "the worker never got to waiting"
+            yield
+        finally:
+            worker.running = False
+            wake_workers()  # out of its wait, to see that it should stop
+            thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_task_queued_while_the_worker_waits_runs_without_waiting_for_its_interval(settings):
+    settings.TASKS = DATABASE_QUEUE
+    ran.clear()
+    with waiting_worker():
+        result = probe.enqueue()
+        # Without the wake-up the worker would look again in an hour, long after this gives up.
+        assert ran.wait(timeout=30)
+    result.refresh()
+    assert result.return_value == "ran"
+
+
+def test_task_worker_refuses_batch_mode_and_points_to_db_worker():
+    with pytest.raises(CommandError, match="use db_worker for --batch"):
+        call_command("task_worker", batch=True, verbosity=0)
