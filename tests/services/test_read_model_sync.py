@@ -301,6 +301,38 @@ def test_the_status_page_counts_the_skipped_agents_never_shows_them(admin_client
     assert not any(name in page for name in names)
 
 
+def read_model_indexes() -> dict[str, dict]:
+    tables = [m._meta.db_table for m in (Agent, WorkingWindow, Agent.groups.through)]
+    with connection.cursor() as cursor:
+        return {
+            table: {
+                name: (c["columns"], c["unique"], c["index"])
+                for name, c in connection.introspection.get_constraints(cursor, table).items()
+            }
+            for table in tables
+        }
+
+
+def test_a_first_load_leaves_every_index_of_the_read_model_as_it_was(deepcall):
+    before = read_model_indexes()
+
+    agent_sync(trigger="command")
+
+    assert Agent.objects.count() == SANDBOX_LISTED_AGENTS
+    assert read_model_indexes() == before
+
+
+def test_a_first_load_that_fails_half_way_leaves_no_agent_and_every_index(deepcall, no_retry_waits):
+    before = read_model_indexes()
+    deepcall.set_faults(expire_after=1)  # page 1 answers, page 2 says the token expired
+
+    run = agent_sync(trigger="command")
+
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert not Agent.objects.exists() and not WorkingWindow.objects.exists()
+    assert read_model_indexes() == before
+
+
 def test_agents_with_an_out_of_date_digest_are_compared_in_full_and_not_rewritten(deepcall):
     agent_sync(trigger="command")
     synced_at = dict(Agent.objects.values_list("agent_id", "synced_at"))
