@@ -62,6 +62,45 @@ class _Readable:
             self._drain()  # several wake-ups at once make one look at the queue
 
 
+class _PostgresListener:
+    """`LISTEN` on a connection of its own, in autocommit (notifications arrive between
+    transactions), from before the worker's first look at the queue. A connection that breaks
+    (the database restarted) is opened again at the next wait; until then the worker polls."""
+
+    def __init__(self, connection):
+        self._database = connection.Database  # psycopg (3)
+        self._params = connection.get_connection_params()
+        self._listener = None
+        self._listen()
+
+    def _listen(self) -> None:
+        try:
+            self._listener = self._database.connect(**self._params, autocommit=True)
+            self._listener.execute(f"LISTEN {WAKEUP_CHANNEL}")
+        except self._database.Error:
+            logger.warning("No wake-up connection: looking for tasks at the interval for now")
+            self.close()
+
+    def wait(self, timeout: float) -> None:
+        if self._listener is None:
+            _Sleep().wait(timeout)
+            self._listen()
+            return
+        try:
+            readable, _, _ = select.select([self._listener.fileno()], [], [], timeout)
+            if readable:
+                for _ in self._listener.notifies(timeout=0):
+                    pass  # several wake-ups at once make one look at the queue
+        except self._database.Error:
+            logger.warning("The wake-up connection broke: listening again after the interval")
+            self.close()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+
 def _socket_name(database_name: str) -> bytes:
     """The abstract socket of a SQLite database file ("\\0" first: no file on disk)."""
     path = str(Path(database_name).resolve())
@@ -95,17 +134,9 @@ def wakeup_listener(*, using: str | None = None) -> Iterator[Wakeup]:
     one the task results are written to)."""
     connection = connections[using or router.db_for_write(DBTaskResult)]
     if connection.vendor == "postgresql":
-        # A connection of its own, in autocommit: notifications arrive between transactions.
-        listener = connection.Database.connect(**connection.get_connection_params())
+        listener = _PostgresListener(connection)
         try:
-            listener.autocommit = True
-            listener.execute(f"LISTEN {WAKEUP_CHANNEL}")
-
-            def drain() -> None:
-                for _ in listener.notifies(timeout=0):
-                    pass
-
-            yield _Readable(listener.fileno(), drain)
+            yield listener
         finally:
             listener.close()
         return
