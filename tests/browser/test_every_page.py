@@ -387,6 +387,18 @@ def test_wide_tables_are_named_keyboard_regions_without_javascript(
         assert_no_sideways_scroll(page, name)
         assert assert_kept_column_in_view(page, name), f"{name}: no table scrolled"
         assert_accessible(page)
+
+    # By keyboard alone: Tab reaches the change history's region, the arrow key scrolls it.
+    page.goto(pages["changes"])
+    region = page.get_by_role("region", name="Changes")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if region.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the change history's region")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle())
     page.context.close()
 
 
