@@ -29,7 +29,8 @@ from agents.services.agent_queries import (
     attach_groups_and_hours,
     group_display_name,
 )
-from agents.services.cad_ledger import cad_state_label, cad_states
+from agents.services.cad_ledger import cad_states
+from agents.templatetags.cad_state import cad_state_label
 
 
 class TicksAgents(Protocol):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
-from agents.services.cad_ledger import cad_ledger_version, cad_state_label, cad_states
+from agents.services.cad_ledger import cad_ledger_version, cad_states
 from agents.services.read_model_cache import cached_per_version
 
 DEFAULT_SORT = "id"
@@ -380,7 +380,6 @@ class AgentDetail:
     cad_results: list[CadResult]
     cad_results_total: int
     cad_state: CadState | None  # the ledger: as last set here, or None (not set here)
-    cad_state_text: str
 
     @property
     def week_rows(self) -> list[tuple[str, str, tuple[working_hours.Segment, ...]]]:
@@ -414,7 +413,6 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
         cad_results=list(results.order_by("-recorded_at", "-id")[:CAD_HISTORY_LIMIT]),
         cad_results_total=results.count(),
         cad_state=cad_state,
-        cad_state_text=cad_state_label(cad_state),
     )
 
 

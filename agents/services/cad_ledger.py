@@ -12,10 +12,8 @@ known.
 from __future__ import annotations
 
 from django.db.models import Count, Max, QuerySet
-from django.utils import timezone
 
 from agents.models import Agent, CadJob, CadResult, CadState
-from agents.time_ago import age_words
 
 
 def cad_state_filter_ids(*, state: str) -> QuerySet:
@@ -31,18 +29,6 @@ def cad_states(agent_ids) -> dict[str, CadState]:
             "set_by", "job"
         )
     }
-
-
-def cad_state_label(state: CadState | None, *, now=None) -> str:
-    """How a ledger state is shown everywhere: "On · set 2 h ago", "Off · set …", "Not set here".
-
-    Never DeepCall's state: only what this dashboard last set.
-    """
-    if state is None:
-        return "Not set here"
-    now = now or timezone.now()
-    age = max(0, int((now - state.set_at).total_seconds()))
-    return f"{state.get_state_display()} · set {age_words(age)}"
 
 
 def cad_ledger_version() -> str:
