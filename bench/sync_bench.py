@@ -8,7 +8,8 @@ internet), and of 100,000 agents without latency: a first sync into an empty dat
 re-sync with nothing changed. The sandbox runs as its own process (`python -m agents.sandbox`)
 and each sync is a fresh `manage.py sync_agents` process on a temporary SQLite database, so a
 figure is what an operator waits for, Django's start-up included. Peak memory is that process's
-maximum resident set size.
+maximum resident set size; its CPU time (user + system, median) is printed too, the fairer
+figure to compare on a machine other work shares (the sandbox's own CPU is not in it).
 """
 
 import argparse
@@ -47,8 +48,8 @@ CASES = (
 )
 
 
-def manage(env: dict[str, str], *args: str) -> tuple[float, int, str]:
-    """Run one manage.py command; (wall seconds, peak RSS in MB, its output)."""
+def manage(env: dict[str, str], *args: str) -> tuple[float, int, str, float]:
+    """Run one manage.py command; (wall seconds, peak RSS in MB, its output, CPU seconds)."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "manage.py", *args],
@@ -64,7 +65,7 @@ def manage(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{output}")
-    return elapsed, usage.ru_maxrss // 1024, output.strip()
+    return elapsed, usage.ru_maxrss // 1024, output.strip(), usage.ru_utime + usage.ru_stime
 
 
 def bench(case: Case, runs: int, workdir: Path) -> None:
@@ -81,16 +82,17 @@ def bench(case: Case, runs: int, workdir: Path) -> None:
         }
         template = workdir / f"{case.name}-empty.sqlite3"
         manage({**env, "DATABASE_URL": f"sqlite:///{template}"}, "migrate", "-v0")
-        seconds, memory = [], []
+        seconds, memory, cpu = [], [], []
         for run in range(runs):
             database = workdir / f"{case.name}-{run}.sqlite3"
             shutil.copy(template, database)
             run_env = {**env, "DATABASE_URL": f"sqlite:///{database}"}
             if case.resync:
                 manage(run_env, "sync_agents")
-            elapsed, peak_mb, output = manage(run_env, "sync_agents")
+            elapsed, peak_mb, output, cpu_seconds = manage(run_env, "sync_agents")
             seconds.append(elapsed)
             memory.append(peak_mb)
+            cpu.append(cpu_seconds)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{database}{suffix}").unlink(missing_ok=True)
         median = statistics.median(seconds)
@@ -98,7 +100,8 @@ def bench(case: Case, runs: int, workdir: Path) -> None:
         latency = f"{case.latency_ms} ms per answer" if case.latency_ms else "no latency"
         print(
             f"  {case.agents:>7,} agents, {latency}, {kind}: median {median:.1f} s "
-            f"(runs: {', '.join(f'{s:.1f}' for s in seconds)}; peak {max(memory)} MB); "
+            f"(runs: {', '.join(f'{s:.1f}' for s in seconds)}; peak {max(memory)} MB; "
+            f"CPU of the sync process {statistics.median(cpu):.1f} s); "
             f"target <= {case.target_s:g} s -> {'met' if median <= case.target_s else 'MISSED'}",
             flush=True,
         )
