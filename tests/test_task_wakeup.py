@@ -40,32 +40,40 @@ class WatchedWakeup:
 @contextmanager
 def waiting_worker():
     """A task_worker in a thread, past its first look at the queue and waiting for an hour."""
-    with wakeup_listener() as wakeup:
-        watched = WatchedWakeup(wakeup)
-        worker = WakeableWorker(
-            wakeup=watched,
-            poll_interval=AN_HOUR,
-            queue_names=["*"],
-            excluded_queue_names=[],
-            backend_name="default",
-            worker_id="wakeup-test-worker",
-        )
+    with wakeup_listener() as wakeup, worker_thread(wakeup):
+        yield
 
-        def run():
-            try:
-                worker.run()
-            finally:
-                connection.close()
 
-        thread = threading.Thread(target=run)
-        thread.start()
+@contextmanager
+def worker_thread(wakeup):
+    """A task_worker in a thread, past its first look at the queue and waiting on `wakeup`
+    for an hour at the most."""
+    watched = WatchedWakeup(wakeup)
+    worker = WakeableWorker(
+        wakeup=watched,
+        poll_interval=AN_HOUR,
+        queue_names=["*"],
+        excluded_queue_names=[],
+        backend_name="default",
+        worker_id="wakeup-test-worker",
+    )
+
+    def run():
         try:
-            assert watched.waiting.wait(timeout=30), "the worker never got to waiting"
-            yield
+            worker.run()
         finally:
-            worker.running = False
-            wake_workers()  # out of its wait, to see that it should stop
-            thread.join(timeout=30)
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert watched.waiting.wait(timeout=30), "the worker never got to waiting"
+        yield
+    finally:
+        worker.running = False
+        wake_workers()  # out of its wait, to see that it should stop
+        thread.join(timeout=30)
+    assert not thread.is_alive()
     assert not thread.is_alive()
 
 
@@ -78,6 +86,17 @@ def test_a_task_queued_while_the_worker_waits_runs_without_waiting_for_its_inter
         assert ran.wait(timeout=30)
     result.refresh()
     assert result.return_value == "ran"
+
+
+def test_a_second_worker_on_the_same_database_still_starts_a_task_at_once(settings):
+    # On SQLite the first worker holds the database's wake-up socket: the second one cannot be
+    # woken and polls (every POLL_WITHOUT_WAKEUP seconds, not its hour); on PostgreSQL both
+    # listen. Either way the task does not wait for the interval.
+    settings.TASKS = DATABASE_QUEUE
+    ran.clear()
+    with wakeup_listener(), wakeup_listener() as second, worker_thread(second):
+        probe.enqueue()
+        assert ran.wait(timeout=30)
 
 
 def test_task_worker_refuses_batch_mode_and_points_to_db_worker():
