@@ -233,7 +233,7 @@ def test_4xx_without_body_is_typed_and_not_retried(client, api, status, cls):
     assert route.call_count == 1
 
 
-def test_list_retries_are_bounded_in_total_time(client, api, monkeypatch):
+def test_list_retries_stop_at_the_time_budget(client, api, monkeypatch):
     # Many attempts allowed, but a 0.1 s budget: slow failures stop after the budget.
     monkeypatch.setattr(
         client_module,
@@ -253,7 +253,8 @@ def test_list_retries_are_bounded_in_total_time(client, api, monkeypatch):
     with stamina.set_testing(False), pytest.raises(UpstreamUnavailableError):
         client.list_agents()
 
-    assert route.call_count == 2
+    # Without the budget all 50 attempts would run; a loaded machine may fit one or three.
+    assert 1 <= route.call_count <= 3
 
 
 def test_list_retry_limits_are_named_and_bounded():
