@@ -56,11 +56,12 @@ def _unexpected_shape(what: str) -> UpstreamUnavailableError:
 
 
 def normalize_id(value: object) -> str | None:
-    """An id as a string: 7 and 7.0 → "7", text trimmed but otherwise as given ("007" stays
-    "007": ids are opaque, agent-api.md); None for anything unusable."""
+    """An id as a string: 7 and 7.0 → "7"; text exactly as given, spaces at its ends included
+    ("007" stays "007", " 7" stays " 7": ids are opaque, agent-api.md); None for anything
+    unusable (blank, longer than 64, unprintable)."""
     if isinstance(value, str):
-        text = value.strip()
-        return text if text and len(text) <= 64 and text.isprintable() else None
+        usable = value.strip() and len(value) <= 64 and value.isprintable()
+        return value if usable else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):

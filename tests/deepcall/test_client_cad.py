@@ -105,8 +105,9 @@ def test_cad_batch_sends_each_id_once_as_a_string(client, api):
 
     result = client.cad_batch(enable=True, agent_ids=[1, "1", 2, " 3 "])
 
-    assert request_json(route.calls.last.request)["agentIds"] == ["1", "2", "3"]
-    assert [r.agent_id for r in result.results] == ["1", "2", "3"]
+    # Text ids go exactly as given, spaces included (opaque ids, agent-api.md).
+    assert request_json(route.calls.last.request)["agentIds"] == ["1", "2", " 3 "]
+    assert [r.agent_id for r in result.results] == ["1", "2", " 3 "]
 
 
 def test_cad_batch_of_nothing_makes_no_call(client, api):
@@ -216,7 +217,7 @@ def test_a_per_agent_message_quoting_the_credentials_is_scrubbed(client, api):
 def test_an_id_with_a_comma_is_sent_alone_and_exactly_as_given(client, api):
     route = api.post(SETCAD_URL).mock(side_effect=all_succeed)
 
-    result = client.cad_batch(enable=True, agent_ids=["1001,1002", "a/b", "ज़ेड"])
+    result = client.cad_batch(enable=True, agent_ids=["1001,1002", "a/b", "ज़ेड", " 7 "])
 
-    assert request_json(route.calls.last.request)["agentIds"] == ["1001,1002", "a/b", "ज़ेड"]
-    assert [r.agent_id for r in result.results] == ["1001,1002", "a/b", "ज़ेड"]
+    assert request_json(route.calls.last.request)["agentIds"] == ["1001,1002", "a/b", "ज़ेड", " 7 "]
+    assert [r.agent_id for r in result.results] == ["1001,1002", "a/b", "ज़ेड", " 7 "]

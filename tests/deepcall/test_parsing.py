@@ -240,13 +240,20 @@ def test_any_error_reading_one_agent_skips_it_without_quoting_a_value(monkeypatc
 
 
 def test_ids_are_opaque_nothing_is_skipped_for_its_characters():
-    odd = ["a/b", "..", ".", "agent 7?#%", "1001,1002", "ज़ेड", "x" * 64]
+    odd = ["a/b", "..", ".", "agent 7?#%", "1001,1002", "ज़ेड", "x" * 64, " 7", "7 ", "007"]
     body = page(*(agent(unique_id=i) for i in odd), agent(unique_id="x" * 65))
 
     parsed = parse_agent_page(body)
 
     assert [a.agent_id for a in parsed.agents] == odd
     assert [(s.agent_id, s.reason) for s in parsed.skipped] == [("", "no usable unique_id")]
+
+
+def test_a_blank_id_is_no_id():
+    parsed = parse_agent_page(page(agent(unique_id="   "), agent(unique_id="8")))
+
+    assert [a.agent_id for a in parsed.agents] == ["8"]
+    assert [s.reason for s in parsed.skipped] == ["no usable unique_id"]
 
 
 def test_duplicate_ids_within_a_page_are_kept_once():

@@ -322,7 +322,7 @@ def test_selection_changes_sent_at_once_never_undo_each_other(admin_user, settin
 
 @pytest.mark.parametrize(
     "odd_id",
-    ["1001,1002", "a;b", "with space", 'it\'s "quoted"', "<b>&amp;", "ज़ेड-7", "a/b"],
+    ["1001,1002", "a;b", "with space", 'it\'s "quoted"', "<b>&amp;", "ज़ेड-7", "a/b", " 7 "],
 )
 def test_an_id_of_any_characters_is_ticked_confirmed_and_started_alone(
     admin_client, agents, odd_id
