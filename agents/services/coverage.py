@@ -104,10 +104,16 @@ def schedule_timeline_page(
     page_agents = list(page.object_list)
     windows_of = windows_by_agent([agent.pk for agent in page_agents])
     weekday, minute = working_hours.local_weekday_minute(now)
-    # Shifts repeat across a call centre: each schedule on the page is drawn once, for all
-    # who share it (fifty agents rarely have more than fifteen; a drawing takes ~50 µs).
-    schedules = {windows_of.get(agent.pk, ()) for agent in page_agents}
-    drawings = {windows: _week_drawing(windows, weekday) for windows in schedules}
+    # Drawing the weeks is most of a timeline page's time, and shifts repeat across a call
+    # centre: each schedule on the page is drawn once, and a page's drawings are kept (the
+    # one cache) for every page, user and process that shows the same schedules that day.
+    schedules = tuple(sorted({windows_of.get(agent.pk, ()) for agent in page_agents}))
+    drawings = cached_per_version(
+        "timeline-drawings",
+        lambda: {windows: _week_drawing(windows, weekday) for windows in schedules},
+        schedules,
+        weekday,
+    )
     rows = []
     for agent in page_agents:
         windows = windows_of.get(agent.pk, ())
