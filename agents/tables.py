@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django_tables2.utils import AttributeDict, computed_values
+from django_tables2.utils import AttributeDict
 
 from agents import working_hours
 from agents.models import Agent
@@ -84,10 +84,23 @@ class ListTable(tables.Table):
     # loop is measured too slow for its page sizes; None renders rows with the template.
     rows_html = None
 
+    @cached_property
+    def column_attrs(self) -> dict[str, AttributeDict]:
+        """Each shown column's `th`/`td` attributes, worked out once: django-tables2's
+        `BoundColumn.attrs` recomputes them (classes included) on every read."""
+        return {column.name: column.attrs for column in self.columns}
+
     @property
     def header_cells(self) -> list[tuple]:
-        """(column, its sort header or None) for each shown column."""
-        return [(column, self.sort_headers.get(column.name)) for column in self.columns]
+        """(column, its `<th>` attributes as HTML, its sort header or None) for each column."""
+        return [
+            (
+                column,
+                self.column_attrs[column.name]["th"].as_html(),
+                self.sort_headers.get(column.name),
+            )
+            for column in self.columns
+        ]
 
     def get_column_class_names(self, classes_set, bound_column):
         # `col-<name>` on each header and cell: the stylesheet sizes and pins columns by it.
@@ -189,8 +202,11 @@ class AgentTable(ListTable):
         plan = []
         for column in self.columns:
             render = getattr(self, f"render_{column.name}", None)
-            opening = format_html("<td {}>", column.attrs["td"].as_html())
+            opening = format_html("<td {}>", self.column_attrs[column.name]["td"].as_html())
             plan.append((opening, render, column.accessor, column.default))
+        # Meta.row_attrs' values take the record (django-tables2 inspects each callable's
+        # signature for every row to find that out).
+        row_attrs = self.row_attrs.items()
         rows = []
         for record in self.page_agents:
             cells = []
@@ -202,7 +218,9 @@ class AgentTable(ListTable):
                     value = default if value in (None, "") else value
                 # Safe strings (the render methods' format_html) pass; anything else is escaped.
                 cells.append(f"{opening}{conditional_escape(value)}</td>")
-            attrs = AttributeDict(computed_values(self.row_attrs, kwargs={"record": record}))
+            attrs = AttributeDict(
+                {name: value(record) if callable(value) else value for name, value in row_attrs}
+            )
             rows.append(f"<tr {attrs.as_html()}>{''.join(cells)}</tr>")
         return mark_safe("\n".join(rows))  # noqa: S308 - every cell and attribute escaped above
 
