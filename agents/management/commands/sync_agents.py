@@ -1,5 +1,7 @@
 """`manage.py sync_agents`: mirror DeepCall's agents into the directory now, in this process."""
 
+import gc
+
 from django.core.management.base import BaseCommand, CommandError
 
 from agents.models import SyncRun
@@ -14,6 +16,10 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def handle(self, *args, **options):
+        # What start-up loaded (Django, the apps, their modules) lives until the process ends.
+        # Frozen, the collector leaves it alone at exit, which otherwise took 0.12 s of the
+        # 3 s a sync of 10,000 agents waits for.
+        gc.freeze()
         run = agent_sync(trigger=TRIGGER_COMMAND)
         if run.outcome != SyncRun.Outcome.SUCCEEDED:
             raise CommandError(f"Sync failed after {run.duration_ms} ms: {run.message}")
