@@ -436,8 +436,11 @@ class ReadModelWriter:
         # Deleted in DeepCall (isDeleted): never in the read model, even from a partial listing.
         deleted = [r.agent_id for r in records if r.is_deleted]
         records = [r for r in records if not r.is_deleted]
-        # One query says which of the page's agents the read model holds, and their digests.
-        stored = self._stored_digests([r.agent_id for r in records] + deleted)
+        # One query says which of the page's agents the read model holds, and their digests;
+        # none, on a first load (a listing names each agent once).
+        stored = (
+            {} if self.first_load else self._stored_digests([r.agent_id for r in records] + deleted)
+        )
         self._note_deleted_upstream(
             deleted, listed=[r.agent_id for r in records], held=[d for d in deleted if d in stored]
         )
@@ -512,7 +515,7 @@ class ReadModelWriter:
         _build_indexes(self._indexes_to_build)
         self._indexes_to_build = []
         self._stamp_deleted()
-        if complete:
+        if complete and not self.first_load:  # a first load holds only agents it was given
             self._remove(
                 [
                     agent_id
@@ -522,6 +525,7 @@ class ReadModelWriter:
                     if agent_id not in keep_ids
                 ]
             )
+        if complete:
             # Every id still deleted upstream was just stamped; the others were not listed.
             DeletedAgent.objects.filter(seen_at__lt=self.now).delete()
             # Groups no agent belongs to any more would only clutter the filter.
