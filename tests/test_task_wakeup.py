@@ -6,11 +6,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.tasks import task
 
 from agents.management.commands.task_worker import WakeableWorker
 from agents.task_wakeup import wake_workers, wakeup_listener
+from tests.fixtures.workers import worker_in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,22 +58,9 @@ def worker_thread(wakeup):
         worker_id="wakeup-test-worker",
     )
 
-    def run():
-        try:
-            worker.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
+    with worker_in_thread(worker, on_stop=wake_workers) as thread:  # woken to see it must stop
         assert watched.waiting.wait(timeout=30), "the worker never got to waiting"
         yield
-    finally:
-        worker.running = False
-        wake_workers()  # out of its wait, to see that it should stop
-        thread.join(timeout=30)
-    assert not thread.is_alive()
     assert not thread.is_alive()
 
 

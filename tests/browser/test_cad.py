@@ -3,17 +3,16 @@ supervisor is refused."""
 
 import json
 import re
-import threading
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import expect
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
 from tests.fixtures.browser import assert_accessible, login, screenshot
+from tests.fixtures.workers import worker_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,19 +47,8 @@ def database_worker():
         excluded_queue_names=[],
     )
 
-    def run():
-        try:
-            worker.run()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
+    with worker_in_thread(worker):
         yield
-    finally:
-        worker.running = False
-        thread.join(timeout=30)
 
 
 def test_selection_survives_paging_and_filters_until_cleared(page, admin_user, directory):
