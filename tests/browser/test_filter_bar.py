@@ -1,13 +1,13 @@
 """The filter bars on a wide screen (1,280 px and wider): each select shows its chosen value
 whole, whatever value is chosen, and the group picker its chosen groups; the directory's CAD
-column keeps "Not set here" on one line."""
+column keeps "Not set here" on one line, and no cell's text runs over the next column's."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_every_page import LONG_GROUP, every_kind_of_data  # noqa: F401 - fixture
+from tests.browser.test_every_page import LONG_EMAIL, LONG_GROUP, every_kind_of_data  # noqa: F401 - fixture
 from tests.fixtures.browser import login, new_page, screenshot
 
 pytestmark = [
@@ -99,4 +99,21 @@ def test_the_cad_column_keeps_not_set_here_on_one_line(
     page.goto("/agents/?cad=on")
     expect(cells.first).to_contain_text("On · set")
     assert cells.first.evaluate(TEXT_LINES) == 1
+    page.context.close()
+
+
+# Cells whose content runs out of them (over the next column's text).
+OVERFLOWING_CELLS = """(table) => [...table.querySelectorAll("tbody td")]
+  .filter((cell) => cell.scrollWidth > cell.clientWidth + 1)
+  .map((cell) => `${cell.className}: ${cell.textContent.trim().slice(0, 40)}`)"""
+
+
+@pytest.mark.parametrize("width", WIDE_SCREENS)
+def test_no_directory_cell_runs_over_the_next(browser, live_server, admin_user, width):
+    page = new_page(browser, live_server, width=width)
+    login(page, admin_user)
+    page.goto("/agents/")
+    table = page.locator("#agent-table")
+    expect(table).to_contain_text(LONG_EMAIL)
+    assert table.evaluate(OVERFLOWING_CELLS) == []
     page.context.close()
