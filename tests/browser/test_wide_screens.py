@@ -1,6 +1,7 @@
-"""The filter bars on a wide screen (1,280 px and wider): each select shows its chosen value
-whole, whatever value is chosen, and the group picker its chosen groups; the directory's CAD
-column keeps "Not set here" on one line, and no cell's text runs over the next column's."""
+"""Pages on a wide screen (1,280 px and wider). The filter bars: each select shows its chosen
+value whole, whatever value is chosen, and the group picker its chosen groups. The directory:
+the CAD column keeps "Not set here" on one line, and no cell's text runs over the next column's.
+The menu: each entry on one line."""
 
 from __future__ import annotations
 
@@ -116,4 +117,16 @@ def test_no_directory_cell_runs_over_the_next(browser, live_server, admin_user, 
     table = page.locator("#agent-table")
     expect(table).to_contain_text(LONG_EMAIL)
     assert table.evaluate(OVERFLOWING_CELLS) == []
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDE_SCREENS)
+def test_each_menu_entry_is_one_line(browser, live_server, admin_user, width):
+    page = new_page(browser, live_server, width=width)
+    login(page, admin_user)  # an admin's menu is the longest
+    page.goto("/status/")
+    links = page.locator("#main-nav .nav-link")
+    expect(links).to_have_count(6)
+    lines = {links.nth(i).inner_text(): links.nth(i).evaluate(TEXT_LINES) for i in range(6)}
+    assert lines == dict.fromkeys(lines, 1)
     page.context.close()
