@@ -58,15 +58,18 @@ TEXT_LINES = """(cell) => {
 }"""
 
 
-@pytest.mark.parametrize("width", WIDE_SCREENS)
-def test_every_filter_shows_its_chosen_value_whole(
-    browser,
-    live_server,
-    admin_user,
-    width,
-):
-    page = new_page(browser, live_server, width=width)
+@pytest.fixture(params=WIDE_SCREENS, ids=lambda width: f"{width}px")
+def wide_page(request, browser, live_server, admin_user):
+    """An admin's page (every control, the longest menu) at a wide screen's width."""
+    page = new_page(browser, live_server, width=request.param)
     login(page, admin_user)
+    yield page
+    page.context.close()
+
+
+def test_every_filter_shows_its_chosen_value_whole(wide_page):
+    page = wide_page
+    width = page.viewport_size["width"]
     for name, url in FILTERED_PAGES.items():
         page.goto(url)
         form = page.locator("form[role=search]")
@@ -80,18 +83,11 @@ def test_every_filter_shows_its_chosen_value_whole(
             expect(form.locator(".ts-control .item")).to_contain_text(LONG_GROUP[1])
     page.goto("/agents/")
     screenshot(page, f"directory-filters-{width}")
-    page.context.close()
 
 
-@pytest.mark.parametrize("width", WIDE_SCREENS)
-def test_the_cad_column_keeps_not_set_here_on_one_line(
-    browser,
-    live_server,
-    admin_user,
-    width,
-):
-    page = new_page(browser, live_server, width=width)
-    login(page, admin_user)
+def test_the_cad_column_keeps_not_set_here_on_one_line(wide_page):
+    page = wide_page
+    width = page.viewport_size["width"]
     page.goto("/agents/?cad=unknown")
     cells = page.locator("#agent-table tbody td.col-cad")
     expect(cells.first).to_have_text("Not set here")
@@ -100,7 +96,6 @@ def test_the_cad_column_keeps_not_set_here_on_one_line(
     page.goto("/agents/?cad=on")
     expect(cells.first).to_contain_text("On · set")
     assert cells.first.evaluate(TEXT_LINES) == 1
-    page.context.close()
 
 
 # Cells whose content runs out of them (over the next column's text).
@@ -109,24 +104,18 @@ OVERFLOWING_CELLS = """(table) => [...table.querySelectorAll("tbody td")]
   .map((cell) => `${cell.className}: ${cell.textContent.trim().slice(0, 40)}`)"""
 
 
-@pytest.mark.parametrize("width", WIDE_SCREENS)
-def test_no_directory_cell_runs_over_the_next(browser, live_server, admin_user, width):
-    page = new_page(browser, live_server, width=width)
-    login(page, admin_user)
+def test_no_directory_cell_runs_over_the_next(wide_page):
+    page = wide_page
     page.goto("/agents/")
     table = page.locator("#agent-table")
     expect(table).to_contain_text(LONG_EMAIL)
     assert table.evaluate(OVERFLOWING_CELLS) == []
-    page.context.close()
 
 
-@pytest.mark.parametrize("width", WIDE_SCREENS)
-def test_each_menu_entry_is_one_line(browser, live_server, admin_user, width):
-    page = new_page(browser, live_server, width=width)
-    login(page, admin_user)  # an admin's menu is the longest
+def test_each_menu_entry_is_one_line(wide_page):
+    page = wide_page  # an admin's: the longest menu
     page.goto("/status/")
     links = page.locator("#main-nav .nav-link")
     expect(links).to_have_count(6)
     lines = {links.nth(i).inner_text(): links.nth(i).evaluate(TEXT_LINES) for i in range(6)}
     assert lines == dict.fromkeys(lines, 1)
-    page.context.close()
