@@ -24,6 +24,8 @@ ACCESS = {
     "healthz": (ANYONE, 200, 405),
     "login": (ANYONE, 200, 200),  # an empty form comes back with its errors
     "logout": (ANYONE, 405, 302),
+    "sso-start": (ANYONE, 302, 405),  # off to the identity provider
+    "sso-callback": (ANYONE, 403, 405),  # no code from the provider: the refusal page
     "home": (DIRECTORY, 200, 405),
     "agent-list": (DIRECTORY, 200, 405),
     "agent-export": (DIRECTORY, 200, 405),
@@ -72,8 +74,9 @@ ROLES = [SUPERVISOR, MANAGER, ADMIN, None]
 
 
 @pytest.fixture
-def samples(db, admin_user, settings):
-    """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose."""
+def samples(db, admin_user, settings, sso_settings):
+    """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose;
+    single sign-on goes to the test sandbox's identity provider."""
     from agents.models import CadJob
     from agents.services import cad_jobs as cad_service
 
