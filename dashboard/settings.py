@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "agents",
 ]
 
@@ -121,12 +124,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Needs the user, messages and request.htmx from the middleware above.
     "agents.middleware.SessionLifetimeMiddleware",
+    # A session that still owes its second factor opens nothing else (agents/two_factor.py).
+    "agents.two_factor.SecondFactorMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -222,6 +228,17 @@ AXES_HANDLER = "agents.login_throttle.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "agents.login_throttle.client_ip"
 # Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only.
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+# Two-factor sign-in (agents/two_factor.py): required for these roles' local accounts.
+REQUIRE_2FA_ROLES = env_list("DJANGO_REQUIRE_2FA_ROLES", "Admin")
+if unknown_roles := set(REQUIRE_2FA_ROLES) - set(ROLE_PERMISSIONS):
+    raise ImproperlyConfigured(
+        f"DJANGO_REQUIRE_2FA_ROLES names no such role: {', '.join(sorted(unknown_roles))}."
+    )
+OTP_TOTP_ISSUER = "DeepCall dashboard"
+# django-otp's own back-off (growing waits after wrong codes) is off: wrong codes count toward
+# django-axes' lockout instead, the same as wrong passwords, so there is one rule to explain.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

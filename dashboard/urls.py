@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from agents import views
-from agents.views import sign_in
+from agents.views import account, sign_in
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +13,14 @@ urlpatterns = [
     path("accounts/sso/", sign_in.SingleSignOnStartView.as_view(), name="sso-start"),
     path("accounts/sso/callback/", sign_in.SingleSignOnCallbackView.as_view(), name="sso-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", account.two_factor_verify, name="two-factor-verify"),
+    path("accounts/two-factor/enrol/", account.two_factor_enrol, name="two-factor-enrol"),
+    # Django's admin signs in through the dashboard's own page, second factor included.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="login", query_string=True),
+        name="admin-login",
+    ),
     path("admin/", admin.site.urls),
     path("", include("agents.urls")),
 ]

@@ -96,10 +96,18 @@ class SandboxIdentityProvider:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._key = _new_key("sandbox-signing-key")
-        # Never published: signs the "wrong_key" fault's tokens.
-        self._stranger_key = _new_key("sandbox-signing-key")
+        self._keys_lock = threading.Lock()
+        self._keys: tuple[RSAKey, RSAKey] | None = None
         self.reset()
+
+    def _signing_keys(self) -> tuple[RSAKey, RSAKey]:
+        """The published signing key, and a stranger under the same key id that signs the
+        "wrong_key" fault's tokens. Made at first use: two 2048-bit keys take a busy machine
+        a second or more, and the sandbox's API should answer as soon as it starts."""
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = (_new_key("sandbox-signing-key"), _new_key("sandbox-signing-key"))
+            return self._keys
 
     def reset(self) -> None:
         """Demo users back in their groups, no pending codes or tokens, no fault."""
@@ -134,7 +142,7 @@ class SandboxIdentityProvider:
         if route == "/.well-known/openid-configuration" and method == "GET":
             return _json(200, self._discovery(issuer))
         if route == "/jwks" and method == "GET":
-            return _json(200, {"keys": [self._key.as_dict(private=False)]})
+            return _json(200, {"keys": [self._signing_keys()[0].as_dict(private=False)]})
         if route == "/authorize" and method == "GET":
             return self._authorize_page(parse_qs(environ.get("QUERY_STRING", "")))
         if route == "/authorize" and method == "POST":
@@ -283,7 +291,8 @@ class SandboxIdentityProvider:
             claims["iat"] = now - TOKEN_SECONDS
         if grant.nonce:
             claims["nonce"] = grant.nonce
-        key = self._stranger_key if fault == "wrong_key" else self._key
+        published, stranger = self._signing_keys()
+        key = stranger if fault == "wrong_key" else published
         return jwt.encode({"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims, key)
 
     def _userinfo(self, authorization: str) -> Response:

@@ -9,18 +9,21 @@ a bare redirect or a 400.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
 )
 
+from agents import two_factor
 from agents.single_sign_on import (
     REFUSAL_ATTRIBUTE,
     IdentityProviderUnavailable,
@@ -45,6 +48,15 @@ class PasswordLoginView(auth_views.LoginView):
         if not settings.PASSWORD_LOGIN:
             raise PermissionDenied("Password sign-in is turned off: use single sign-on.")
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        step = two_factor.second_factor_step(form.get_user())
+        if step is None:
+            return response
+        self.request.session[two_factor.PENDING_KEY] = step
+        url_name = "two-factor-verify" if step == two_factor.VERIFY else "two-factor-enrol"
+        return redirect(f"{reverse(url_name)}?{urlencode({'next': response['Location']})}")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

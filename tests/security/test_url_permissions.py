@@ -16,6 +16,7 @@ DIRECTORY = {SUPERVISOR, MANAGER, ADMIN}
 AUDIT = {MANAGER, ADMIN}
 CAD = {ADMIN}
 ANYONE = "anyone"  # public pages: every role and anonymous users get the same answer
+SIGNED_IN = {SUPERVISOR, MANAGER, ADMIN, None}  # one's own account: any signed-in user
 
 # Pattern (its name, or its route when it has none) -> (roles allowed, GET status, POST status)
 # for an allowed role. The words: Supervisor (directory, schedules, export), Manager
@@ -26,6 +27,9 @@ ACCESS = {
     "logout": (ANYONE, 405, 302),
     "sso-start": (ANYONE, 302, 405),  # off to the identity provider
     "sso-callback": (ANYONE, 403, 405),  # no code from the provider: the refusal page
+    "admin-login": (ANYONE, 302, 302),  # Django's admin signs in on the dashboard's page
+    "two-factor-verify": (SIGNED_IN, 302, 302),  # no code owed: on to the home page
+    "two-factor-enrol": (SIGNED_IN, 200, 200),  # the QR code; an empty code comes back
     "home": (DIRECTORY, 200, 405),
     "agent-list": (DIRECTORY, 200, 405),
     "agent-export": (DIRECTORY, 200, 405),

@@ -9,24 +9,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
+from tests.fixtures.sandbox import sso_sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def sso_sign_in(client, username: str, *, next_url: str = ""):
-    """Start single sign-on, pick `username` at the provider, and follow the way back; returns
-    the callback's response."""
-    start = client.get(reverse("sso-start") + (f"?next={next_url}" if next_url else ""))
-    assert start.status_code == 302
-    authorize = urlsplit(start["Location"])
-    params = {key: values[0] for key, values in parse_qs(authorize.query).items()}
-    answer = httpx.post(
-        f"{authorize.scheme}://{authorize.netloc}{authorize.path}",
-        data={**params, "username": username},
-    )
-    assert answer.status_code == 302, answer.text
-    back = urlsplit(answer.headers["location"])
-    return client.get(f"{back.path}?{back.query}")
 
 
 def roles_of(username: str) -> set[str]:
