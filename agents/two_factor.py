@@ -26,6 +26,9 @@ from django_otp import user_has_device as django_otp_user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from agents.models import SignInEvent
+from agents.services.sign_in_record import sign_in_event_record
+
 # The session's step still owed after the password: VERIFY (give a code) or ENROL.
 PENDING_KEY = "_second_factor_pending"
 VERIFY = "verify"
@@ -73,6 +76,12 @@ def enrolment_confirm(request: HttpRequest, *, device: TOTPDevice, code: str) ->
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
     second_factor_passed(request, device)
+    sign_in_event_record(
+        request=request,
+        kind=SignInEvent.Kind.ENROLLED,
+        method=SignInEvent.Method.CODE,
+        user=device.user,
+    )
     return codes
 
 
@@ -84,6 +93,13 @@ def code_verify(request: HttpRequest, *, code: str):
     for device in devices_for_user(user, confirmed=True, for_verify=True):
         if device.verify_token(code):
             second_factor_passed(request, device)
+            sign_in_event_record(
+                request=request,
+                kind=SignInEvent.Kind.SIGNED_IN,
+                method=SignInEvent.Method.CODE,
+                user=user,
+                detail="recovery code" if isinstance(device, StaticDevice) else "authenticator",
+            )
             return device
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=request
@@ -94,6 +110,11 @@ def code_verify(request: HttpRequest, *, code: str):
 def second_factor_passed(request: HttpRequest, device) -> None:
     otp_login(request, device)
     request.session.pop(PENDING_KEY, None)
+
+
+def recovery_codes_left(user) -> int:
+    """How many unused recovery codes the user has."""
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def device_secret(device: TOTPDevice) -> str:

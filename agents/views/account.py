@@ -1,4 +1,5 @@
-"""A signed-in person's own account: the second factor (give a code, enrol an authenticator)."""
+"""A signed-in person's own account: the account page, changing one's password, signing out
+of every other session, and the second factor (give a code, enrol an authenticator)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,74 @@ import segno
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from agents import two_factor
+from agents.services import user_accounts
+
+
+@require_http_methods(["GET"])
+@login_required
+def account_detail(request: HttpRequest) -> HttpResponse:
+    """Your account: how you sign in, your second factor, your other sessions."""
+    user = request.user
+    return render(
+        request,
+        "registration/account.html",
+        {
+            "uses_password": user.has_usable_password(),
+            "has_authenticator": two_factor.user_has_device(user),
+            "recovery_codes_left": two_factor.recovery_codes_left(user),
+            "other_sessions": user_accounts.user_other_session_count(
+                user=user, session_key=request.session.session_key
+            ),
+        },
+    )
+
+
+@require_POST
+@login_required
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    """Sign out of every other session of this account; this one stays."""
+    ended = user_accounts.user_sessions_end(
+        user=request.user, keep_session_key=request.session.session_key
+    )
+    messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    return redirect("account")
+
+
+@method_decorator(require_http_methods(["GET", "POST"]), name="dispatch")
+class OwnPasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (old password, new twice, the validators); local accounts
+    only. Django keeps this session and the others stop matching the new password; their
+    records are ended too."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_usable_password():
+            messages.info(request, "Your password is managed by your identity provider.")
+            return redirect("account")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user_accounts.user_sessions_end(
+            user=self.request.user, keep_session_key=self.request.session.session_key
+        )
+        messages.success(self.request, "Your password is changed; other sessions are signed out.")
+        return response
 
 
 class CodeForm(forms.Form):

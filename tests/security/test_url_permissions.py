@@ -30,6 +30,13 @@ ACCESS = {
     "admin-login": (ANYONE, 302, 302),  # Django's admin signs in on the dashboard's page
     "two-factor-verify": (SIGNED_IN, 302, 302),  # no code owed: on to the home page
     "two-factor-enrol": (SIGNED_IN, 200, 200),  # the QR code; an empty code comes back
+    "account": (SIGNED_IN, 200, 405),
+    "password-change": (SIGNED_IN, 200, 200),  # an empty form comes back with its errors
+    "sessions-end-others": (SIGNED_IN, 405, 302),
+    "sign-in-list": (CAD, 200, 405),  # the sign-in record: Admins, beside the export trail
+    "user-list": (CAD, 200, 405),
+    "user-disable": (CAD, 405, 302),
+    "user-enable": (CAD, 405, 302),
     "home": (DIRECTORY, 200, 405),
     "agent-list": (DIRECTORY, 200, 405),
     "agent-export": (DIRECTORY, 200, 405),
@@ -92,7 +99,7 @@ def samples(db, admin_user, settings, sso_settings):
         user=admin_user, action="enable", agent_ids=["2"], idempotency_key="sample-job"
     )
     CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=1)
-    return {"agent_id": "2", "public_id": job.public_id}
+    return {"agent_id": "2", "public_id": job.public_id, "user_id": admin_user.pk}
 
 
 def url_for(key: str, samples: dict) -> str:

@@ -164,3 +164,24 @@ def test_password_sign_in_can_be_turned_off(client, sso_settings, settings, supe
     )
     assert response.status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+def test_the_client_secret_and_tokens_stay_out_of_pages_logs_and_the_database(
+    client, sso_settings, caplog
+):
+    import logging
+
+    from tests.security.test_no_secret_leaks import all_database_text
+
+    caplog.set_level(logging.DEBUG)
+    bodies = [sso_sign_in(client, "sso-admin"), client.get("/"), client.get(reverse("account"))]
+    sso_settings.identity.id_token_fault("wrong_key")
+    client.post(reverse("logout"))
+    bodies.append(sso_sign_in(client, "sso-admin"))
+    text = "\n".join(b.content.decode() for b in bodies)
+    secret = "sandbox-oidc-secret"
+    for where, haystack in (("pages", text), ("logs", caplog.text), ("db", all_database_text())):
+        assert secret not in haystack, where
+    # No token either (a JWT's first bytes); the database holds signed sessions, which look alike.
+    for where, haystack in (("pages", text), ("logs", caplog.text)):
+        assert "eyJ" not in haystack, f"a JWT in the {where}"
