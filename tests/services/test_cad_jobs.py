@@ -342,10 +342,13 @@ def test_a_bug_in_a_batch_ends_in_an_interrupted_job_that_frees_its_agents(
 
     monkeypatch.setattr(cad_service, "get_deepcall_client", BrokenClient)
     for _ in range(cad_service.CAD_BATCH_ATTEMPTS):
-        job = cad_service.cad_job_run(job_id=job.pk)  # never raises: the batch waits
+        job = cad_service.cad_job_run(job_id=job.pk)  # never raises: the batches wait
         assert job.status == CadJob.Status.RUNNING
-        assert CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).exists()
-        _age_claims(job)
+        # Given back at once, for the next run (queued after RETRY_DELAY), not held for a lease.
+        assert not CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).exists()
+        assert set(CadBatch.objects.filter(job=job).values_list("last_error", flat=True)) == {
+            "RuntimeError"
+        }
     job = cad_service.cad_job_run(job_id=job.pk)
 
     assert job.status == CadJob.Status.INTERRUPTED
@@ -385,7 +388,8 @@ def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settin
     assert job.status == CadJob.Status.RUNNING
     assert CadBatch.objects.get(job=job, number=1).last_error == "OperationalError"
 
-    _age_claims(job)
+    # The batch was given back, and another run is queued for after RETRY_DELAY.
+    assert CadBatch.objects.get(job=job, number=1).state == CadBatch.State.PENDING
     job = cad_service.cad_job_run(job_id=job.pk)
     assert job.status == CadJob.Status.SUCCEEDED
     assert CadResult.objects.filter(job=job).count() == 30
