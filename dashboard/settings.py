@@ -307,7 +307,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 
 # Error pages and reports mask every credential (dashboard/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SecretMaskingFilter"

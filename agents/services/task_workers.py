@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from agents.models import TaskWorker
+from agents.models import CadJob, TaskWorker
 
 # Often enough that a dead worker is noticed within seconds, rarely enough to cost nothing:
 # one UPDATE of one row every 2 s per worker.
@@ -85,3 +85,14 @@ def task_workers_alive() -> QuerySet[TaskWorker]:
 def task_worker_last_seen() -> TaskWorker | None:
     """The worker heard from last, alive or not (None if no worker ever ran)."""
     return TaskWorker.objects.order_by("-last_seen_at").first()
+
+
+def task_workers_status() -> dict:
+    """For the status page: workers alive, the last one heard from, and the CAD jobs waiting."""
+    return {
+        "workers_alive": task_workers_alive().count(),
+        "last_worker": task_worker_last_seen(),
+        "cad_jobs_waiting": CadJob.objects.filter(
+            status__in=(CadJob.Status.QUEUED, CadJob.Status.RUNNING)
+        ).count(),
+    }

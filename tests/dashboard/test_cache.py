@@ -119,3 +119,19 @@ def test_logged_in_users_keep_browsing_while_redis_is_away(
         response = supervisor_client.get(url)
         assert response.status_code == 200, url
         assert "Agent 3" in response.content.decode() or url == "/"
+
+
+def test_readyz_reports_the_cache_degraded_but_stays_ready(redis_cache, client):
+    from agents.services.task_workers import task_worker_beat
+
+    task_worker_beat(worker_id="w1")
+    assert client.get("/readyz/").json()["cache"] == "ok"
+    redis_cache.stop()
+    response = client.get("/readyz/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "database": "ok",
+        "cache": "degraded",
+        "workers": 1,
+    }

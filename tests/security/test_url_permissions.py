@@ -22,6 +22,7 @@ ANYONE = "anyone"  # public pages: every role and anonymous users get the same a
 # (the same, plus the CAD audit trail), Admin (also CAD jobs and the DeepCall status).
 ACCESS = {
     "healthz": (ANYONE, 200, 405),
+    "readyz": (ANYONE, 503, 405),  # no task worker runs during these tests
     "login": (ANYONE, 200, 200),  # an empty form comes back with its errors
     "logout": (ANYONE, 405, 302),
     "home": (DIRECTORY, 200, 405),
