@@ -42,6 +42,7 @@ from agents.deepcall.errors import (
     AuthenticationError,
     DeepCallError,
     PermissionDeniedError,
+    UpstreamTimeoutError,
 )
 from agents.deepcall.records import CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
@@ -81,6 +82,11 @@ LEASE_GRACE = timedelta(seconds=5)
 CAD_BATCH_ATTEMPTS = 3
 # What the job page says of an agent DeepCall lists as deleted (isDeleted) when its turn comes.
 DELETED_IN_DEEPCALL = "Deleted in DeepCall"
+# The job's message, and why its unsent agents were not sent, when DeepCall stops answering.
+DEEPCALL_STALLED = (
+    "DeepCall did not answer in time, so the rest of this job was not sent. Use Retry failed "
+    "once DeepCall answers again (the DeepCall status page checks it)."
+)
 # Ids per `IN (…)`: far below every backend's bound-parameter limit, for jobs of 20,000 agents.
 ID_CHUNK_SIZE = 500
 # How many agents "state before not known" the undo confirmation lists by name.
@@ -724,6 +730,11 @@ def _run_batch(job: CadJob, batch: CadBatch, stop: Event, stop_reason: list[str]
             if isinstance(exc, AuthenticationError | PermissionDeniedError):
                 # Every other batch would fail the same way: stop sending, say why.
                 stop_reason.append(exc.user_message)
+                stop.set()
+            elif isinstance(exc, UpstreamTimeoutError) and exc.request_sent:
+                # DeepCall stalls: the other batches would each wait out the read timeout
+                # too. Stop sending, so the job ends within one timeout and can be retried.
+                stop_reason.append(DEEPCALL_STALLED)
                 stop.set()
     _record_batch(job, batch, outcomes)
 

@@ -393,3 +393,36 @@ def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settin
     job = cad_service.cad_job_run(job_id=job.pk)
     assert job.status == CadJob.Status.SUCCEEDED
     assert CadResult.objects.filter(job=job).count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalling_deepcall_ends_the_job_cleanly_and_retry_failed_completes_it(
+    synced, admin_user, settings
+):
+    from agents.upstream import reset_deepcall_client
+
+    settings.TASKS = IMMEDIATE
+    settings.DEEPCALL_READ_TIMEOUT = 0.5  # DeepCall "stops answering" for longer than this
+    reset_deepcall_client()
+    ids = some_ids(60)
+    synced.set_faults(hang_rate=1.0, hang_seconds=5, actions=["setCad"])
+
+    job = start(admin_user, ids)
+
+    assert job.status == CadJob.Status.FAILED
+    outcomes = dict(CadResult.objects.filter(job=job).values_list("agent_id", "outcome"))
+    assert sorted(outcomes) == sorted(ids)  # every agent accounted for, none twice
+    assert set(outcomes.values()) == {"not_attempted"}
+    sent = CadResult.objects.filter(job=job, message__startswith="DeepCall did not answer")
+    unsent = CadResult.objects.filter(job=job, message__startswith="Not sent: DeepCall did not")
+    assert sent.count() + unsent.count() == 60
+    assert sent.count() == 10 * synced.calls["setCad"]  # no batch sent after the stall showed
+    assert "DeepCall did not answer in time" in job.message
+
+    synced.set_faults()  # DeepCall answers again
+    retry = cad_service.cad_job_retry_failed(
+        job=job, user=admin_user, idempotency_key=cad_service.new_idempotency_key()
+    )
+    retry.refresh_from_db()
+    assert (retry.status, retry.succeeded) == (CadJob.Status.SUCCEEDED, 60)
+    assert synced.cad_on == set(ids)
