@@ -13,8 +13,8 @@ than raising:
   RETRY_AFTER_S and tried again by the next call after that, so a request never waits on a
   dead server twice in a row; its first answer logs that Redis is back and caching is shared
   again, by itself;
-- `delete` also deletes the local copy, so whatever was released during the outage (an export
-  slot) is released in both places.
+- `delete` and `clear` also act on the local copy, so whatever was released during the outage
+  (an export slot) is released in both places.
 """
 
 from __future__ import annotations
@@ -128,8 +128,12 @@ class FallbackRedisCache(RedisCache):
     incr = _falls_back("incr")
     set_many = _falls_back("set_many")
     delete_many = _falls_back("delete_many")
-    clear = _falls_back("clear")
+    _clear = _falls_back("clear")
     _delete = _falls_back("delete")
+
+    def clear(self):
+        self.local.clear()
+        return self._clear()
 
     def delete(self, key, version=None):
         # Released in both places: a slot or lock taken while Redis was away lives locally.

@@ -93,6 +93,10 @@ class Heartbeat(threading.Thread):
             cad_batches_take_over()
         except DatabaseError as error:
             self.outage.lost(error)
+        except Exception:
+            # A bug must not end the heartbeat silently: the others would take this worker
+            # for dead and send its batches while it still sends them.
+            agents_logger.exception("Heartbeat failed; trying again")
         else:
             self.outage.answered()
 
