@@ -30,6 +30,7 @@ from django_tasks_db.management.commands import db_worker
 from agents.services.cad_jobs import cad_batches_take_over, cad_jobs_resume
 from agents.services.task_workers import (
     HEARTBEAT_EVERY_S,
+    WORKER_DEAD_AFTER,
     task_worker_beat,
     task_worker_stopped,
     worker_request_stop,
@@ -86,11 +87,13 @@ class Heartbeat(threading.Thread):
         self.worker_id = worker_id
         self.finished = threading.Event()
         self.outage = _DatabaseOutage("Heartbeat")
+        self.take_over_after = 0.0
 
     def beat(self) -> None:
         try:
             task_worker_beat(worker_id=self.worker_id)
-            cad_batches_take_over()
+            if time.monotonic() >= self.take_over_after:
+                cad_batches_take_over()
         except DatabaseError as error:
             self.outage.lost(error)
         except Exception:
@@ -98,7 +101,10 @@ class Heartbeat(threading.Thread):
             # for dead and send its batches while it still sends them.
             agents_logger.exception("Heartbeat failed; trying again")
         else:
-            self.outage.answered()
+            if self.outage.answered():
+                # Every worker's heartbeat stopped with the database: give the others the time
+                # to beat again before taking their batches for a dead worker's.
+                self.take_over_after = time.monotonic() + WORKER_DEAD_AFTER.total_seconds()
 
     def run(self) -> None:
         try:
