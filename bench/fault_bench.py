@@ -42,6 +42,15 @@ WINDOW_S = 10.0
 RESUME_CAP_S = 60.0
 
 
+class Rows(list):
+    """The figures, each printed as soon as it is known (a later fault may end the run)."""
+
+    def append(self, row: tuple[str, int, int, str]) -> None:
+        super().append(row)
+        name, served, failed, job = row
+        print(f"{name:<28} {served:>7} {failed:>7}  {job}", flush=True)
+
+
 class Browsing:
     """USERS admins clicking through PAGES; counts answers per time window."""
 
@@ -98,7 +107,7 @@ def job_under_way(admin: AdminBrowser, deployment: Deployment, ids, action) -> t
 
 def run(root: Path) -> list[tuple[str, int, int, str]]:
     deployment = Deployment(os.environ["DATABASE_URL"], root=root, suffix="_fault_bench")
-    rows: list[tuple[str, int, int, str]] = []
+    rows = Rows()
     deployment.start()
     try:
         admin = AdminBrowser(deployment)
@@ -167,9 +176,9 @@ def run(root: Path) -> list[tuple[str, int, int, str]]:
         time.sleep(max(0.0, start + WINDOW_S - time.monotonic()))
         served, failed = browsing.counts(start, start + WINDOW_S)
         alive = "worker alive" if deployment.worker.poll() is None else "worker exited"
-        after = admin.start_job(ids[360:400], action=next(action))
         try:
-            queued = admin.wait_for_job(after).status if alive == "worker alive" else "-"
+            after = admin.start_job(ids[360:400], action=next(action))
+            queued = admin.wait_for_job(after).status
         except AssertionError:
             queued = "never ran"
         rows.append(
@@ -182,25 +191,25 @@ def run(root: Path) -> list[tuple[str, int, int, str]]:
         )
         _finish(admin, job)
 
-        # DeepCall stops answering (longer than the read timeout).
+        # DeepCall stops answering (longer than the read timeout), with a worker running.
+        if deployment.worker.poll() is not None:
+            deployment.worker = deployment._spawn(["bash", "-c", _procfile(deployment, "worker")])
         deployment.deepcall_faults(hang_rate=1.0, hang_seconds=30)
         start = time.monotonic()
         job = admin.start_job(ids[100:160], action=next(action))
-        stalled = admin.wait_for_job(job)
-        left_running = time.monotonic() - start
-        served, failed = browsing.counts(start, time.monotonic())
-        deployment.deepcall_faults()
-        retry = admin.retry_failed(job) if stalled.status != "Succeeded" else None
-        retried = admin.wait_for_job(retry).status if retry else "-"
-        rows.append(
-            (
-                "DeepCall stalls",
-                served,
-                failed,
-                f"left Running after {left_running:.1f} s ({stalled.status}); "
-                f"Retry failed: {retried}",
-            )
-        )
+        try:
+            stalled = admin.wait_for_job(job)
+        except AssertionError:
+            served, failed = browsing.counts(start, time.monotonic())
+            rows.append(("DeepCall stalls", served, failed, "job never left Running"))
+        else:
+            left_running = time.monotonic() - start
+            served, failed = browsing.counts(start, time.monotonic())
+            deployment.deepcall_faults()
+            retry = admin.retry_failed(job) if stalled.status != "Succeeded" else None
+            retried = admin.wait_for_job(retry).status if retry else "-"
+            outcome = f"left Running after {left_running:.1f} s ({stalled.status})"
+            rows.append(("DeepCall stalls", served, failed, f"{outcome}; Retry failed: {retried}"))
         browsing.stop.set()
     finally:
         deployment.stop()
