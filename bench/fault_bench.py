@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -141,9 +142,9 @@ def run(root: Path) -> list[tuple[str, int, int, str]]:
         deployment.kill_worker()
         deployment.worker = deployment._spawn(["bash", "-c", _procfile(deployment, "worker")])
         resumed = seconds_until_progress(admin, job, start, done)
+        finished = _finish(admin, job, since=start)
         served, failed = browsing.counts(start, start + WINDOW_S)
-        rows.append(("worker SIGKILL, restarted", served, failed, _s(resumed)))
-        _finish(admin, job)
+        rows.append(("worker SIGKILL, restarted", served, failed, f"{_s(resumed)}; {finished}"))
 
         # A deploy: SIGTERM, then the new worker.
         job, done = job_under_way(admin, deployment, ids[260:360], next(action))
@@ -151,22 +152,22 @@ def run(root: Path) -> list[tuple[str, int, int, str]]:
         deployment.worker.terminate()
         try:
             code = deployment.worker.wait(timeout=30)
-        except Exception:  # noqa: BLE001 (a worker that ignores SIGTERM: reported, then killed)
+        except subprocess.TimeoutExpired:  # a worker that ignores SIGTERM: reported, then killed
             code = "none in 30 s"
             deployment.kill_worker()
         exited = time.monotonic() - start
         deployment.worker = deployment._spawn(["bash", "-c", _procfile(deployment, "worker")])
         resumed = seconds_until_progress(admin, job, start, admin.progress(job).done)
+        finished = _finish(admin, job, since=start)
         served, failed = browsing.counts(start, start + WINDOW_S)
         rows.append(
             (
                 "worker SIGTERM, restarted",
                 served,
                 failed,
-                f"{_s(resumed)}; exit {code} after {exited:.1f} s",
+                f"{_s(resumed)}; exit {code} after {exited:.1f} s; {finished}",
             )
         )
-        _finish(admin, job)
 
         # Every database connection cut.
         job, done = job_under_way(admin, deployment, ids[:100], next(action))
@@ -222,11 +223,13 @@ def _procfile(deployment: Deployment, name: str) -> str:
     return procfile_command(name, deployment.root)
 
 
-def _finish(admin: AdminBrowser, job: str) -> None:
+def _finish(admin: AdminBrowser, job: str, *, since: float | None = None) -> str:
+    """Wait for the job to end; say after how long (from `since`)."""
     try:
         admin.wait_for_job(job)
     except AssertionError:
-        print(f"  (job {job} still unfinished; carrying on)")
+        return "job still Running when the run gave up waiting"
+    return f"finished after {time.monotonic() - since:.1f} s" if since else "finished"
 
 
 def _s(seconds: float | None) -> str:
