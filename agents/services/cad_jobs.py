@@ -670,8 +670,8 @@ def _look_again_after_lease(job: CadJob) -> None:
     """Batches are still claimed by another worker: run the job again when their lease ends.
 
     If that worker is alive it finishes them and the later run finds nothing to do; if it died
-    (say the worker restarted and `cad_resume` ran within the lease), the later run takes its
-    batches back. Without this the job would wait for the next `cad_resume`.
+    (say the worker restarted and queued its jobs again within the lease), the later run takes its
+    batches back. Without this the job would wait for the next worker start.
     """
     oldest = CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.RUNNING).aggregate(
         oldest=Min("claimed_at")

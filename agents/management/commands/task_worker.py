@@ -9,6 +9,7 @@ for it. See `agents.task_wakeup` for how a worker is woken. Beyond `db_worker`:
   of workers whose heartbeat stopped (`agents.services.task_workers`);
 - a database error (a failover, a restart, a dropped connection) never ends the worker: it
   logs one warning, reconnects, queues again every unfinished CAD job and carries on;
+- unfinished CAD jobs are queued again when it starts (what `manage.py cad_resume` does);
 - SIGTERM (a deploy): no new task or batch is taken, the batches in flight end or are given
   back within `cad_jobs.STOP_GRACE_S`, and the process exits 0.
 """
@@ -204,6 +205,12 @@ class Command(db_worker.Command):
         heartbeat = Heartbeat(worker_id)
         heartbeat.beat()  # registered before the first claim names it
         heartbeat.start()
+        # What a stopped worker left unfinished (as `manage.py cad_resume`, without a second
+        # Django start-up before this one): should the database be away, the outage handling
+        # in the loop queues them once it answers.
+        with contextlib.suppress(DatabaseError):
+            if resumed := cad_jobs_resume():
+                agents_logger.warning("Queued %d unfinished CAD jobs again", len(resumed))
         try:
             with wakeup_listener() as wakeup:
                 worker = WakeableWorker(
