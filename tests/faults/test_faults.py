@@ -53,11 +53,7 @@ def test_a_killed_worker_s_batches_are_taken_over_and_the_job_finishes(healthy, 
     wait_until(lambda: admin.progress(job).done >= 2 * CAD_BATCH_SIZE, what="the job under way")
     deployment.kill_worker()
     killed_at = datetime.now().astimezone()
-    held = deployment.query(
-        "SELECT count(*) FROM agents_cadbatch b JOIN agents_cadjob j ON j.id = b.job_id "
-        "WHERE j.public_id = %s AND b.state = 'running'",
-        [job],
-    )[0][0]
+    held = deployment.batches_claimed(job)
     assert held > 0, "the worker held no batch when killed"
 
     deployment.start_worker()  # the restarted worker, as a process manager would
@@ -81,11 +77,7 @@ def test_sigterm_stops_the_worker_cleanly_and_the_job_carries_on(healthy, admin)
     wait_until(lambda: admin.progress(job).done >= CAD_BATCH_SIZE, what="the job under way")
 
     assert deployment.terminate_worker() == 0
-    held = deployment.query(
-        "SELECT count(*) FROM agents_cadbatch b JOIN agents_cadjob j ON j.id = b.job_id "
-        "WHERE j.public_id = %s AND b.state = 'running'",
-        [job],
-    )[0][0]
+    held = deployment.batches_claimed(job)
     assert held == 0  # finished or given back: nothing left for a lease
 
     deployment.start_worker()
