@@ -3,14 +3,15 @@
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint bench loadtest test-scaleout
+.PHONY: help setup run test lint bench loadtest test-scaleout test-faults
 
 help:
 	@echo "make run       set up, then start the dashboard at http://127.0.0.1:8000 (sandbox, worker, demo users)"
 	@echo "make test      set up, then run ruff and every test (unit, integration, browser)"
 	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox, change history)"
 	@echo "make loadtest  50 users for 60 s against a production-like setup"
-	@echo "make test-scaleout  the test suite on PostgreSQL and Redis"
+	@echo "make test-scaleout  the test suite on PostgreSQL and Redis (the fault suite included)"
+	@echo "make test-faults    only the fault suite (PostgreSQL; its own redis-server)"
 
 setup:
 	@scripts/bootstrap.sh
@@ -41,3 +42,8 @@ SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/15
 test-scaleout: setup
 	@scripts/ensure_chromium.sh
 	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the fault suite (tests/faults): the production processes on PostgreSQL, with their own
+# redis-server, faulted one way after another. `make test-scaleout` runs it too.
+test-faults: setup
+	DATABASE_URL=$(SCALEOUT_DATABASE_URL) REDIS_URL=$(SCALEOUT_REDIS_URL) $(PY) -m pytest -m faults tests/faults $(PYTEST_ARGS)

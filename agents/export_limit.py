@@ -5,8 +5,9 @@ Every export that gets a slot is recorded (`CsvExport`) for the admins' audit tr
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.core.cache import cache
@@ -16,31 +17,44 @@ from agents.models import CsvExport
 
 # Enough for a few tabs; an export of 100,000 agents takes seconds, so more is a script.
 MAX_EXPORTS_AT_ONCE = 3
-# A slot whose release never came (a killed process) frees itself after this.
-SLOT_TTL_S = 600
+# A slot is renewed while its export streams, so it only has to outlive the gap between two
+# renewals: one whose release never came (a killed process) frees itself after this.
+SLOT_TTL_S = 120
+RENEW_EVERY_S = 30
 REFUSED_MESSAGE = (
     f"You already have {MAX_EXPORTS_AT_ONCE} CSV exports under way; "
     "wait for one to finish, then try again."
 )
 
 
-class ExportSlot:
-    """The export's lines; the user's slot is released when the response is closed, whether
-    the download finished or the client went away (Django closes it either way). Closing also
-    writes the rows sent to the export's audit record."""
+def _slot_keys(user_id: int) -> list[str]:
+    # One key per slot rather than a counter: a slot that expires or is released twice frees
+    # only itself, so the count of slots in use can neither drift nor go below zero.
+    return [f"csv-exports:{user_id}:{n}" for n in range(1, MAX_EXPORTS_AT_ONCE + 1)]
 
-    def __init__(self, lines: Iterable[str], key: str):
+
+class ExportSlot:
+    """The export's lines; the user's slot is renewed while they stream and released when the
+    response is closed, whether the download finished or the client went away (Django closes
+    it either way). Closing also writes the rows sent to the export's audit record."""
+
+    def __init__(self, lines: Iterable[str], key: str, token: str):
         self._lines = lines
         self._key = key
+        self._token = token
         self._released = False
         self.record: CsvExport | None = None  # set once the export is recorded
         self._sent = 0
         self._completed = False
 
     def __iter__(self) -> Iterator[str]:
+        renew_at = time.monotonic() + RENEW_EVERY_S
         for line in self._lines:
             yield line
             self._sent += 1
+            if time.monotonic() >= renew_at:
+                cache.touch(self._key, SLOT_TTL_S)
+                renew_at = time.monotonic() + RENEW_EVERY_S
         self._completed = True
 
     def close(self) -> None:
@@ -53,23 +67,19 @@ class ExportSlot:
                 rows=max(self._sent - 1, 0),
                 completed=self._completed,  # header excluded
             )
-        with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
-            cache.decr(self._key)
+        # Only our own: a slot that expired meanwhile may be another export's now. Not found
+        # is ours too: taken while Redis was away, it lives in this process's memory.
+        if cache.get(self._key) in (None, self._token):
+            cache.delete(self._key)
 
 
 def export_slot(*, user_id: int, lines: Iterable[str]) -> ExportSlot | None:
     """A slot for one more export by this user, or None when they have all of theirs in use."""
-    key = f"csv-exports:{user_id}"
-    cache.add(key, 0, SLOT_TTL_S)
-    try:
-        running = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, SLOT_TTL_S)
-        running = 1
-    if running > MAX_EXPORTS_AT_ONCE:
-        cache.decr(key)
-        return None
-    return ExportSlot(lines, key)
+    token = uuid.uuid4().hex
+    for key in _slot_keys(user_id):
+        if cache.add(key, token, SLOT_TTL_S):
+            return ExportSlot(lines, key, token)
+    return None
 
 
 class _Echo:

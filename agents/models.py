@@ -348,6 +348,9 @@ class CadBatch(models.Model):
     # quote data): after CAD_BATCH_ATTEMPTS the job is marked Interrupted.
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=100, blank=True)
+    # The `task_worker` holding it (its TaskWorker.worker_id): when that worker's heartbeat
+    # stops, another worker takes the batch over in seconds instead of waiting out the lease.
+    claimed_by = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["job", "number"]
@@ -357,6 +360,21 @@ class CadBatch(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.job_id} batch {self.number} ({self.state})"
+
+
+class TaskWorker(models.Model):
+    """A `manage.py task_worker` process, as its heartbeat tells: alive while `last_seen_at` is
+    recent and it has not said it stopped (agents.services.task_workers)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} on {self.hostname} (pid {self.pid})"
 
 
 class CadState(models.Model):

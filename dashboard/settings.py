@@ -19,6 +19,8 @@ from django.core.checks.security.base import (
 )
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from agents.roles import ROLE_PERMISSIONS
 from agents.sandbox import (
@@ -28,6 +30,7 @@ from agents.sandbox import (
     SANDBOX_TOKEN,
     SANDBOX_USER_ID,
 )
+from dashboard.cache import SOCKET_CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -182,16 +185,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # Redis is a helper, never a single point of failure: while it does not answer, each
+    # process caches in its own memory (dashboard/cache.py; README, "While Redis is away").
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dashboard.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "deepcall-dashboard",
+            "OPTIONS": {
+                "socket_connect_timeout": SOCKET_CONNECT_TIMEOUT_S,
+                "socket_timeout": SOCKET_TIMEOUT_S,
+                # One immediate reconnect (a pooled connection to a Redis that restarted), no
+                # backoff: redis-py's default retries with sleeps would hold the request.
+                "retry": Retry(NoBackoff(), 1),
+            },
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database only (Django's default engine), one indexed read a request.
+# Not cached_db: a session ended (logged out, expired) while Redis was away would be served
+# again from Redis's stale copy once it came back.
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -317,7 +331,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 
 # Error pages and reports mask every credential (dashboard/error_reports.py).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.error_reports.SecretMaskingFilter"

@@ -9,6 +9,7 @@ from agents.views import account, sign_in
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
     path("accounts/login/", sign_in.PasswordLoginView.as_view(), name="login"),
     path("accounts/sso/", sign_in.SingleSignOnStartView.as_view(), name="sso-start"),
     path("accounts/sso/callback/", sign_in.SingleSignOnCallbackView.as_view(), name="sso-callback"),

@@ -200,6 +200,11 @@ CAD_RETRY_POLICY = _RetryPolicy(_retry_cad, CAD_RETRY_ATTEMPTS, CAD_RETRY_TIMEOU
 
 def cad_not_attempted_reason(exc: DeepCallError) -> str:
     """Why the agents of a batch that raised `exc` have no confirmed outcome."""
+    if isinstance(exc, UpstreamTimeoutError) and exc.request_sent:
+        return (
+            "DeepCall did not answer in time: this change may or may not have been applied. "
+            "Retry failed sends it again."
+        )
     if isinstance(exc, UpstreamUnavailableError) and exc.request_sent:
         return (
             f"{exc.user_message} DeepCall did not confirm this change; it may or may not have "

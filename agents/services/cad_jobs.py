@@ -4,13 +4,17 @@ A job's agents are fixed when it is created (a snapshot of the selection), split
 `CadBatch` rows of DEEPCALL_CAD_BATCH_SIZE ids. A worker claims a batch, makes one setCad or
 unsetCad call, and in one transaction writes the batch's results and marks it done. So:
 
-- a worker that dies mid-job loses nothing already recorded; its claimed batch is taken up
-  again after CLAIM_LEASE by the next run of the job (queued by `cad_jobs_resume` when a
-  worker starts, or deferred to the lease's end by a run that found the batch still held),
-  and a batch is never recorded twice (one result per agent per job, enforced by the database);
-- an unexpected error in a batch (a database error, a bug; DeepCall's own errors are recorded
-  per agent) leaves the batch claimed, so it is tried again when its lease ends; after
-  CAD_BATCH_ATTEMPTS claims the job is marked Interrupted, which frees its agents for new jobs;
+- a worker that dies mid-job loses nothing already recorded; the batches it held are taken
+  over within seconds of its heartbeat stopping (`cad_batches_take_over`, run by every live
+  worker's heartbeat, see `services.task_workers`), and a batch is never recorded twice (one
+  result per agent per job, enforced by the database). CLAIM_LEASE stays as the last resort,
+  for claims made outside a `task_worker` (no heartbeat to watch);
+- a worker told to stop (SIGTERM) claims no more batches, and gives back those whose call has
+  not ended within STOP_GRACE_S, so another worker sends them;
+- an unexpected error in a batch (a database error, a dropped connection, a bug; DeepCall's
+  own errors are recorded per agent) gives the batch back at once, and the job runs again
+  after RETRY_DELAY; after CAD_BATCH_ATTEMPTS claims the job is marked Interrupted, which
+  frees its agents for new jobs;
 - several workers can run one job: a batch is claimed with SELECT … FOR UPDATE SKIP LOCKED on
   PostgreSQL and a conditional UPDATE everywhere, so no batch is sent twice at once.
 
@@ -20,15 +24,16 @@ The CAD ledger it writes as it goes is `services.cad_ledger`'s.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import timedelta
 from threading import Event
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
@@ -37,6 +42,7 @@ from agents.deepcall.errors import (
     AuthenticationError,
     DeepCallError,
     PermissionDeniedError,
+    UpstreamTimeoutError,
 )
 from agents.deepcall.records import CadOutcome
 from agents.models import Agent, CadBatch, CadJob, CadResult, CadState, DeletedAgent
@@ -47,13 +53,25 @@ from agents.services.cad_ledger import (
 )
 from agents.services.locks import lock_until_commit
 from agents.services.read_model_sync import TRIGGER_CAD_JOB, agent_sync_request
+from agents.services.task_workers import (
+    current_worker_id,
+    task_workers_alive,
+    worker_stop_requested,
+)
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.cad")
 
 # A claimed batch not finished in this time is taken to belong to a dead worker: far longer
-# than one call may take (connect 5 s + read 20 s, with retries under 15 s).
+# than one call may take (connect 5 s + read 20 s, with retries under 15 s). Only the last
+# resort: a task_worker's claims are taken over as soon as its heartbeat stops.
 CLAIM_LEASE = timedelta(minutes=5)
+# A worker told to stop waits this long for the calls in flight, then gives their batches back:
+# a deploy's SIGTERM is followed by SIGKILL after 10 s on most platforms.
+STOP_GRACE_S = 8.0
+# After an unexpected error (the database away, a bug) the job runs again after this pause, so
+# a lasting fault costs CAD_BATCH_ATTEMPTS tries over seconds, not a busy loop.
+RETRY_DELAY = timedelta(seconds=2)
 # How many names the confirmation page lists before "and N more".
 PREVIEW_NAMES = 10
 ACTIVE_STATUSES = (CadJob.Status.QUEUED, CadJob.Status.RUNNING)
@@ -64,6 +82,11 @@ LEASE_GRACE = timedelta(seconds=5)
 CAD_BATCH_ATTEMPTS = 3
 # What the job page says of an agent DeepCall lists as deleted (isDeleted) when its turn comes.
 DELETED_IN_DEEPCALL = "Deleted in DeepCall"
+# The job's message, and why its unsent agents were not sent, when DeepCall stops answering.
+DEEPCALL_STALLED = (
+    "DeepCall did not answer in time, so the rest of this job was not sent. Use Retry failed "
+    "once DeepCall answers again (the DeepCall status page checks it)."
+)
 # Ids per `IN (…)`: far below every backend's bound-parameter limit, for jobs of 20,000 agents.
 ID_CHUNK_SIZE = 500
 # How many agents "state before not known" the undo confirmation lists by name.
@@ -444,19 +467,27 @@ def cad_job_run(*, job_id: int) -> CadJob:
         return _interrupt(job.pk, exhausted)
     stop = Event()
     stop_reason: list[str] = []
+    held: set[int] = set()  # the batches this run holds, given back if told to stop
+    failed: list[str] = []
+    given_back: set[int] = set()  # after an error: for the next run, not this one
 
     def run_batches() -> None:
-        while not stop.is_set():
-            batch = _claim_batch(job.pk)
+        while not stop.is_set() and not worker_stop_requested():
+            try:
+                batch = _claim_batch(job.pk, skip=given_back)
+            except DatabaseError as exc:
+                logger.warning("CAD job %s: no batch claimed (%s)", job.public_id, exc)
+                failed.append(type(exc).__name__)
+                return
             if batch is None:
                 return
+            held.add(batch.pk)
             try:
                 _run_batch(job, batch, stop, stop_reason)
             except Exception as exc:
                 # Not DeepCall's answer (that is recorded per agent) but a database error or
-                # a bug. The batch stays claimed and is tried again after its lease (see
-                # _look_again_after_lease); this thread stops, as the next batch would likely
-                # fail alike.
+                # a bug: the batch is given back and the job runs again after RETRY_DELAY;
+                # this thread stops, as the next batch would likely fail alike.
                 logger.exception(
                     "CAD job %s: batch %d failed unexpectedly (try %d of %d)",
                     job.public_id,
@@ -464,8 +495,12 @@ def cad_job_run(*, job_id: int) -> CadJob:
                     batch.attempts,
                     CAD_BATCH_ATTEMPTS,
                 )
-                CadBatch.objects.filter(pk=batch.pk).update(last_error=type(exc).__name__[:100])
+                failed.append(type(exc).__name__)
+                given_back.add(batch.pk)
+                _give_back(batch.pk, error=type(exc).__name__)
                 return
+            finally:
+                held.discard(batch.pk)
 
     def worker_thread() -> None:
         try:
@@ -477,15 +512,74 @@ def cad_job_run(*, job_id: int) -> CadJob:
     if concurrency == 1:
         run_batches()
     else:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cad") as pool:
-            for future in [pool.submit(worker_thread) for _ in range(concurrency)]:
-                future.result()
+        pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="cad")
+        futures = [pool.submit(worker_thread) for _ in range(concurrency)]
+        if not _wait_unless_stopping(futures):
+            # Told to stop and calls still in flight after the grace: give their batches back
+            # for another worker; DeepCall may apply a change twice, which sets the same state.
+            for batch_pk in list(held):
+                _give_back(batch_pk, error="", attempt_used=False)
+            logger.warning(
+                "CAD job %s: worker stopping, %d batches given back", job.public_id, len(held)
+            )
+            pool.shutdown(wait=False, cancel_futures=True)
+            _run_again(job.pk, delay=timedelta(0))
+            return CadJob.objects.get(pk=job.pk)
+        pool.shutdown()
+    if failed and not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()  # the error may have been the connection
     if stop_reason:
         _give_up_pending(job, stop_reason[0])
     job = _finish_if_done(job.pk)
     if not job.is_finished:
-        _look_again_after_lease(job)
+        _run_again(job.pk, delay=RETRY_DELAY if failed else timedelta(0))
+        if not CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.PENDING).exists():
+            _look_again_after_lease(job)
     return job
+
+
+def _wait_unless_stopping(futures) -> bool:
+    """Wait for the batch threads; False if the worker was told to stop and they were still
+    busy STOP_GRACE_S later."""
+    stop_deadline = None
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # a thread's own bug surfaces here, as before
+        if pending and worker_stop_requested():
+            stop_deadline = stop_deadline or time.monotonic() + STOP_GRACE_S
+            if time.monotonic() >= stop_deadline:
+                return False
+    return True
+
+
+def _give_back(batch_pk: int, *, error: str, attempt_used: bool = True) -> None:
+    """Make a claimed batch pending again, for this job's next run or another worker's."""
+    if not connection.in_atomic_block:
+        # The error may have been the connection itself (the database restarted): use a new one.
+        connection.close_if_unusable_or_obsolete()
+    changes = {"state": CadBatch.State.PENDING, "claimed_at": None, "claimed_by": ""}
+    if error:
+        changes["last_error"] = error[:100]
+    if not attempt_used:
+        changes["attempts"] = F("attempts") - 1
+    try:
+        CadBatch.objects.filter(pk=batch_pk, state=CadBatch.State.RUNNING).update(**changes)
+    except DatabaseError:
+        # Still away: the batch stays claimed by this live worker, and is given back by the
+        # next run of its job (the worker queues every unfinished job once it reconnects).
+        logger.warning("CAD batch %d could not be given back yet", batch_pk)
+
+
+def _run_again(job_id: int, *, delay: timedelta) -> None:
+    """Queue another run of the job when it has batches waiting to be claimed."""
+    if not CadBatch.objects.filter(job_id=job_id, state=CadBatch.State.PENDING).exists():
+        return
+    if delay and cad_job_task.get_backend().supports_defer:
+        cad_job_task.using(run_after=timezone.now() + delay).enqueue(job_id=job_id)
+    else:
+        cad_job_task.enqueue(job_id=job_id)
 
 
 @task
@@ -494,15 +588,46 @@ def cad_job_task(*, job_id: int) -> str:
     return cad_job_run(job_id=job_id).status
 
 
+def _abandoned_claims() -> Q:
+    """Claims whose worker is gone: its heartbeat stopped, or (no heartbeat) the lease ran out."""
+    alive = task_workers_alive().values("worker_id")
+    by_dead_worker = ~Q(claimed_by="") & ~Q(claimed_by__in=alive)
+    lease_over = Q(claimed_at__lt=timezone.now() - CLAIM_LEASE)
+    return Q(state=CadBatch.State.RUNNING) & (by_dead_worker | lease_over)
+
+
 def _release_expired_claims(job_id: int) -> CadBatch | None:
-    """Give batches whose lease ran out back for another try; return one out of tries, if any."""
-    expired = CadBatch.objects.filter(
-        job_id=job_id, state=CadBatch.State.RUNNING, claimed_at__lt=timezone.now() - CLAIM_LEASE
+    """Give abandoned batches back for another try; return one out of tries, if any."""
+    abandoned = CadBatch.objects.filter(_abandoned_claims(), job_id=job_id)
+    abandoned.filter(attempts__lt=CAD_BATCH_ATTEMPTS).update(
+        state=CadBatch.State.PENDING, claimed_at=None, claimed_by=""
     )
-    expired.filter(attempts__lt=CAD_BATCH_ATTEMPTS).update(
-        state=CadBatch.State.PENDING, claimed_at=None
+    out_of_tries = CadBatch.objects.filter(
+        Q(state=CadBatch.State.PENDING) | _abandoned_claims(),
+        job_id=job_id,
+        attempts__gte=CAD_BATCH_ATTEMPTS,
     )
-    return expired.filter(attempts__gte=CAD_BATCH_ATTEMPTS).order_by("number").first()
+    return out_of_tries.order_by("number").first()
+
+
+def cad_batches_take_over() -> list[int]:
+    """Give back the batches of workers whose heartbeat stopped and queue their jobs again;
+    return those jobs' ids. Run by every live worker's heartbeat: the first to see a dead
+    worker's batches queues the run (the conditional UPDATE lets one worker win each batch)."""
+    job_ids: set[int] = set()
+    for batch_pk, job_id in CadBatch.objects.filter(
+        _abandoned_claims(), ~Q(claimed_by="")
+    ).values_list("pk", "job_id"):
+        if (
+            CadBatch.objects.filter(_abandoned_claims(), pk=batch_pk)
+            .exclude(claimed_by="")
+            .update(state=CadBatch.State.PENDING, claimed_at=None, claimed_by="")
+        ):
+            job_ids.add(job_id)
+    for job_id in sorted(job_ids):
+        logger.warning("CAD job %d: batches of a stopped worker taken over", job_id)
+        cad_job_task.enqueue(job_id=job_id)
+    return sorted(job_ids)
 
 
 def _interrupt(job_id: int, batch: CadBatch) -> CadJob:
@@ -545,8 +670,8 @@ def _look_again_after_lease(job: CadJob) -> None:
     """Batches are still claimed by another worker: run the job again when their lease ends.
 
     If that worker is alive it finishes them and the later run finds nothing to do; if it died
-    (say the worker restarted and `cad_resume` ran within the lease), the later run takes its
-    batches back. Without this the job would wait for the next `cad_resume`.
+    (say the worker restarted and queued its jobs again within the lease), the later run takes its
+    batches back. Without this the job would wait for the next worker start.
     """
     oldest = CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.RUNNING).aggregate(
         oldest=Min("claimed_at")
@@ -560,18 +685,24 @@ def _look_again_after_lease(job: CadJob) -> None:
     cad_job_task.using(run_after=run_after).enqueue(job_id=job.pk)
 
 
-def _claim_batch(job_id: int) -> CadBatch | None:
-    """Take the next pending batch of the job for this worker, or None when there is none."""
+def _claim_batch(job_id: int, *, skip: set[int] = frozenset()) -> CadBatch | None:
+    """Take the next pending batch of the job for this worker, or None when there is none
+    (leaving out the batches in `skip` and those out of tries)."""
     while True:
         with transaction.atomic():
-            pending = CadBatch.objects.filter(job_id=job_id, state=CadBatch.State.PENDING)
+            pending = CadBatch.objects.filter(
+                job_id=job_id, state=CadBatch.State.PENDING, attempts__lt=CAD_BATCH_ATTEMPTS
+            ).exclude(pk__in=skip)
             if connection.features.has_select_for_update_skip_locked:
                 pending = pending.select_for_update(skip_locked=True)
             batch = pending.order_by("number").first()
             if batch is None:
                 return None
             claimed = CadBatch.objects.filter(pk=batch.pk, state=CadBatch.State.PENDING).update(
-                state=CadBatch.State.RUNNING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+                state=CadBatch.State.RUNNING,
+                claimed_at=timezone.now(),
+                claimed_by=current_worker_id(),
+                attempts=F("attempts") + 1,
             )
         if claimed:
             batch.state = CadBatch.State.RUNNING
@@ -599,6 +730,11 @@ def _run_batch(job: CadJob, batch: CadBatch, stop: Event, stop_reason: list[str]
             if isinstance(exc, AuthenticationError | PermissionDeniedError):
                 # Every other batch would fail the same way: stop sending, say why.
                 stop_reason.append(exc.user_message)
+                stop.set()
+            elif isinstance(exc, UpstreamTimeoutError) and exc.request_sent:
+                # DeepCall stalls: the other batches would each wait out the read timeout
+                # too. Stop sending, so the job ends within one timeout and can be retried.
+                stop_reason.append(DEEPCALL_STALLED)
                 stop.set()
     _record_batch(job, batch, outcomes)
 

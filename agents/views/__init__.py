@@ -11,12 +11,22 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agents import services
+from agents.services.readiness import readiness_check
 
 
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers and `make run`'s readiness check: the process answers, the DB too."""
     return JsonResponse({"status": "ok", "database": services.database_ok()})
+
+
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """For an orchestrator: 200 when the database answers and a task worker is alive, else
+    503; a cache without Redis is reported as degraded but ready. `/healthz/` stays the
+    liveness check."""
+    readiness = readiness_check()
+    return JsonResponse(readiness.as_dict(), status=200 if readiness.ready else 503)
 
 
 @require_GET

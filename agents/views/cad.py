@@ -32,6 +32,7 @@ from agents.selection import (
 )
 from agents.services import cad_jobs as cad_service
 from agents.services.agent_queries import agent_matching_count
+from agents.services.task_workers import task_workers_alive
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
 
@@ -168,13 +169,18 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         bool(request.htmx and request.GET.get("progress") and request.GET.get("running"))
         and job.is_finished
     )
+    # Nobody should wait on a job that cannot run: its page says so while no worker is alive.
+    no_worker = not job.is_finished and not task_workers_alive().exists()
     if request.htmx and request.GET.get("progress") and not finished_while_watched:
-        return render(request, "cad/job_detail.html#job-progress", {"job": job})
+        return render(
+            request, "cad/job_detail.html#job-progress", {"job": job, "no_worker": no_worker}
+        )
     results_state = CadResultListState(request.GET, job=job)
     page = results_state.get_page(cad_service.cad_job_results(job, outcome=results_state.outcome))
     can_run = request.user.has_perm("agents.run_cad_jobs")
     context = {
         "job": job,
+        "no_worker": no_worker,
         "page": page,
         "list": results_state,
         "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),

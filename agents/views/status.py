@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from agents.services import connection_check
 from agents.services.cooldown import CONNECTION_CHECK_COOLDOWN_S, cooldown_start
+from agents.services.task_workers import task_workers_status
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,5 +25,9 @@ def upstream_status(request: HttpRequest) -> HttpResponse:
     template_name = "status/upstream_status.html"
     if request.htmx:
         template_name += "#connection-check"
-    context = connection_check.upstream_status() | {"cooldown_message": cooldown_message}
+    context = (
+        connection_check.upstream_status()
+        | task_workers_status()
+        | {"cooldown_message": cooldown_message}
+    )
     return render(request, template_name, context)

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
+from agents.services.task_workers import task_worker_beat
 from tests.fixtures.browser import assert_accessible, login, readme_screenshot
 from tests.fixtures.workers import worker_in_thread
 
@@ -47,6 +48,8 @@ def database_worker():
         excluded_queue_names=[],
     )
 
+    # Alive, as a task_worker's heartbeat says: the job's page does not say no worker runs.
+    task_worker_beat(worker_id=worker.worker_id)
     with worker_in_thread(worker):
         yield
 

@@ -23,6 +23,7 @@ SIGNED_IN = {SUPERVISOR, MANAGER, ADMIN, None}  # one's own account: any signed-
 # (the same, plus the CAD audit trail), Admin (also CAD jobs and the DeepCall status).
 ACCESS = {
     "healthz": (ANYONE, 200, 405),
+    "readyz": (ANYONE, 503, 405),  # no task worker runs during these tests
     "login": (ANYONE, 200, 200),  # an empty form comes back with its errors
     "logout": (ANYONE, 405, 302),
     "sso-start": (ANYONE, 302, 405),  # off to the identity provider

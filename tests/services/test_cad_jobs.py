@@ -342,10 +342,13 @@ def test_a_bug_in_a_batch_ends_in_an_interrupted_job_that_frees_its_agents(
 
     monkeypatch.setattr(cad_service, "get_deepcall_client", BrokenClient)
     for _ in range(cad_service.CAD_BATCH_ATTEMPTS):
-        job = cad_service.cad_job_run(job_id=job.pk)  # never raises: the batch waits
+        job = cad_service.cad_job_run(job_id=job.pk)  # never raises: the batches wait
         assert job.status == CadJob.Status.RUNNING
-        assert CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).exists()
-        _age_claims(job)
+        # Given back at once, for the next run (queued after RETRY_DELAY), not held for a lease.
+        assert not CadBatch.objects.filter(job=job, state=CadBatch.State.RUNNING).exists()
+        assert set(CadBatch.objects.filter(job=job).values_list("last_error", flat=True)) == {
+            "RuntimeError"
+        }
     job = cad_service.cad_job_run(job_id=job.pk)
 
     assert job.status == CadJob.Status.INTERRUPTED
@@ -385,7 +388,41 @@ def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settin
     assert job.status == CadJob.Status.RUNNING
     assert CadBatch.objects.get(job=job, number=1).last_error == "OperationalError"
 
-    _age_claims(job)
+    # The batch was given back, and another run is queued for after RETRY_DELAY.
+    assert CadBatch.objects.get(job=job, number=1).state == CadBatch.State.PENDING
     job = cad_service.cad_job_run(job_id=job.pk)
     assert job.status == CadJob.Status.SUCCEEDED
     assert CadResult.objects.filter(job=job).count() == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stalling_deepcall_ends_the_job_cleanly_and_retry_failed_completes_it(
+    synced, admin_user, settings
+):
+    from agents.upstream import reset_deepcall_client
+
+    settings.TASKS = IMMEDIATE
+    settings.DEEPCALL_READ_TIMEOUT = 0.5  # DeepCall "stops answering" for longer than this
+    reset_deepcall_client()
+    ids = some_ids(60)
+    synced.set_faults(hang_rate=1.0, hang_seconds=5, actions=["setCad"])
+
+    job = start(admin_user, ids)
+
+    assert job.status == CadJob.Status.FAILED
+    outcomes = dict(CadResult.objects.filter(job=job).values_list("agent_id", "outcome"))
+    assert sorted(outcomes) == sorted(ids)  # every agent accounted for, none twice
+    assert set(outcomes.values()) == {"not_attempted"}
+    sent = CadResult.objects.filter(job=job, message__startswith="DeepCall did not answer")
+    unsent = CadResult.objects.filter(job=job, message__startswith="Not sent: DeepCall did not")
+    assert sent.count() + unsent.count() == 60
+    assert sent.count() == 10 * synced.calls["setCad"]  # no batch sent after the stall showed
+    assert "DeepCall did not answer in time" in job.message
+
+    synced.set_faults()  # DeepCall answers again
+    retry = cad_service.cad_job_retry_failed(
+        job=job, user=admin_user, idempotency_key=cad_service.new_idempotency_key()
+    )
+    retry.refresh_from_db()
+    assert (retry.status, retry.succeeded) == (CadJob.Status.SUCCEEDED, 60)
+    assert synced.cad_on == set(ids)
