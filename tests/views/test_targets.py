@@ -276,6 +276,27 @@ def test_unreadable_files_are_refused_with_a_message(manager_client, content, me
     assert message in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"weekday,start time,target\nMonday,09:00," + b"x" * 140_000 + b"\n", "Line 2: a cell"),
+        ("weekday,start time,target\nMonday,09:00,²\n".encode(), "Line 2: target “²”"),
+        ("weekday,start time,target\nMonday,09:00,٣\n".encode(), "Line 2: target “٣”"),
+        (b"weekday,start time,target\nMonday,09:00," + b"9" * 5000 + b"\n", "Line 2: target 9"),
+        (b"weekday,start time,target\nMonday,09:00,1\x00\n", "Line 2: contains a NUL"),
+        (b"\xef\xbb\xbf", "Line 1: The file is empty."),
+    ],
+)
+def test_odd_files_get_a_row_by_row_answer_not_a_server_error(manager_client, content, message):
+    file = SimpleUploadedFile("t.csv", content, content_type="text/csv")
+    response = manager_client.post(IMPORT_URL, {"file": file})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The file was not imported and no target changed." in html
+    assert message in html
+    assert stored() == {}
+
+
 def test_a_file_too_large_is_refused(manager_client):
     big = "weekday,start time,target\n" + "Monday,09:00,1\n" * 20_000
     response = manager_client.post(IMPORT_URL, {"file": upload(big)})
