@@ -22,6 +22,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle a worker now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# gunicorn bounds the request line and headers (its defaults, stated so they are not lost) but
+# not the body: Django's RequestBodyLimitMiddleware refuses a body over 1 MB before reading it.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

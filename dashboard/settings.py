@@ -106,6 +106,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over REQUEST_BODY_MAX_BYTES is refused before anything reads it.
+    "agents.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files stay cacheable, everything else is no-store.
@@ -355,6 +357,12 @@ DEEPCALL_LIST_CONCURRENCY = env_int("DEEPCALL_LIST_CONCURRENCY", 4)
 DEEPCALL_SYNC_TTL = env_int("DEEPCALL_SYNC_TTL", 60)
 # Days the history of agent changes is kept; the worker prunes older entries after each sync.
 DEEPCALL_CHANGE_RETENTION_DAYS = env_int("DEEPCALL_CHANGE_RETENTION_DAYS", 90)
+
+# The largest legitimate body is a staffing-targets CSV (256 kB); anything over four times that
+# is refused with 413 before it is read (agents.middleware.RequestBodyLimitMiddleware). Uploads
+# within it stay in memory, so no request body is ever written to disk.
+REQUEST_BODY_MAX_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 # Selecting "all matching" keeps the filter, not the ids, so forms stay small; this only
 # guards the ordinary forms.
