@@ -11,5 +11,7 @@ class AgentsConfig(AppConfig):
         from agents.middleware import session_start
 
         user_logged_in.connect(session_start, dispatch_uid="agents.session_start")
-        # Its receiver wakes the task worker whenever a task is queued.
+        # Registering our system checks, and the receiver that wakes the task worker
+        # whenever a task is queued.
+        import agents.checks
         import agents.task_wakeup  # noqa: F401

@@ -214,9 +214,21 @@ AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "agents.login_throttle.LoginThrottleHandler"
-AXES_CLIENT_IP_CALLABLE = "agents.login_throttle.client_ip"
-# Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only.
+AXES_CLIENT_IP_CALLABLE = "agents.client_address.client_ip"
+# Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only, and
+# only in requests that come from one of TRUSTED_PROXIES (agents/client_address.py).
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+TRUSTED_PROXIES = env_list(
+    "DJANGO_TRUSTED_PROXIES", "127.0.0.0/8,::1/128" if PROXY_COUNT > 0 else ""
+)
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES must list addresses or networks (CIDR, e.g. 10.0.0.0/8), "
+            f"not {_proxy!r}."
+        ) from exc
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
