@@ -109,6 +109,7 @@ def test_enable_can_send_to_all_even_those_known_to_be_on(admin_client, admin_us
 def test_without_agents_known_to_be_on_there_is_no_choice_to_make(admin_client, agents):
     admin_client.post("/cad/selection/", {"op": "update", "add": '["1", "2"]', "query": ""})
     page = text(admin_client.post("/cad/confirm/", {"action": "enable"}))
+    assert "Confirm: Enable CAD for 2 agents" in page
     assert "already on" not in page and 'name="already_set"' not in page
 
 
