@@ -145,6 +145,7 @@ class AgentTable(ListTable):
         duplicated_names: frozenset[str] = frozenset(),
         now: datetime,
         can_select: bool = False,
+        can_see_cad_jobs: bool = False,
         **kwargs,
     ):
         exclude = () if can_select else ("select",)
@@ -153,6 +154,7 @@ class AgentTable(ListTable):
         self.duplicated_names = duplicated_names
         self.weekday_minute = working_hours.local_weekday_minute(now)
         self.now = now
+        self.can_see_cad_jobs = can_see_cad_jobs  # who set CAD is the CAD audit trail's
 
     # --- sorting: the directory service's orderings (indexed, each ending with the id) -------
 
@@ -281,10 +283,10 @@ class AgentTable(ListTable):
         label = cad_state_label(state, now=self.now)
         if state is None:
             return format_html('<span class="text-body-secondary">{}</span>', label)
+        set_by = f" by {state.set_by or 'a deleted user'}" if self.can_see_cad_jobs else ""
         return format_html(
             '<span class="badge {}" title="{}">{}</span>',
             "text-bg-success" if state.state == state.State.ON else "text-bg-secondary",
-            f"As set here by {state.set_by or 'a deleted user'} on "
-            f"{timezone.localtime(state.set_at):%d %b %Y %H:%M}",
+            f"As set here{set_by} on {timezone.localtime(state.set_at):%d %b %Y %H:%M}",
             label,
         )

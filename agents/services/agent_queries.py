@@ -185,7 +185,12 @@ def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) 
     # The ledger moves with every CAD job, not with the syncs the cache follows.
     ledger = cad_ledger_version() if filters.cad else None
     return cached_per_version(
-        "matching-count", agents_matching(filters, now=now).count, filters, minute, ledger
+        "matching-count",
+        agents_matching(filters, now=now).count,
+        filters,
+        minute,
+        ledger,
+        free_text=filters.text,
     )
 
 

@@ -39,7 +39,8 @@ def upstream_auth_method() -> str:
 
 def upstream_status() -> dict:
     """The configured account (host only), the auth method, the last sync and the last check."""
-    host = urlsplit(settings.DEEPCALL_API_URL).netloc
+    # The host and port only: a user and password written into the URL stay unshown.
+    host = urlsplit(settings.DEEPCALL_API_URL).netloc.rpartition("@")[2]
     return {
         "uses_sandbox": settings.DEEPCALL_USES_SANDBOX,
         "api_host": host,

@@ -342,6 +342,7 @@ def agent_coverage(
         *coverage_key(
             filters=filters, slot_minutes=slot_minutes, target_scope=target_scope, now=now
         ),
+        free_text=filters.text,
     )
 
 

@@ -17,6 +17,9 @@ from agents.models import SyncRun
 
 # Only an upper bound on an entry's life: a sync that changes agents retires it earlier.
 READ_MODEL_CACHE_SECONDS = 24 * 3600
+# An entry that varies by free text (a search) lives no longer than this: every text typed makes
+# a key of its own, so they would pile up in the shared cache, keeping what people searched for.
+FREE_TEXT_CACHE_SECONDS = 60
 
 
 def read_model_version() -> int:
@@ -31,14 +34,18 @@ def cached_per_version[T](
     compute: Callable[[], T],
     *key_parts: object,
     timeout: int = READ_MODEL_CACHE_SECONDS,
+    free_text: str = "",
 ) -> T:
     """`compute()`, worked out once per read-model version for `name` and `key_parts`.
 
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
     so a key stays short and safe for every cache backend whatever the values hold. `timeout`
     shortens an entry's life where something besides the read model may change it (a deploy's
-    new markup for a rendered fragment).
+    new markup for a rendered fragment). `free_text` is the text search among the key parts, if
+    any: then the entry lives at most `FREE_TEXT_CACHE_SECONDS`.
     """
+    if free_text:
+        timeout = min(timeout, FREE_TEXT_CACHE_SECONDS)
     key = f"agents:{name}"
     if key_parts:
         key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]

@@ -35,7 +35,12 @@ def change_list(request: HttpRequest) -> HttpResponse:
     else:
         # Opening the history is what "since your last visit" on the home page counts from.
         changes_service.changes_mark_seen(user=request.user)
-    response = render(request, template_name, {"list": state, "changes": result})
+    context = {
+        "list": state,
+        "changes": result,
+        "can_export": request.user.has_perm("agents.export_agents"),
+    }
+    response = render(request, template_name, context)
     state.push_clean_url(request, response)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -44,6 +49,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 @permission_required("agents.view_agent", raise_exception=True)
+@permission_required("agents.export_agents", raise_exception=True)
 def change_export(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

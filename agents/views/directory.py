@@ -50,6 +50,7 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
         duplicated_names=listing.duplicated_names,
         now=listing.now,
         can_select=can_select,
+        can_see_cad_jobs=request.user.has_perm("agents.view_cadjob"),
     )
     state.configure_table(table)
     if selection is not None:
@@ -106,6 +107,8 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
         "detail": detail,
         "agent_id": agent_id,
         "list_url": reverse("agent-list"),
+        # Who set CAD, in which job, and DeepCall's messages are the CAD audit trail's.
+        "can_see_cad_jobs": request.user.has_perm("agents.view_cadjob"),
         # Shown for an agent that is gone too: its removal is the answer to "where did it go?"
         "agent_changes": changes_service.agent_changes_for(agent_id=agent_id),
         "deleted_upstream_at": (

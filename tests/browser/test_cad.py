@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
-from tests.fixtures.browser import assert_accessible, login, screenshot
+from tests.fixtures.browser import assert_accessible, login, readme_screenshot
 from tests.fixtures.workers import worker_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,7 +80,7 @@ def test_select_a_page_then_all_matching_and_enable_cad(page, admin_user, direct
     page.goto("/agents/?status=active")
     page.get_by_role("checkbox", name="Select all on this page").check()
     expect(selected_count(page)).to_have_text("25 selected")
-    screenshot(page, "directory-selection")
+    readme_screenshot(page, "agent-directory")  # an admin selecting agents for a CAD change
 
     matching = Agent.objects.filter(is_active=True).count()
     page.get_by_role("button", name=f"Select all {matching} matching agents").click()
@@ -172,7 +172,7 @@ def test_watch_a_job_run_see_a_failure_and_retry_it(
     expect(failed_row).to_contain_text("Failed")
     expect(failed_row).to_contain_text("Agent is on a call")
     assert_accessible(page)
-    screenshot(page, "cad-job")
+    readme_screenshot(page, "cad-job")
 
     directory.set_faults()
     settings.TASKS = IMMEDIATE

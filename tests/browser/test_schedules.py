@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.fixtures.agents import make_agent
-from tests.fixtures.browser import assert_accessible, login, screenshot
+from tests.fixtures.browser import assert_accessible, login, readme_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +36,7 @@ def test_manager_reads_the_heatmap_clicks_a_cell_and_downloads_the_csv(page, man
     login(page, manager_user)
     page.goto("/schedules/")
     page.get_by_role("heading", name="Coverage").wait_for()
-    screenshot(page, "schedules")
+    readme_screenshot(page, "schedules")
 
     # Counts come from the data: Tuesday 09:00 has Asha and Bela; Ira is inactive.
     tuesday_nine = cell(page, TUE, 540)

@@ -193,15 +193,15 @@ def test_the_job_page_links_to_the_undo_confirmation(admin_client, admin_user, a
 
 
 def test_the_detail_panel_shows_the_state_as_set_here_above_the_history(
-    supervisor_client, admin_user, agents
+    manager_client, admin_user, agents
 ):
     job = finished_job(admin_user, [("1", "unknown")])
     set_on(["1"], admin_user, job=job)
-    page = text(supervisor_client.get("/agents/1/"))
+    page = text(manager_client.get("/agents/1/"))
     state = page.split('id="agent-cad-state"')[1].split("</p>")[0]
     assert "On · set just now" in state and f"by {admin_user}" in state
     assert page.index('id="agent-cad-state"') < page.index("CAD history from this dashboard")
-    assert "Not set here" in text(supervisor_client.get("/agents/2/"))
+    assert "Not set here" in text(manager_client.get("/agents/2/"))
 
 
 def test_the_home_page_counts_agents_with_cad_on_as_set_here(supervisor_client, admin_user, agents):

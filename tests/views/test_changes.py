@@ -79,6 +79,21 @@ def test_supervisors_and_above_see_the_page_and_the_csv(request, role_client, hi
     assert client.get(reverse("change-export")).status_code == 200
 
 
+def test_the_csv_needs_the_export_permission_like_the_other_exports(
+    client, history, django_user_model
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="view_agent"))
+    client.force_login(user)
+    page = client.get(reverse("change-list"))
+    assert page.status_code == 200
+    assert "Priya Sharma" in page.content.decode()
+    assert "Export CSV" not in page.content.decode()
+    assert client.get(reverse("change-export")).status_code == 403
+
+
 def test_page_lists_newest_first_with_hours_and_groups_as_the_directory_shows_them(
     supervisor_client, history
 ):

@@ -317,18 +317,18 @@ def test_filter_queryset_and_description_for_other_pages(directory):
     assert AgentListState(QueryDict(""), path="/").description == "all agents"
 
 
-def test_detail_page_and_panel(supervisor_client, directory, supervisor_user):
+def test_detail_page_and_panel(manager_client, directory, admin_user):
     job = CadJob.objects.create(
-        idempotency_key="k1", action="enable", created_by=supervisor_user, total=1
+        idempotency_key="k1", action="enable", created_by=admin_user, total=1
     )
     CadResult.objects.create(job=job, agent_id="2", outcome="failed", message="Busy", code=1501)
     url = reverse("agent-detail", args=["2"])
-    full = supervisor_client.get(url)
+    full = manager_client.get(url)
     assert full.status_code == 200
     html = full.content.decode()
     assert "<html" in html and "Bob Kumar" in html and "Sales (#31)" in html
     assert reverse("cad-job-detail", args=[job.public_id]) in html and "Busy" in html
-    partial = supervisor_client.get(url, headers={"HX-Request": "true"})
+    partial = manager_client.get(url, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and "Bob Kumar" in partial.content.decode()
 
 

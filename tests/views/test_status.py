@@ -61,3 +61,16 @@ def test_the_connection_check_has_a_cooldown_shared_by_everyone(
         assert "DeepCall was checked moments ago; check again in" in body
         assert "Working." in body  # the last result is still shown
     assert sandbox_settings.calls["list"] == 1
+
+
+def test_a_user_and_password_in_the_base_url_never_show(admin_client, sandbox_settings, settings):
+    settings.DEEPCALL_USES_SANDBOX = False
+    # Nothing listens on the discard port: the check fails fast, its message shown too.
+    settings.DEEPCALL_API_URL = "http://svc-user:s3cret-pass@127.0.0.1:9"
+    page = admin_client.get("/status/").content.decode()
+    checked = admin_client.post("/status/").content.decode()
+    assert "127.0.0.1:9" in page
+    assert "Not working." in checked
+    for body in (page, checked):
+        assert "svc-user" not in body
+        assert "s3cret-pass" not in body
