@@ -4,12 +4,16 @@ import multiprocessing
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One process per core, one request at a time each: rendering pages is CPU work under Python's
-# GIL, so more threads only share it (`make loadtest` on PostgreSQL and Redis, 2 processes:
-# p95 94-157 ms over four runs with 1 thread, 142 and 182 ms with 4). Raise it for pages that
-# mostly wait.
+# One process per core, each with a few threads. Rendering pages is CPU work under Python's
+# GIL, so threads do not make pages faster (`make loadtest`, PostgreSQL and Redis, 2 processes:
+# p95 94-157 ms over four runs with 1 thread, 142 and 182 ms with 4); they are there for the
+# requests that mostly wait: a CSV export streamed to a slow client holds its thread for as long
+# as the client takes to read it, and with one thread a process three slow readers would hold
+# every process and nobody else would get a page (bench/slow_clients_bench.py: other users' p95
+# with three readers at 1 kB/s, see README's Performance). Eight threads leave a process room
+# for other users even if every one of a user's three exports lands on it.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
@@ -22,6 +26,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # Recycle a worker now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# gunicorn bounds the request line and headers (its defaults, stated so they are not lost) but
+# not the body: Django's RequestBodyLimitMiddleware refuses a body over 1 MB before reading it.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

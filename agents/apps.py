@@ -16,5 +16,7 @@ class AgentsConfig(AppConfig):
         from agents.services.sign_in_record import sign_in_record_receivers_connect
 
         sign_in_record_receivers_connect()
-        # Its receiver wakes the task worker whenever a task is queued.
+        # Registering our system checks, and the receiver that wakes the task worker
+        # whenever a task is queued.
+        import agents.checks
         import agents.task_wakeup  # noqa: F401

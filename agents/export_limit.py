@@ -101,7 +101,9 @@ def csv_export_response(
     """The streamed CSV download of `rows` (header first), within the user's export limit
     (a 429 past it) and recorded in the audit trail with the validated `filter_query`. With
     `stream=False` (files of a few hundred rows) the whole file is built, counted, then sent."""
-    writer = csv.writer(_Echo(), lineterminator=lineterminator)
+    # Every field quoted: a spreadsheet whose list separator is not the comma (a semicolon in
+    # much of Europe) still keeps each cell whole, so `x;=HYPERLINK(…)` cannot start a formula.
+    writer = csv.writer(_Echo(), lineterminator=lineterminator, quoting=csv.QUOTE_ALL)
     slot = export_slot(user_id=request.user.pk, lines=(writer.writerow(row) for row in rows))
     if slot is None:
         return HttpResponse(REFUSED_MESSAGE, status=429, content_type="text/plain")

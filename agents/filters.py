@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from agents import working_hours
@@ -203,8 +204,6 @@ class CadJobFilter(django_filters.FilterSet):
 
 
 def _job_authors():
-    from django.contrib.auth import get_user_model
-
     return (
         get_user_model()
         .objects.filter(pk__in=CadJob.objects.values("created_by"))

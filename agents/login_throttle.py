@@ -7,9 +7,9 @@ Two limits, both over AXES_COOLOFF_TIME:
 - per address across usernames (AXES_ADDRESS_FAILURE_LIMIT, higher, as an office behind one
   NAT shares it): one address trying many usernames (password spraying) is stopped.
 
-The address is the peer's, or, behind DJANGO_PROXY_COUNT reverse proxies, the one the
-outermost of them saw: X-Forwarded-For is trusted exactly that far, never further, so a client
-cannot pick an address of its own choosing by sending the header itself.
+The address comes from `agents.client_address.client_ip` (X-Forwarded-For only from trusted
+proxies). An IPv6 user is usually given a whole /64, so the per-address limit counts a /64 as
+one address: otherwise a sprayer could change address with every try.
 """
 
 from __future__ import annotations
@@ -21,44 +21,36 @@ from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
-from django.http import HttpRequest
 from django.utils import timezone
 
+from agents.client_address import client_ip, parse_address
 
-def _address(value: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address, trusting X-Forwarded-For only as far as DJANGO_PROXY_COUNT says.
-
-    Each of our proxies appends the address it received the request from, so with N proxies
-    the client is the N-th entry from the right; anything left of it was written by the client.
-    """
-    remote = _address(request.META.get("REMOTE_ADDR", "")) if request else None
-    proxies = int(getattr(settings, "PROXY_COUNT", 0))
-    if proxies <= 0 or request is None:
-        return remote
-    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part.strip() for part in forwarded if part.strip()]
-    if len(forwarded) < proxies:
-        # Fewer hops than configured proxies: the request skipped one; trust nothing it says.
-        return remote
-    return _address(forwarded[-proxies]) or remote
+# An IPv6 site (a home, an office, a cloud server) is usually given a /64.
+IPV6_SPRAYING_PREFIX = 64
 
 
 def address_failures(ip_address: str | None) -> int:
-    """Failed log-ins from this address within the cool-off, whatever the usernames."""
-    if not ip_address:
+    """Failed log-ins from this address (an IPv6 address's whole /64) within the cool-off,
+    whatever the usernames."""
+    address = parse_address(ip_address or "")
+    if address is None:
         return 0
-    attempts = AccessAttempt.objects.filter(ip_address=ip_address)
+    attempts = AccessAttempt.objects.all()
     cool_off = get_cool_off()
     if cool_off is not None:
         attempts = attempts.filter(attempt_time__gte=timezone.now() - cool_off)
-    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    if address.version == 4:
+        attempts = attempts.filter(ip_address=str(address))
+        return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    # The database stores each address in its short form, which no prefix of text matches.
+    network = ipaddress.ip_network(f"{address}/{IPV6_SPRAYING_PREFIX}", strict=False)
+    return sum(
+        failures
+        for other, failures in attempts.filter(ip_address__contains=":").values_list(
+            "ip_address", "failures_since_start"
+        )
+        if ipaddress.ip_address(other) in network
+    )
 
 
 class LoginThrottleHandler(AxesDatabaseHandler):

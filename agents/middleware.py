@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
@@ -32,6 +34,46 @@ def is_background_poll(request: HttpRequest) -> bool:
 def session_start(sender, request, user, **kwargs) -> None:
     """At log-in: both clocks start (saved with the log-in's own session write)."""
     request.session[STARTED_KEY] = request.session[SEEN_KEY] = int(time.time())
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request body over REQUEST_BODY_MAX_BYTES with 413, on every URL, before any of
+    it is read: Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count uploaded files, which it
+    writes to a temporary file whatever their size, and gunicorn sets no limit on bodies.
+
+    A body sent without a Content-Length (chunked) is read here up to the limit, in memory, and
+    handed on as if it had one; Django would otherwise ignore it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return self._too_large(limit)
+        raw = request.META.get("wsgi.input")
+        if not declared and raw is not None and "HTTP_TRANSFER_ENCODING" in request.META:
+            body = raw.read(limit + 1)
+            if len(body) > limit:
+                return self._too_large(limit)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = LimitedStream(io.BytesIO(body), len(body))
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(limit: int) -> HttpResponse:
+        response = HttpResponse(
+            f"The request is larger than {limit // (1024 * 1024)} MB, the most this site takes.",
+            status=413,
+            content_type="text/plain; charset=utf-8",
+        )
+        # The rest of the body is never read: the connection cannot carry another request.
+        response["Connection"] = "close"
+        return response
 
 
 class SessionLifetimeMiddleware:

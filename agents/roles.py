@@ -4,6 +4,8 @@ Roles are Django groups, so a deploy has them after `migrate`; views check permi
 never group names.
 """
 
+from django.contrib.auth.management import create_permissions
+
 SUPERVISOR = "Supervisor"
 MANAGER = "Manager"
 ADMIN = "Admin"
@@ -65,8 +67,6 @@ def sync_role_groups_migration(apps, schema_editor) -> None:
 
     Permissions are normally created after all migrations; the groups need them now.
     """
-    from django.contrib.auth.management import create_permissions
-
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)

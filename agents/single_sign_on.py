@@ -24,6 +24,7 @@ import httpx
 import jwt
 import requests
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
@@ -103,8 +104,6 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_CLIENT_ID = settings.OIDC_CLIENT_ID
         self.OIDC_RP_CLIENT_SECRET = settings.OIDC_CLIENT_SECRET
         self.OIDC_RP_IDP_SIGN_KEY = None
-        from django.contrib.auth import get_user_model
-
         self.UserModel = get_user_model()
 
     @property

@@ -14,6 +14,7 @@ DATABASE_URL / REDIS_URL to run against PostgreSQL and Redis instead of SQLite a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -98,7 +101,13 @@ def child_pids(pid: int) -> list[int]:
 
 
 async def log_in(
-    client: httpx.AsyncClient, base: str, errors: list, gate: asyncio.Semaphore
+    client: httpx.AsyncClient,
+    base: str,
+    errors: list,
+    gate: asyncio.Semaphore,
+    *,
+    username: str = USERNAME,
+    password: str = PASSWORD,
 ) -> bool:
     """Log one user in. A few at a time, as people arrive: each login hashes the password
     (PBKDF2, deliberately about half a second of CPU here), and fifty at once would only
@@ -109,7 +118,7 @@ async def log_in(
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
             response = await client.post(
                 "/accounts/login/",
-                data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token},
+                data={"username": username, "password": password, "csrfmiddlewaretoken": token},
                 headers={"Referer": f"{base}/accounts/login/"},
             )
         except (httpx.HTTPError, AttributeError) as exc:
@@ -171,7 +180,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def main() -> int:
+@dataclass
+class Stack:
+    """The production-like setup a load test runs against."""
+
+    base: str
+    env: dict
+    web: subprocess.Popen
+    worker: subprocess.Popen
+    sandbox: subprocess.Popen
+    groups: list[str]
+
+
+@contextlib.contextmanager
+def production_stack(*, agents: int, supervisors: dict[str, str]) -> Iterator[Stack]:
+    """Sandbox with `agents` agents, a migrated and synced database, gunicorn as the Procfile
+    runs it (gunicorn.conf.py) and one task worker, all with DJANGO_DEBUG=0, on free ports of
+    127.0.0.1; `supervisors` (username: password) exist. Everything stops on leaving."""
     tmp = Path(tempfile.mkdtemp(prefix="deepcall-loadtest-"))
     web_port, sandbox_port = free_port(), free_port()
     env = {
@@ -192,7 +217,7 @@ def main() -> int:
     log = (tmp / "servers.log").open("w")
     try:
         sandbox = subprocess.Popen(
-            [PY, "manage.py", "deepcall_sandbox", f"--port={sandbox_port}", f"--agents={AGENTS}"],
+            [PY, "manage.py", "deepcall_sandbox", f"--port={sandbox_port}", f"--agents={agents}"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -209,14 +234,17 @@ def main() -> int:
             "-c",
             (
                 "from django.contrib.auth.models import Group, User;"
-                f"u = User.objects.create_user({USERNAME!r}, password={PASSWORD!r});"
-                "u.groups.add(Group.objects.get(name='Supervisor'))"
+                "role = Group.objects.get(name='Supervisor');"
+                + "".join(
+                    f"User.objects.create_user({name!r}, password={password!r}).groups.add(role);"
+                    for name, password in supervisors.items()
+                )
             ),
         )
         wait_for(f"http://127.0.0.1:{sandbox_port}/_sandbox/state")
         started = time.perf_counter()
         manage(env, "sync_agents")
-        print(f"sync of {AGENTS:,} agents: {time.perf_counter() - started:.1f} s")
+        print(f"sync of {agents:,} agents: {time.perf_counter() - started:.1f} s")
         web = subprocess.Popen(
             [str(Path(PY).parent / "gunicorn"), "dashboard.wsgi", "--config", "gunicorn.conf.py"],
             cwd=ROOT,
@@ -254,99 +282,7 @@ def main() -> int:
             text=True,
             check=True,
         ).stdout.split()
-
-        latencies: list[float] = []
-        by_page: dict[str, list[float]] = {}
-        errors: list[str] = []
-        web_pids = child_pids(web.pid)
-        helper_pids = {"worker": worker.pid, "sandbox": sandbox.pid}
-        measured: dict[str, float] = {}
-
-        async def run_all():
-            clients = [
-                httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False)
-                for _ in range(USERS)
-            ]
-            # Logging in hashes a password (deliberately slow): done before the clock starts.
-            gate = asyncio.Semaphore(WEB_PROCESSES)
-            await asyncio.gather(*(log_in(c, base, errors, gate) for c in clients))
-            cpu_before = {pid: cpu_seconds(pid) for pid in web_pids}
-            helpers_before = {name: cpu_seconds(pid) for name, pid in helper_pids.items()}
-            machine_before = machine_busy_seconds()
-            client_before = time.process_time()
-            started = time.perf_counter()
-            deadline = time.monotonic() + SECONDS
-            await asyncio.gather(
-                *(browse(c, deadline, latencies, errors, groups, by_page) for c in clients)
-            )
-            measured["elapsed"] = time.perf_counter() - started
-            measured["client_cpu"] = time.process_time() - client_before
-            after = {p: cpu_seconds(p) for p in web_pids}
-            measured["web_cpu"] = sum(after[p] - cpu_before[p] for p in web_pids if after[p])
-            measured["recycled"] = sum(after[p] is None for p in web_pids)
-            measured["machine_cpu"] = machine_busy_seconds() - machine_before
-            for name, pid in helper_pids.items():
-                measured[f"{name}_cpu"] = (cpu_seconds(pid) or 0) - (helpers_before[name] or 0)
-            # The heaviest page for memory: every agent as CSV, streamed by one process.
-            export_started = time.perf_counter()
-            export = await clients[0].get("/agents/export.csv")
-            measured["export_s"] = time.perf_counter() - export_started
-            measured["export_rows"] = export.text.count("\n") - 1
-            for client in clients:
-                await client.aclose()
-
-        asyncio.run(run_all())
-        elapsed, client_cpu, web_cpu = (
-            measured["elapsed"],
-            measured["client_cpu"],
-            measured["web_cpu"],
-        )
-
-        count = len(latencies)
-        print(
-            f"\n{USERS} users for {SECONDS:.0f} s (think time {THINK_S[0]:g}-{THINK_S[1]:g} s), "
-            f"{WEB_PROCESSES} web processes, {AGENTS:,} agents, "
-            f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if REDIS else 'local'}"
-        )
-        print(f"requests: {count + len(errors)}  ({(count + len(errors)) / elapsed:.1f}/s)")
-        if count:
-            print(
-                f"p50 {percentile(latencies, 50) * 1000:.0f} ms   "
-                f"p95 {percentile(latencies, 95) * 1000:.0f} ms   "
-                f"p99 {percentile(latencies, 99) * 1000:.0f} ms   "
-                f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
-            )
-        print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
-        for page, values in sorted(by_page.items()):
-            print(
-                f"  {page:<28} {len(values):5d} requests   "
-                f"p50 {percentile(values, 50) * 1000:4.0f} ms   "
-                f"p95 {percentile(values, 95) * 1000:4.0f} ms   "
-                f"max {max(values) * 1000:5.0f} ms"
-            )
-        if measured["recycled"]:
-            print(
-                f"({measured['recycled']} web worker(s) recycled by gunicorn's max_requests "
-                "during the run: their CPU time is not counted below)"
-            )
-        cores = os.cpu_count() or 1
-        others = measured["machine_cpu"] - web_cpu - client_cpu
-        others -= measured["worker_cpu"] + measured["sandbox_cpu"]
-        print(
-            f"CPU used: {measured['machine_cpu']:.1f} of {cores * elapsed:.0f} core-seconds "
-            f"({cores} cores): web processes {web_cpu:.1f} s "
-            f"({web_cpu / max(count, 1) * 1000:.0f} ms per request), "
-            f"task worker {measured['worker_cpu']:.1f} s, sandbox {measured['sandbox_cpu']:.1f} s, "
-            f"this load generator {client_cpu:.1f} s, everything else "
-            f"(database, cache, system) {others:.1f} s"
-        )
-        print(
-            f"CSV export of all agents: {measured['export_rows']:,} rows in "
-            f"{measured['export_s']:.1f} s"
-        )
-        for pid in child_pids(web.pid):
-            print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")
-        return 1 if errors else 0
+        yield Stack(base, env, web, worker, sandbox, groups)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -357,6 +293,107 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
         log.close()
+
+
+def main() -> int:
+    with production_stack(agents=AGENTS, supervisors={USERNAME: PASSWORD}) as stack:
+        return run_load(stack)
+
+
+def run_load(stack: Stack) -> int:
+    base, env, web, groups = stack.base, stack.env, stack.web, stack.groups
+    latencies: list[float] = []
+    by_page: dict[str, list[float]] = {}
+    errors: list[str] = []
+    web_pids = child_pids(web.pid)
+    helper_pids = {"worker": stack.worker.pid, "sandbox": stack.sandbox.pid}
+    measured: dict[str, float] = {}
+
+    async def run_all():
+        clients = [
+            httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False)
+            for _ in range(USERS)
+        ]
+        # Logging in hashes a password (deliberately slow): done before the clock starts.
+        gate = asyncio.Semaphore(WEB_PROCESSES)
+        await asyncio.gather(*(log_in(c, base, errors, gate) for c in clients))
+        cpu_before = {pid: cpu_seconds(pid) for pid in web_pids}
+        helpers_before = {name: cpu_seconds(pid) for name, pid in helper_pids.items()}
+        machine_before = machine_busy_seconds()
+        client_before = time.process_time()
+        started = time.perf_counter()
+        deadline = time.monotonic() + SECONDS
+        await asyncio.gather(
+            *(browse(c, deadline, latencies, errors, groups, by_page) for c in clients)
+        )
+        measured["elapsed"] = time.perf_counter() - started
+        measured["client_cpu"] = time.process_time() - client_before
+        after = {p: cpu_seconds(p) for p in web_pids}
+        measured["web_cpu"] = sum(after[p] - cpu_before[p] for p in web_pids if after[p])
+        measured["recycled"] = sum(after[p] is None for p in web_pids)
+        measured["machine_cpu"] = machine_busy_seconds() - machine_before
+        for name, pid in helper_pids.items():
+            measured[f"{name}_cpu"] = (cpu_seconds(pid) or 0) - (helpers_before[name] or 0)
+        # The heaviest page for memory: every agent as CSV, streamed by one process.
+        export_started = time.perf_counter()
+        export = await clients[0].get("/agents/export.csv")
+        measured["export_s"] = time.perf_counter() - export_started
+        measured["export_rows"] = export.text.count("\n") - 1
+        for client in clients:
+            await client.aclose()
+
+    asyncio.run(run_all())
+    elapsed, client_cpu, web_cpu = (
+        measured["elapsed"],
+        measured["client_cpu"],
+        measured["web_cpu"],
+    )
+
+    count = len(latencies)
+    print(
+        f"\n{USERS} users for {SECONDS:.0f} s (think time {THINK_S[0]:g}-{THINK_S[1]:g} s), "
+        f"{WEB_PROCESSES} web processes, {AGENTS:,} agents, "
+        f"database {env['DATABASE_URL'].split(':')[0]}, cache {'redis' if REDIS else 'local'}"
+    )
+    print(f"requests: {count + len(errors)}  ({(count + len(errors)) / elapsed:.1f}/s)")
+    if count:
+        print(
+            f"p50 {percentile(latencies, 50) * 1000:.0f} ms   "
+            f"p95 {percentile(latencies, 95) * 1000:.0f} ms   "
+            f"p99 {percentile(latencies, 99) * 1000:.0f} ms   "
+            f"mean {statistics.fmean(latencies) * 1000:.0f} ms"
+        )
+    print(f"errors: {len(errors)}" + (f"  e.g. {errors[:5]}" if errors else ""))
+    for page, values in sorted(by_page.items()):
+        print(
+            f"  {page:<28} {len(values):5d} requests   "
+            f"p50 {percentile(values, 50) * 1000:4.0f} ms   "
+            f"p95 {percentile(values, 95) * 1000:4.0f} ms   "
+            f"max {max(values) * 1000:5.0f} ms"
+        )
+    if measured["recycled"]:
+        print(
+            f"({measured['recycled']} web worker(s) recycled by gunicorn's max_requests "
+            "during the run: their CPU time is not counted below)"
+        )
+    cores = os.cpu_count() or 1
+    others = measured["machine_cpu"] - web_cpu - client_cpu
+    others -= measured["worker_cpu"] + measured["sandbox_cpu"]
+    print(
+        f"CPU used: {measured['machine_cpu']:.1f} of {cores * elapsed:.0f} core-seconds "
+        f"({cores} cores): web processes {web_cpu:.1f} s "
+        f"({web_cpu / max(count, 1) * 1000:.0f} ms per request), "
+        f"task worker {measured['worker_cpu']:.1f} s, sandbox {measured['sandbox_cpu']:.1f} s, "
+        f"this load generator {client_cpu:.1f} s, everything else "
+        f"(database, cache, system) {others:.1f} s"
+    )
+    print(
+        f"CSV export of all agents: {measured['export_rows']:,} rows in "
+        f"{measured['export_s']:.1f} s"
+    )
+    for pid in child_pids(web.pid):
+        print(f"web process {pid}: peak memory {peak_rss_mb(pid):.0f} MB")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

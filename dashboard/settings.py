@@ -119,6 +119,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a body over REQUEST_BODY_MAX_BYTES is refused before anything reads it.
+    "agents.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files stay cacheable, everything else is no-store.
@@ -239,9 +241,21 @@ AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "agents.login_throttle.LoginThrottleHandler"
-AXES_CLIENT_IP_CALLABLE = "agents.login_throttle.client_ip"
-# Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only.
+AXES_CLIENT_IP_CALLABLE = "agents.client_address.client_ip"
+# Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only, and
+# only in requests that come from one of TRUSTED_PROXIES (agents/client_address.py).
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+TRUSTED_PROXIES = env_list(
+    "DJANGO_TRUSTED_PROXIES", "127.0.0.0/8,::1/128" if PROXY_COUNT > 0 else ""
+)
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES must list addresses or networks (CIDR, e.g. 10.0.0.0/8), "
+            f"not {_proxy!r}."
+        ) from exc
 # Two-factor sign-in (agents/two_factor.py): required for these roles' local accounts.
 REQUIRE_2FA_ROLES = env_list("DJANGO_REQUIRE_2FA_ROLES", "Admin")
 if unknown_roles := set(REQUIRE_2FA_ROLES) - set(ROLE_PERMISSIONS):
@@ -457,6 +471,12 @@ OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
 OIDC_TIMEOUT = 10
+
+# The largest legitimate body is a staffing-targets CSV (256 kB); anything over four times that
+# is refused with 413 before it is read (agents.middleware.RequestBodyLimitMiddleware). Uploads
+# within it stay in memory, so no request body is ever written to disk.
+REQUEST_BODY_MAX_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 # Selecting "all matching" keeps the filter, not the ids, so forms stay small; this only
 # guards the ordinary forms.

@@ -121,8 +121,25 @@ def test_production_without_an_account_does_not_fall_back_to_the_sandbox():
 
 
 def test_deploy_checks_are_clean_with_production_settings():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    env = {**PRODUCTION, "DJANGO_PROXY_COUNT": "1"}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_warns_when_production_counts_no_proxy():
+    result = run_manage("check", "--deploy", **{**PRODUCTION, "DJANGO_PROXY_COUNT": "0"})
+    assert "agents.W001" in result.stderr + result.stdout
+    assert "DJANGO_PROXY_COUNT is 0" in result.stderr + result.stdout
+
+
+def test_proxies_on_this_machine_are_trusted_by_default_once_counted():
+    env = {**PRODUCTION, "DJANGO_PROXY_COUNT": "1"}
+    assert _production_setting("TRUSTED_PROXIES", **env) == "['127.0.0.0/8', '::1/128']"
+    assert _production_setting("TRUSTED_PROXIES", **PRODUCTION) == "[]"
+    listed = {**env, "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}
+    assert _production_setting("TRUSTED_PROXIES", **listed) == "['10.0.0.0/8', '192.0.2.7']"
+    result = run_manage("check", **{**env, "DJANGO_TRUSTED_PROXIES": "proxy.internal"})
+    assert "DJANGO_TRUSTED_PROXIES must list addresses or networks" in result.stderr
 
 
 def test_an_empty_variable_means_the_default_not_a_crash():

@@ -2,12 +2,10 @@
 
 from django.db import migrations
 
-from agents.roles import sync_role_groups_migration
+from agents.roles import ROLE_PERMISSIONS, sync_role_groups_migration
 
 
 def remove_role_groups(apps, schema_editor):
-    from agents.roles import ROLE_PERMISSIONS
-
     apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
 
 

@@ -16,7 +16,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
-from agents.login_throttle import client_ip
+from agents.client_address import client_ip
 from agents.models import SignInEvent
 from agents.services.user_accounts import user_session_forget, user_session_record
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -38,6 +39,12 @@ WORST_SLOTS_SHOWN = 5
 CHANGES_SHOWN = 20
 
 CSV_HEADER = ("weekday", "start time", "target")
+# A cell is quoted in a problem up to this many characters: enough to find it in the file, where
+# a cell of thousands would bury the list of problems.
+SHOWN_CELL_CHARS = 20
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and "٣" (which it reads).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
 OVERALL = ""  # the group_id of the whole account's targets
 
 Slot = tuple[int, int]  # (weekday, start minute)
@@ -346,34 +353,74 @@ def _normalise_header(cell: str) -> str:
 
 
 def _parse_time(text: str) -> int | None:
-    hours, sep, minutes = text.strip().partition(":")
-    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+    match = _TIME.fullmatch(text.strip())
+    if match is None:
         return None
-    hours_value, minutes_value = int(hours), int(minutes)
-    if hours_value > 23 or minutes_value > 59:
+    hours, minutes = int(match[1]), int(match[2])
+    if hours > 23 or minutes > 59:
         return None
-    return hours_value * 60 + minutes_value
+    return hours * 60 + minutes
+
+
+def _shown(cell: str) -> str:
+    return cell if len(cell) <= SHOWN_CELL_CHARS else f"{cell[:SHOWN_CELL_CHARS]}…"
+
+
+def _target_problem(text: str) -> tuple[int | None, str]:
+    """A target cell's value, or why it is not one (checked on the text: int() refuses numbers
+    of more than 4,300 digits with an exception)."""
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return None, f"target “{_shown(text)}” is not a whole number"
+    if text.startswith("-") and text.strip("-0"):
+        return None, f"target {_shown(text)} is negative"
+    digits = text.lstrip("-").lstrip("0") or "0"
+    if len(digits) > len(str(TARGET_MAX)) or int(digits) > TARGET_MAX:
+        return None, f"target {_shown(text)} is more than {TARGET_MAX:,}"
+    return int(digits), ""
+
+
+def _csv_rows(text: str) -> list[list[str] | str]:
+    """The file's rows; a row the csv module cannot read is kept as why, and reading goes on
+    with the next line, so every bad row is listed."""
+    rows: list[list[str] | str] = []
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                rows.append(f"a cell is longer than {csv.field_size_limit():,} characters.")
+            else:
+                rows.append(f"the line is not readable as CSV ({exc}).")
+
+
+def _is_blank(row: list[str] | str) -> bool:
+    return not isinstance(row, str) and not any(cell.strip() for cell in row)
 
 
 def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slot, int | None]:
     """Read an uploaded CSV (`weekday,start time,target`) into targets per slot.
 
     Raises `TargetImportInvalid` listing every bad row: an unknown weekday, a time that is not
-    the start of a slot of `slot_minutes`, a target that is not a whole number from 0 to
-    TARGET_MAX, a slot listed twice, a row without three columns, or a missing header. An
-    empty target means "no target" for that slot.
+    the start of a slot of `slot_minutes`, a target that is not a whole number (in ASCII
+    digits) from 0 to TARGET_MAX, a slot listed twice, a row without three columns, a NUL
+    character, a cell over the csv module's field limit, or a missing header. An empty target
+    means "no target" for that slot.
     """
     slot_name = "hour" if slot_minutes == 60 else "half hour"
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TargetImportInvalid([ImportProblem(1, "The file is not UTF-8 text.")]) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    while rows and not any(cell.strip() for cell in rows[-1]):
+    rows = _csv_rows(text)
+    while rows and _is_blank(rows[-1]):
         rows.pop()
     if not rows:
         raise TargetImportInvalid([ImportProblem(1, "The file is empty.")])
-    if tuple(_normalise_header(c) for c in rows[0]) != CSV_HEADER:
+    header = rows[0]
+    if isinstance(header, str) or tuple(_normalise_header(c) for c in header) != CSV_HEADER:
         raise TargetImportInvalid(
             [ImportProblem(1, f"The first line must be the header {','.join(CSV_HEADER)}.")]
         )
@@ -385,7 +432,13 @@ def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slo
     values: dict[Slot, int | None] = {}
     first_line: dict[Slot, int] = {}
     for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
+        if isinstance(row, str):
+            errors.append(ImportProblem(line, row))
+            continue
+        if _is_blank(row):
+            continue
+        if any("\x00" in cell for cell in row):
+            errors.append(ImportProblem(line, "contains a NUL character."))
             continue
         if len(row) != len(CSV_HEADER):
             errors.append(
@@ -398,10 +451,10 @@ def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slo
         problems = []
         weekday = _WEEKDAYS_BY_NAME.get(weekday_text.lower())
         if weekday is None:
-            problems.append(f"unknown weekday “{weekday_text}” (use Monday … Sunday)")
+            problems.append(f"unknown weekday “{_shown(weekday_text)}” (use Monday … Sunday)")
         minute = _parse_time(time_text)
         if minute is None:
-            problems.append(f"“{time_text}” is not a time (use HH:MM, e.g. 09:00)")
+            problems.append(f"“{_shown(time_text)}” is not a time (use HH:MM, e.g. 09:00)")
         elif minute % slot_minutes:
             problems.append(
                 f"{time_text} is not the start of a{'n' if slot_minutes == 60 else ''} "
@@ -410,14 +463,9 @@ def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slo
             )
         target: int | None = None
         if target_text:
-            if not target_text.lstrip("-").isdigit():
-                problems.append(f"target “{target_text}” is not a whole number")
-            else:
-                target = int(target_text)
-                if target < 0:
-                    problems.append(f"target {target} is negative")
-                elif target > TARGET_MAX:
-                    problems.append(f"target {target} is more than {TARGET_MAX:,}")
+            target, target_problem = _target_problem(target_text)
+            if target_problem:
+                problems.append(target_problem)
         if not problems and weekday is not None and minute is not None:
             slot = (weekday, minute)
             if slot in first_line:

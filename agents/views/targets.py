@@ -8,6 +8,8 @@ to the grid.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
@@ -36,8 +38,6 @@ def _scope(request) -> tuple[str, int, list[str]]:
 def _grid_url(group_id: str, slot_minutes: int) -> str:
     query = f"slot={slot_minutes}"
     if group_id:
-        from urllib.parse import quote
-
         query = f"group={quote(group_id, safe='')}&{query}"
     return f"{reverse('schedules-targets')}?{query}"
 

@@ -3,6 +3,7 @@ supervisor is refused."""
 
 import json
 import re
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -119,11 +120,36 @@ def test_select_page_and_all_matching_at_once_always_ends_all_matching(page, adm
         expect(page.get_by_role("checkbox", name="Select all on this page")).not_to_be_checked()
 
 
-def test_watch_a_job_run_see_a_failure_and_retry_it(page, admin_user, directory, settings):
+@contextmanager
+def cad_calls_held(sandbox, monkeypatch, **faults):
+    """Each setCad/unsetCad call the sandbox receives waits until the test lets one through
+    (`release()`), so the job is seen running for as long as the test looks, however fast or
+    slow the machine; on leaving, calls pass again. `faults`: the sandbox's other faults."""
+    permits, opened = threading.Semaphore(0), threading.Event()
+    real_sleep = sandbox.state.sleep
+
+    def held(seconds: float) -> None:
+        # Only the CAD actions carry the token latency set below; a guard, never forever,
+        # should the test fail before it lets the calls go.
+        if seconds > 0 and not opened.is_set():
+            permits.acquire(timeout=120)
+        real_sleep(0)
+
+    monkeypatch.setattr(sandbox.state, "sleep", held)
+    sandbox.set_faults(latency_ms=1, actions=["setCad", "unsetCad"], **faults)
+    try:
+        yield permits.release
+    finally:
+        opened.set()
+        permits.release(10)
+
+
+def test_watch_a_job_run_see_a_failure_and_retry_it(
+    page, admin_user, directory, settings, monkeypatch
+):
     settings.TASKS = DATABASE_QUEUE  # a real queue; the thread below is its worker
     settings.DEEPCALL_CAD_BATCH_SIZE = 2
     settings.DEEPCALL_CAD_CONCURRENCY = 1
-    directory.set_faults(latency_ms=400, cad_failures={"5": "Agent is on a call"})
     login(page, admin_user)
     page.goto("/agents/")
     for agent_id in ["2", "3", "4", "5", "6", "8"]:
@@ -131,13 +157,19 @@ def test_watch_a_job_run_see_a_failure_and_retry_it(page, admin_user, directory,
     expect(selected_count(page)).to_have_text("6 selected")
     page.get_by_role("button", name="Enable CAD").click()
 
-    with database_worker():
+    held = cad_calls_held(directory, monkeypatch, cad_failures={"5": "Agent is on a call"})
+    with database_worker(), held as release:
         page.get_by_role("button", name="Confirm: Enable CAD for 6 agents").click()
-        # The page shows the job while it runs, then every agent's result.
-        expect(page.locator(".job-status")).to_have_text("Running", timeout=10_000)
+        # The page shows the job while it runs (its first batch held), then its progress.
+        expect(page.locator(".job-status")).to_have_text("Running")
         progress = page.get_by_role("progressbar", name="Agents done")
-        expect(progress).to_have_attribute("aria-valuenow", re.compile("^[1-5]$"), timeout=10_000)
-        expect(page.locator(".job-status")).to_have_text("Finished with failures", timeout=20_000)
+        expect(progress).to_have_attribute("aria-valuenow", "0")
+        release()  # the first batch of two
+        expect(progress).to_have_attribute("aria-valuenow", "2")
+        expect(page.locator(".job-status")).to_have_text("Running")
+        release()
+        release()
+        expect(page.locator(".job-status")).to_have_text("Finished with failures")
     expect(page.get_by_text("6 of 6 done · 5 succeeded · 1 failed")).to_be_visible()
     failed_row = page.get_by_role("row", name=re.compile("Brijendra"))
     expect(failed_row).to_contain_text("Failed")

@@ -365,8 +365,10 @@ def test_later_pages_are_fetched_while_the_reader_is_still_writing_one(config, a
         with watch.lock:
             return page in watch.asked
 
+    handed_out = []
     with concurrent_client(config, 2) as deepcall:
         for page in deepcall.agent_pages():
+            handed_out.append(page.number)
             if page.number == 3:
                 # The reader holds page 3 (as a sync writing it would); DeepCall is still
                 # asked for the pages after it, up to the bound, and no further.
@@ -376,6 +378,8 @@ def test_later_pages_are_fetched_while_the_reader_is_still_writing_one(config, a
                 assert asked_for(3 + ahead)
                 time.sleep(0.05)  # time enough to ask for one too many, if it would
                 assert not asked_for(3 + ahead + 1)
+    # Page 3 was reached and held (the checks above ran), and every page came, in order.
+    assert handed_out == list(range(1, 13))
 
 
 def test_a_failing_page_is_retried_on_its_own(config, api):

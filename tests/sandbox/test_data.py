@@ -1,7 +1,5 @@
 """The generated agents: deterministic, realistic, and shaped like the published ones."""
 
-import time
-
 import pytest
 
 from agents.sandbox.data import (
@@ -82,10 +80,8 @@ def test_one_agent_carries_markup_for_escaping_tests():
     assert "<script>" in generate_agents(1)[0]["address"]
 
 
-def test_a_hundred_thousand_agents_generate_quickly():
-    # CPU time, not wall time: other processes (xdist workers) must not make this flaky.
-    started = time.process_time()
+def test_the_largest_dataset_has_every_agent_once():
+    # How fast it is generated is measured by bench/sandbox_bench.py, not here.
     dataset = build_dataset(MAX_AGENT_COUNT)
-    elapsed = time.process_time() - started
     assert len(dataset.agents) == MAX_AGENT_COUNT
-    assert elapsed < 3.0, f"{elapsed:.2f} s"
+    assert len({agent["unique_id"] for agent in dataset.agents}) == MAX_AGENT_COUNT

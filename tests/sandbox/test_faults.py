@@ -1,6 +1,10 @@
-"""Injected faults: each one, set in-process or over the control endpoint, deterministically."""
+"""Injected faults: each one, set in-process or over the control endpoint, deterministically.
 
-import time
+Delays are checked by what the sandbox was asked to sleep (its `state.sleep`), not by a clock:
+a busy machine makes any bound on elapsed time flaky, and a sleep shortened by a bug shows
+here just the same."""
+
+import threading
 
 import httpx
 import pytest
@@ -18,19 +22,39 @@ def test_no_faults_by_default(sandbox):
     assert statuses(sandbox, 5) == [200] * 5
 
 
-def test_latency_delays_every_call(sandbox):
+@pytest.fixture
+def sleeps(sandbox, monkeypatch) -> list[float]:
+    """Every sleep the sandbox takes while answering, in seconds (each one still slept)."""
+    taken: list[float] = []
+    real_sleep = sandbox.state.sleep
+
+    def recorded(seconds: float) -> None:
+        taken.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(sandbox.state, "sleep", recorded)
+    return taken
+
+
+def test_latency_delays_every_call(sandbox, sleeps):
     sandbox.set_faults(latency_ms=200)
-    started = time.perf_counter()
     api(sandbox, "list")
-    assert time.perf_counter() - started >= 0.2
+    api(sandbox, "list")
+    assert sleeps == [0.2, 0.2]
 
 
-def test_jitter_adds_a_bounded_random_delay(sandbox):
+def test_jitter_adds_a_bounded_random_delay_the_same_for_a_seed(sandbox, sleeps):
     sandbox.set_faults(latency_ms=50, jitter_ms=100, seed=3)
     for _ in range(3):
-        started = time.perf_counter()
         api(sandbox, "list")
-        assert 0.05 <= time.perf_counter() - started < 1.0
+    first = list(sleeps)
+    assert all(0.05 <= delay <= 0.15 for delay in first)
+    assert len(set(first)) == 3  # random, not one fixed delay
+    sleeps.clear()
+    sandbox.set_faults(latency_ms=50, jitter_ms=100, seed=3)
+    for _ in range(3):
+        api(sandbox, "list")
+    assert sleeps == first
 
 
 def test_error_rate_answers_5xx_with_a_proxy_html_page(sandbox):
@@ -55,19 +79,30 @@ def test_fail_next_fails_exactly_that_many_calls(sandbox):
     assert statuses(sandbox, 4) == [502, 502, 200, 200]
 
 
-def test_a_hanging_call_outlasts_the_client_timeout_and_reset_releases_it(sandbox):
-    sandbox.set_faults(hang_rate=1.0, hang_seconds=60)
-    started = time.perf_counter()
+def test_a_hanging_call_outlasts_the_client_timeout_and_reset_releases_it(sandbox, monkeypatch):
+    hanging, released = threading.Event(), threading.Event()
+    real_sleep = sandbox.state.sleep
+
+    def watched(seconds: float) -> None:
+        hanging.set()
+        real_sleep(seconds)
+        released.set()
+
+    monkeypatch.setattr(sandbox.state, "sleep", watched)
+    sandbox.set_faults(hang_rate=1.0, hang_seconds=120)
     with pytest.raises(httpx.ReadTimeout):
         call(sandbox, "list", SSID, timeout=0.3)
-    assert time.perf_counter() - started < 5
+    assert hanging.wait(60) and not released.is_set()  # still hanging after the client left
     sandbox.reset()
+    # Only the reset can end the two minutes' hang within the wait (a guard, should it not).
+    assert released.wait(60)
     assert api(sandbox, "list")["code"] == 200
 
 
-def test_a_bounded_hang_ends_with_a_gateway_timeout(sandbox):
+def test_a_bounded_hang_ends_with_a_gateway_timeout(sandbox, sleeps):
     sandbox.set_faults(hang_rate=1.0, hang_seconds=0.2)
     response = call(sandbox, "list", SSID)
+    assert sleeps == [0.2]
     assert response.status_code == 504
     assert response.headers["content-type"].startswith("text/html")
 

@@ -57,6 +57,7 @@ def test_behind_a_proxy_the_forwarded_address_is_the_one_locked_out(admin_user, 
     from django.test import Client
 
     settings.PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
     proxy = "10.0.0.2"  # every request reaches the app from the proxy
     attacker, owner = Client(), Client()
     for n in range(settings.AXES_FAILURE_LIMIT):
@@ -105,4 +106,40 @@ def test_one_address_trying_many_usernames_is_stopped(admin_user, settings):
     assert "_auth_user_id" not in sprayer.session
     # Another address is not affected.
     response = _log_in(Client(), admin_user.username, PASSWORD, address="192.0.2.10")
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_client_bypassing_the_proxy_cannot_pick_a_new_address_per_try(admin_user, settings):
+    from django.test import Client
+
+    settings.PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    attacker = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        # Straight to gunicorn, not through the proxy: its header is not believed.
+        response = _log_in(
+            attacker,
+            admin_user.username,
+            "guess",
+            address="198.51.100.66",
+            forwarded=f"192.0.2.{n}",
+        )
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_an_ipv6_sprayer_is_stopped_across_its_whole_64(admin_user, settings):
+    from django.test import Client
+
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 8
+    sprayer = Client()
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
+        # A new address of the same /64 for every try.
+        response = _log_in(sprayer, f"user{n}", "Summer2026!", address=f"2001:db8:1:2::{n + 1:x}")
+        assert response.status_code == 200
+    response = _log_in(sprayer, "last-try", "Summer2026!", address="2001:db8:1:2:ffff::1")
+    assert response.status_code == 429
+    # The next /64 is someone else.
+    response = _log_in(Client(), admin_user.username, PASSWORD, address="2001:db8:1:3::1")
     assert response.status_code == 302

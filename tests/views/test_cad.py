@@ -68,6 +68,10 @@ def test_the_directory_shows_the_bulk_bar_and_ticked_rows_to_admins(admin_client
 
 def test_supervisors_see_no_selection_and_no_cad_buttons(supervisor_client, agents):
     body = supervisor_client.get("/agents/").content.decode()
+    # The page they came for is there, its agents and their CAD state included …
+    assert "Agent 001" in body and "Agent 025" in body
+    assert "Not set here" in body
+    # … without anything to select them or change CAD with.
     assert "Enable CAD" not in body
     assert "Select all on this page" not in body
     assert 'name="agent_id"' not in body

@@ -1,7 +1,9 @@
 """The pages of the CAD ledger: the two confirmations (skip what is already on, exact undo),
 the known state on the detail panel and the home page, and who may do what."""
 
+import csv
 import html
+import io
 import re
 
 import pytest
@@ -107,6 +109,7 @@ def test_enable_can_send_to_all_even_those_known_to_be_on(admin_client, admin_us
 def test_without_agents_known_to_be_on_there_is_no_choice_to_make(admin_client, agents):
     admin_client.post("/cad/selection/", {"op": "update", "add": '["1", "2"]', "query": ""})
     page = text(admin_client.post("/cad/confirm/", {"action": "enable"}))
+    assert "Confirm: Enable CAD for 2 agents" in page
     assert "already on" not in page and 'name="already_set"' not in page
 
 
@@ -296,10 +299,8 @@ def test_the_export_carries_the_cad_state_and_the_filter(supervisor_client, admi
     set_on(["1", "2"], admin_user)
     Agent.objects.filter(agent_id="2").update(pending_deletion=True)
     response = supervisor_client.get("/agents/export.csv?cad=on")
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    header = lines[0].split(",")
+    header, *rows = csv.reader(io.StringIO(b"".join(response.streaming_content).decode()))
     assert header[-3:] == ["pending_deletion", "cad_as_set_here", "cad_set_at"]
-    rows = [line.split(",") for line in lines[1:]]
     assert [(r[0], r[-3], r[-2]) for r in rows] == [("1", "no", "on"), ("2", "yes", "on")]
     assert rows[0][-1].startswith(str(timezone.now().year))
 

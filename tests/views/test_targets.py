@@ -267,13 +267,23 @@ def test_half_hour_import_accepts_half_hours(manager_client):
         (b"", "file is empty"),  # Django refuses an empty upload itself
         (b"day,time,count\nMonday,09:00,1\n", "The first line must be the header"),
         (b"\xff\xfe\x00bad", "not UTF-8"),
+        # Odd files: each answered row by row, never with a server error.
+        (b"weekday,start time,target\nMonday,09:00," + b"x" * 140_000 + b"\n", "Line 2: a cell"),
+        ("weekday,start time,target\nMonday,09:00,²\n".encode(), "Line 2: target “²”"),
+        ("weekday,start time,target\nMonday,09:00,٣\n".encode(), "Line 2: target “٣”"),
+        (b"weekday,start time,target\nMonday,09:00," + b"9" * 5000 + b"\n", "Line 2: target 9"),
+        (b"weekday,start time,target\nMonday,09:00,1\x00\n", "Line 2: contains a NUL"),
+        (b"\xef\xbb\xbf", "Line 1: The file is empty."),
     ],
 )
-def test_unreadable_files_are_refused_with_a_message(manager_client, content, message):
+def test_unreadable_or_odd_files_are_refused_with_a_message(manager_client, content, message):
     file = SimpleUploadedFile("t.csv", content, content_type="text/csv")
     response = manager_client.post(IMPORT_URL, {"file": file})
     assert response.status_code == 200
-    assert message in response.content.decode()
+    html = response.content.decode()
+    assert "The file was not imported and no target changed." in html
+    assert message in html
+    assert stored() == {}
 
 
 def test_a_file_too_large_is_refused(manager_client):
