@@ -61,16 +61,21 @@ class ExportSlot:
         if self._released:
             return
         self._released = True
-        if self.record is not None:
-            # Django closes the response before the request's database connection.
-            CsvExport.objects.filter(pk=self.record.pk).update(
-                rows=max(self._sent - 1, 0),
-                completed=self._completed,  # header excluded
-            )
-        # Only our own: a slot that expired meanwhile may be another export's now. Not found
-        # is ours too: taken while Redis was away, it lives in this process's memory.
-        if cache.get(self._key) in (None, self._token):
-            cache.delete(self._key)
+        try:
+            if self.record is not None:
+                # Django closes the response before the request's database connection.
+                CsvExport.objects.filter(pk=self.record.pk).update(
+                    rows=max(self._sent - 1, 0),
+                    completed=self._completed,  # header excluded
+                )
+        finally:
+            # Released even when the record cannot be written (a client gone mid-download,
+            # the connection closed): Django swallows what close() raises, and the slot would
+            # stay taken until it expired. Only our own: a slot that expired meanwhile may be
+            # another export's now. Not found is ours too: taken while Redis was away, it
+            # lives in this process's memory.
+            if cache.get(self._key) in (None, self._token):
+                cache.delete(self._key)
 
 
 def export_slot(*, user_id: int, lines: Iterable[str]) -> ExportSlot | None:

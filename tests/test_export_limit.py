@@ -1,9 +1,12 @@
 """Export slots: one key each, renewed while the export streams, never counted below zero."""
 
+import pytest
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from agents import export_limit
 from agents.export_limit import MAX_EXPORTS_AT_ONCE, export_slot
+from agents.models import CsvExport
 
 
 def test_a_slot_is_renewed_while_its_export_streams(monkeypatch):
@@ -31,3 +34,18 @@ def test_a_slot_that_expired_and_was_taken_again_is_not_released_by_its_old_hold
     assert cache.get("csv-exports:3:1") is not None  # still the new export's
     new.close()
     assert cache.get("csv-exports:3:1") is None
+
+
+def test_a_slot_is_released_even_when_its_audit_record_cannot_be_written(monkeypatch):
+    # A client that goes away mid-download: the response is closed after the request's
+    # database connection may already be gone, and Django swallows what close() raises.
+    class DatabaseGone:
+        def filter(self, **lookups):
+            raise DatabaseError("Cannot operate on a closed database.")
+
+    slots = [export_slot(user_id=4, lines=[]) for _ in range(MAX_EXPORTS_AT_ONCE)]
+    slots[0].record = CsvExport(pk=1)
+    monkeypatch.setattr(CsvExport, "objects", DatabaseGone())
+    with pytest.raises(DatabaseError):
+        slots[0].close()
+    assert export_slot(user_id=4, lines=[]) is not None
