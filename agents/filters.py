@@ -165,6 +165,34 @@ class AgentFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
         return agents_matching(self.values, agents=queryset)
 
+    @property
+    def description(self) -> str:
+        """The valid filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        parts: list[str] = []
+        groups = data.get(GROUP_VAR)
+        if groups:
+            word = "group" if len(groups) == 1 else "groups"
+            parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
+        if data.get(STATUS_VAR):
+            parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
+        if data.get(DEST_TYPE_VAR):
+            parts.append(f"destination {data[DEST_TYPE_VAR]}")
+        if data.get(ROLE_VAR):
+            parts.append(f"role {data[ROLE_VAR]}")
+        if data.get(DAY_VAR) not in (None, ""):
+            parts.append(f"works on {working_hours.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
+        if data.get(ON_SHIFT_VAR):
+            parts.append("on shift now")
+        if data.get(CAD_VAR):
+            parts.append(f"CAD {dict(CAD_CHOICES)[data[CAD_VAR]].lower()}")
+        if data.get(DELETION_VAR):
+            parts.append("pending deletion")
+        if data.get(SEARCH_VAR):
+            parts.append(f"text “{data[SEARCH_VAR]}”")
+        return ", ".join(parts) if parts else "all agents"
+
 
 # --- The CAD audit log ---------------------------------------------------------------------------
 

@@ -24,16 +24,32 @@ from agents.forms import (
 )
 from agents.liststate import AgentListState, CadJobListState, CadResultListState
 from agents.models import CadJob
-from agents.selection import (
-    Selection,
-    bulk_bar_context,
-    selection_change,
-    selection_save,
-)
+from agents.selection import Selection, selection_change, selection_for, selection_save
 from agents.services import cad_jobs as cad_service
 from agents.services.agent_queries import agent_matching_count
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
+
+
+def bulk_bar_context(
+    request: HttpRequest,
+    state: AgentListState,
+    *,
+    matching_count: int,
+    selection: Selection | None = None,
+) -> dict:
+    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
+    selection = selection or selection_for(request)
+    query = state.filter_query
+    return {
+        "selection": selection,
+        "selected_count": selection.count(),
+        "matching_count": matching_count,
+        "filter_query": query,
+        "all_matching_active": selection.is_all_matching
+        and selection.all_matching_query == query
+        and not selection.excluded_ids,
+    }
 
 
 def _back_to_directory(filter_query: str) -> HttpResponse:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.export_limit import csv_export_response
 from agents.liststate import DirectoryState
-from agents.selection import bulk_bar_context, selection_for
+from agents.selection import selection_for
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
 from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
@@ -30,6 +30,7 @@ from agents.services.read_model_sync import (
     sync_status,
 )
 from agents.tables import AgentTable
+from agents.views.cad import bulk_bar_context
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
