@@ -10,7 +10,8 @@ agent filters the directory, the selection and the schedules pages share; `Direc
 `ScheduleState` add each page's own parameters, under their own names.
 
 To add a filter: a field on the FilterSet (its name is the query-string key) and, for agents, a
-field on `AgentFilters` with its clause in `agents_matching` and its words in `_filter_words`.
+field on `AgentFilters` with its clause in `agents_matching` and its words in
+`AgentFilter.description`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from datetime import datetime
 from typing import ClassVar
 
 import django_filters
-from crispy_forms.bootstrap import StrictButton
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -35,17 +33,6 @@ from django_htmx.http import push_url
 
 from agents import working_hours
 from agents.filters import (
-    CAD_CHOICES,
-    CAD_VAR,
-    DAY_VAR,
-    DELETION_VAR,
-    DEST_TYPE_VAR,
-    GROUP_VAR,
-    ON_SHIFT_VAR,
-    ROLE_VAR,
-    SEARCH_VAR,
-    STATUS_ACTIVE,
-    STATUS_VAR,
     AgentChangeFilter,
     AgentFilter,
     CadJobFilter,
@@ -53,7 +40,7 @@ from agents.filters import (
 from agents.models import Agent, AgentChange, CadJob, CadResult
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
-from agents.services.agent_queries import AgentFilters, group_label
+from agents.services.agent_queries import AgentFilters
 from agents.tables import CountedPaginator, ListTable
 
 PAGE_VAR = "page"
@@ -168,85 +155,10 @@ class ListState:
 
     # --- the filter form ------------------------------------------------------------------------
 
-    filter_form_id: ClassVar[str] = "list-filter"
-    filter_form_label: ClassVar[str] = "Filters"
-    # The text search, laid out first and wider, searched as the user types (with htmx).
-    search_field: ClassVar[str | None] = None
-    wide_fields: ClassVar[tuple[str, ...]] = ()  # laid out after the search, a little wider
-    # The region the filter form updates by htmx; None: a plain GET form that reloads the page.
-    filter_target: ClassVar[str | None] = None
-    # What makes the form apply itself (besides submit): its selects change.
-    filter_change_trigger: ClassVar[str] = "select"
-
     @property
     def filter_fields(self) -> list[tuple[str, str]]:
         """Display values the filter form carries along (hidden), so filtering keeps them."""
         return []
-
-    @cached_property
-    def filter_helper(self) -> FormHelper:
-        """The filter form's crispy layout: the search, the wide fields, then the others."""
-        form_id = self.filter_form_id
-        helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_action = self.path
-        helper.form_id = form_id
-        helper.form_class = "filter-form card card-body py-2 px-3"
-        helper.form_show_errors = False  # the page's notices say what was ignored
-        helper.label_class = "small mb-1"
-        helper.attrs = {
-            "role": "search",
-            "aria-label": self.filter_form_label,
-            # What filters.js counts for the "Filters (n)" summary on small screens.
-            "data-filter-names": " ".join(self.filter_names),
-        }
-        # `/` anywhere on the page comes back to the search box (keyboard.js).
-        search_htmx = {"data_shortcut_search": "", "aria_keyshortcuts": "/"}
-        if self.filter_target:
-            triggers = ", ".join(
-                f"#{form_id} {t.strip()}" for t in self.filter_change_trigger.split(",")
-            )
-            helper.attrs |= {
-                "hx-get": self.path,
-                "hx-target": self.filter_target,
-                "hx-push-url": "true",
-                "hx-sync": "this:replace",
-                "hx-trigger": f"change from:({triggers}), submit",
-            }
-            search_htmx |= {
-                "hx_get": self.path,
-                "hx_trigger": "input changed delay:300ms, search",
-                "hx_target": self.filter_target,
-                "hx_push_url": "true",
-                "hx_include": "closest form",
-                "hx_sync": "closest form:replace",
-            }
-        columns = []
-        for name in self.filter_names:
-            if name == self.search_field:
-                search = Field(name, **search_htmx)
-                columns.insert(0, Column(search, css_class="col-12 col-md-6 col-xl-3"))
-            elif name in self.wide_fields:
-                columns.append(Column(name, css_class="col-12 col-md-6 col-xl-2"))
-            elif not self.filterset.form.fields[name].widget.is_hidden:
-                columns.append(Column(name, css_class="col-6 col-md-3 col-xl filter-col"))
-        helper.layout = Layout(
-            Row(
-                *columns,
-                HTML('{% include "partials/filter_display_fields.html" %}'),
-                Div(
-                    StrictButton("Apply filters", type="submit", css_class="btn-primary btn-sm"),
-                    # A full page load, so the form's fields are cleared too.
-                    HTML(
-                        '<a class="btn btn-outline-secondary btn-sm" '
-                        'href="{{ list.clear_url }}">Clear</a>'
-                    ),
-                    css_class="col-12 col-xl-auto d-flex gap-2",
-                ),
-                css_class="g-2 align-items-end",
-            )
-        )
-        return helper
 
     @property
     def active_filter_count(self) -> int:
@@ -373,10 +285,6 @@ class AgentListState(ListState):
     """A list of agents filtered by the directory's filters (`filters.AgentFilter`)."""
 
     filterset_class = AgentFilter
-    filter_form_id = "agent-filter"
-    filter_form_label = "Filter agents"
-    search_field = SEARCH_VAR
-    wide_fields = (GROUP_VAR,)
 
     def base_queryset(self):
         return Agent.objects.all()
@@ -388,44 +296,12 @@ class AgentListState(ListState):
     @property
     def description(self) -> str:
         """The filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
-        return _filter_words(self.filterset)
+        return self.filterset.description
 
     @classmethod
     def from_filter_query(cls, query: str) -> AgentListState:
         """The state a stored `filter_query` stands for, e.g. an "all matching" selection."""
         return cls(QueryDict(query), path=reverse("agent-list"))
-
-
-def _filter_words(filterset: AgentFilter) -> str:
-    filterset.is_valid()
-    data = filterset.form.cleaned_data
-    parts: list[str] = []
-    groups = data.get(GROUP_VAR)
-    if groups:
-        word = "group" if len(groups) == 1 else "groups"
-        parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
-    if data.get(STATUS_VAR):
-        parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
-    if data.get(DEST_TYPE_VAR):
-        parts.append(f"destination {data[DEST_TYPE_VAR]}")
-    if data.get(ROLE_VAR):
-        parts.append(f"role {data[ROLE_VAR]}")
-    if data.get(DAY_VAR) not in (None, ""):
-        parts.append(f"works on {working_hours.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
-    if data.get(ON_SHIFT_VAR):
-        parts.append("on shift now")
-    if data.get(CAD_VAR):
-        parts.append(f"CAD {dict(CAD_CHOICES)[data[CAD_VAR]].lower()}")
-    if data.get(DELETION_VAR):
-        parts.append("pending deletion")
-    if data.get(SEARCH_VAR):
-        parts.append(f"text “{data[SEARCH_VAR]}”")
-    return ", ".join(parts) if parts else "all agents"
-
-
-def filter_description(query: str) -> str:
-    """A stored filter (`filter_query`) in words."""
-    return AgentListState.from_filter_query(query).description
 
 
 # --- the directory -------------------------------------------------------------------------------
@@ -457,7 +333,6 @@ class DirectoryState(AgentListState):
     """The directory page (and its CSV export and refresh): agent filters, sort, page, size."""
 
     display_form_class = DirectoryDisplayForm
-    filter_target = "#agent-table-region"
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("agent-list"))
@@ -515,7 +390,7 @@ class DirectoryState(AgentListState):
         table.page_links = self.page_links
         table.previous_url = self.previous_url
         table.next_url = self.next_url
-        table.htmx_target = self.filter_target
+        table.htmx_target = "#agent-table-region"
         table.caption = f"Agents, {self.sort_caption}"
 
     def export_rows(self):
@@ -645,11 +520,6 @@ class ChangeListState(ListState):
 
     filterset_class = AgentChangeFilter
     display_form_class = PageForm
-    filter_form_id = "change-filter"
-    filter_form_label = "Filter changes"
-    search_field = "agent"
-    filter_target = "#change-table-region"
-    filter_change_trigger = "select, input[type=date]"
 
     @property
     def filter_fields(self) -> list[tuple[str, str]]:
@@ -718,10 +588,6 @@ class CadJobListState(PagedListState):
 
     filterset_class = CadJobFilter
     per_page = JOBS_PER_PAGE
-    filter_form_id = "cad-job-filter"
-    filter_form_label = "Filter CAD jobs"
-    filter_target = "#job-table-region"
-    filter_change_trigger = "select, input[type=date]"
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("cad-job-list"))

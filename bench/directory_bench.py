@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/directory_bench.py            # 10,000 and 100,000 agents
     .venv/bin/python bench/directory_bench.py 10000      # one size
+    .venv/bin/python bench/directory_bench.py --ab ../base-5458e0b . 10000 100000
+
+`--ab TREE_A TREE_B [SIZES]` compares two work trees of this repository (each with its own
+`.venv`) in one run: each tree serves the directory from its own process and database, and
+the requests alternate between them (A then B, then B then A), full page and htmx partial,
+so both see the same load; it prints each side's median and the ratio B/A.
 
 Each size runs in its own process with a fresh temporary SQLite file (production-like
 settings: DEBUG off), fills it with one full sync from a sandbox serving that many agents, then
@@ -22,7 +28,8 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The tree whose code runs: a worker of `--ab` serves another tree's code with this script.
+ROOT = Path(os.environ.get("BENCH_ROOT") or Path(__file__).resolve().parent.parent)
 SIZES = (10_000, 100_000)
 WARMUP_RUNS = 3
 RUNS = 15
@@ -157,9 +164,143 @@ def run_size(size: int) -> int:
         return failures
 
 
+# --- A/B over two work trees -------------------------------------------------------------------
+
+AB_ROUNDS = 20  # alternations per case; each round times one request on each side
+# A new search term on every request (so nothing is cached): "{n}" becomes a running number.
+AB_CASES = {
+    "first page": {},
+    "group + status": {"group": "32", "status": "active"},
+    "status + destination + search": {"status": "active", "dest_type": "SIP", "q": "an"},
+    "a new search term": {"q": "ab{n}"},
+    "deep page": {"page": "{deep}"},
+    "sort by -hours": {"sort": "-hours"},
+}
+
+
+def _sync_from_sandbox(size: int):
+    """One full sync from a sandbox of `size` agents (either tree's sync module)."""
+    from django.conf import settings
+
+    from agents.sandbox.server import start_in_thread
+    from agents.upstream import reset_deepcall_client
+
+    try:
+        from agents.services.read_model_sync import agent_sync
+    except ImportError:  # trees before the services were named for their use-cases
+        from agents.services.sync import agent_sync
+    sandbox = start_in_thread(agents=size)
+    try:
+        settings.DEEPCALL_API_URL = sandbox.url
+        reset_deepcall_client()
+        run = agent_sync(trigger="command")
+        assert run.outcome == "succeeded", run.message
+    finally:
+        sandbox.stop()
+        reset_deepcall_client()
+
+
+def serve_size(size: int) -> None:
+    """Worker of `--ab`: build a database of `size` agents, then answer timing requests read
+    from stdin (one JSON object a line: params, htmx) with the milliseconds on stdout."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="directory-ab-") as tmp:
+        _configure(str(Path(tmp) / "bench.sqlite3"))
+        from django.conf import settings
+        from django.contrib.auth.models import Group as Role
+        from django.contrib.auth.models import User
+        from django.core.management import call_command
+        from django.test import Client
+
+        from agents.roles import SUPERVISOR
+
+        # Static files are not collected for a benchmark: full pages name them unhashed.
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        call_command("migrate", verbosity=0)
+        _sync_from_sandbox(size)
+        user = User.objects.create_user("bench.supervisor", password="bench-password-1")
+        user.groups.add(Role.objects.get(name=SUPERVISOR))
+        clients = {True: Client(headers={"HX-Request": "true"}), False: Client()}
+        for client in clients.values():
+            client.force_login(user)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            ask = json.loads(line)
+            client = clients[ask["htmx"]]
+            started = time.perf_counter()
+            response = client.get("/agents/", ask["params"])
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, response.status_code
+            print(json.dumps(elapsed), flush=True)
+
+
+def run_ab(tree_a: Path, tree_b: Path, size: int) -> None:
+    import json
+
+    sides = {}
+    for name, tree in (("A", tree_a), ("B", tree_b)):
+        sides[name] = subprocess.Popen(
+            [str(tree / ".venv/bin/python"), str(Path(__file__).resolve()), "--serve", str(size)],
+            cwd=tree,
+            env={**os.environ, "BENCH_ROOT": str(tree)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        for process in sides.values():
+            assert process.stdout.readline().strip() == "ready"
+
+        def timed(name: str, params: dict, htmx: bool) -> float:
+            process = sides[name]
+            process.stdin.write(json.dumps({"params": params, "htmx": htmx}) + "\n")
+            process.stdin.flush()
+            return json.loads(process.stdout.readline())
+
+        print(f"\n{size:,} agents, A = {tree_a}, B = {tree_b}")
+        print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms:")
+        print(
+            f"  {'case':<31} {'full A':>7} {'full B':>7} {'B/A':>5}   {'part A':>7} {'part B':>7} {'B/A':>5}"
+        )
+        counter = 0
+        for label, template in AB_CASES.items():
+            row = []
+            for htmx in (False, True):
+                times = {"A": [], "B": []}
+                for round_ in range(WARMUP_RUNS + AB_ROUNDS):
+                    counter += 1
+                    params = {
+                        k: v.format(n=counter, deep=size // 25 // 2) for k, v in template.items()
+                    }
+                    order = ("A", "B") if round_ % 2 == 0 else ("B", "A")
+                    for name in order:
+                        elapsed = timed(name, params, htmx)
+                        if round_ >= WARMUP_RUNS:
+                            times[name].append(elapsed)
+                a, b = statistics.median(times["A"]), statistics.median(times["B"])
+                row.append(f"{a:7.1f} {b:7.1f} {b / a:5.2f}")
+            print(f"  {label:<31} {row[0]}   {row[1]}", flush=True)
+    finally:
+        for process in sides.values():
+            process.stdin.close()
+            process.wait()
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         return run_size(int(sys.argv[2]))
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve_size(int(sys.argv[2]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--ab":
+        tree_a, tree_b = Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve()
+        for size in [int(a) for a in sys.argv[4:]] or list(SIZES):
+            run_ab(tree_a, tree_b, size)
+        return 0
     sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
     failures = 0
     for size in sizes:
