@@ -13,6 +13,8 @@ from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from agents.services.read_model_cache import one_read_model_version
+
 STARTED_KEY = "_session_started"
 SEEN_KEY = "_session_seen"
 # The last-seen time is written at most this often: a session write per request would cost a
@@ -80,3 +82,14 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class ReadModelVersionMiddleware:
+    """Each request reads the read model's version once (`one_read_model_version`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with one_read_model_version():
+            return self.get_response(request)

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Needs the user, messages and request.htmx from the middleware above.
     "agents.middleware.SessionLifetimeMiddleware",
+    "agents.middleware.ReadModelVersionMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

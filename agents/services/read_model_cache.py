@@ -9,7 +9,9 @@ whatever the cache (local memory in development, Redis when scaled out).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.cache import cache
 
@@ -19,11 +21,36 @@ from agents.models import SyncRun
 READ_MODEL_CACHE_SECONDS = 24 * 3600
 
 
-def read_model_version() -> int:
+# Within `one_read_model_version()`: the version the first cached value read, once read.
+_pinned_version: ContextVar[list[int] | None] = ContextVar("read_model_version", default=None)
+
+
+def read_model_version(*, fresh: bool = False) -> int:
     """The version of the read model: changes, in the shared database, whenever a sync changes
-    agents (0 before the first). What is cached from the read model is versioned by it."""
+    agents (0 before the first). What is cached from the read model is versioned by it.
+
+    `fresh` reads the database even within `one_read_model_version()`, and pins what it read
+    (a sync run inside a request, as the tests' immediate tasks do)."""
+    pinned = _pinned_version.get()
+    if pinned and not fresh:
+        return pinned[0]
     last = SyncRun.objects.filter(outcome=SyncRun.Outcome.SUCCEEDED).order_by("-started_at")
-    return last.values_list("read_model_version", flat=True).first() or 0
+    version = last.values_list("read_model_version", flat=True).first() or 0
+    if pinned is not None:
+        pinned[:] = [version]
+    return version
+
+
+@contextmanager
+def one_read_model_version() -> Iterator[None]:
+    """Inside, the read model's version is read once, when first asked for: every value a
+    page shows comes from the same version (`ReadModelVersionMiddleware` wraps each request).
+    A directory page asked for it three times, a query each."""
+    token = _pinned_version.set([])
+    try:
+        yield
+    finally:
+        _pinned_version.reset(token)
 
 
 def cached_per_version[T](

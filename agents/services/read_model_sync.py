@@ -311,7 +311,7 @@ def agent_sync(*, trigger: str, run: SyncRun | None = None) -> SyncRun:
         agent_count=agent_count,
         skipped_count=pages.skipped_count,
         pages_fetched=pages.pages_fetched,
-        read_model_version=run.pk if changes.any else read_model_version(),
+        read_model_version=run.pk if changes.any else read_model_version(fresh=True),
     )
 
 
@@ -334,6 +334,8 @@ def _finish(run: SyncRun, clock: float, *, outcome: str, message: str, **counts:
     for name, value in counts.items():
         setattr(run, name, value)
     run.save()
+    if outcome == SyncRun.Outcome.SUCCEEDED:
+        read_model_version(fresh=True)  # a request that ran this sync reads its version now
     return run
 
 
@@ -784,20 +786,23 @@ def _expire_dead_runs(now: datetime) -> None:
     )
 
 
-def agent_sync_request(*, trigger: str, force: bool | None = None) -> bool:
+def agent_sync_request(
+    *, trigger: str, force: bool | None = None, status: SyncStatus | None = None
+) -> bool:
     """Queue a background sync unless one is already queued or running; True when queued.
 
     Without `force`, only the triggers in FORCED_TRIGGERS (button, command, cad_job) queue a
     sync regardless of the copy's age; the TTL trigger queues one only when the last good sync
     is older than DEEPCALL_SYNC_TTL (or there was none, or the last attempt failed long enough
-    ago). Never blocks on DeepCall: the work happens in `agent_sync_task`.
+    ago). Never blocks on DeepCall: the work happens in `agent_sync_task`. `status` is the
+    `sync_status()` the caller has just read, if it has.
     """
     if force is None:
         force = trigger in FORCED_TRIGGERS
     if not force:
         # Every directory view asks: answered from the status the page reads anyway, with no
         # write, so a copy being refreshed costs the pages nothing.
-        status = sync_status()
+        status = status or sync_status()
         if status.in_progress is not None or not status.is_due:
             return False
     now = timezone.now()

@@ -26,6 +26,7 @@ from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
 from agents.services.read_model_sync import (
     TRIGGER_BUTTON,
     TRIGGER_TTL,
+    SyncStatus,
     agent_sync_request,
     sync_status,
 )
@@ -41,7 +42,7 @@ def _is_partial(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
+def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatus) -> dict:
     listing = state.get_results()
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
@@ -55,7 +56,6 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
     state.configure_table(table)
     if selection is not None:
         selection.mark_page([agent.agent_id for agent in table.page_agents])
-    status = sync_status()
     return {
         "list": state,
         "directory": listing,
@@ -73,12 +73,14 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
     }
 
 
-def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
+def _render_list(
+    request: HttpRequest, params: QueryDict, *, status: SyncStatus | None = None
+) -> HttpResponse:
     template_name = LIST_TEMPLATE
     if _is_partial(request):
         template_name += "#agent-table"
     state = DirectoryState(params)
-    context = _list_context(request, state)
+    context = _list_context(request, state, status or sync_status())
     if clean := state.redirect_to_clean_url(request):
         return clean
     response = render(request, template_name, context)
@@ -92,8 +94,10 @@ def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
 @permission_required("agents.view_agent", raise_exception=True)
 def agent_list(request: HttpRequest) -> HttpResponse:
     # A stale copy is refreshed in the background; this page shows the previous one meanwhile.
-    agent_sync_request(trigger=TRIGGER_TTL)
-    return _render_list(request, request.GET)
+    status = sync_status()
+    if agent_sync_request(trigger=TRIGGER_TTL, status=status):
+        status = sync_status()  # the refresh just queued shows
+    return _render_list(request, request.GET, status=status)
 
 
 @require_GET
