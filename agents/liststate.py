@@ -161,6 +161,18 @@ class ListState:
         return []
 
     @property
+    def form_query(self) -> str:
+        """What a filter form's choices show: this state's query without its free-text filters
+        and its page and sort (neither is a field of the form), so a new search or page reuses
+        the choices' markup (`partials/filter_form.html`)."""
+        text = [
+            name
+            for name, definition in self.filterset.filters.items()
+            if isinstance(definition, django_filters.CharFilter)
+        ]
+        return self.query(**dict.fromkeys([*text, PAGE_VAR, SORT_VAR]))
+
+    @property
     def active_filter_count(self) -> int:
         """How many filters hold a valid value (the "Filters (2)" summary)."""
         return sum(1 for name in self.filter_names if name in self._values)

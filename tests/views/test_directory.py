@@ -503,6 +503,12 @@ def test_the_filter_form_shows_each_querys_values_and_the_choices_after_a_sync(
     assert 'value="lee"' in form_html({"q": "lee"})
     assert 'value="kumar"' in form_html({"q": "kumar"})  # not the cached form of "lee"
     assert 'value="lee"' in form_html({"q": "lee"})
+    # The choices' markup is shared by searches and pages; each shows its own selections.
+    active = form_html({"q": "lee", "status": "active", "page": "2"})
+    assert 'value="lee"' in active and '<option value="active" selected>' in active
+    inactive = form_html({"q": "kumar", "status": "inactive"})
+    assert 'value="kumar"' in inactive and '<option value="inactive" selected>' in inactive
+    assert '<option value="active" selected>' not in inactive
     assert ">Night lead</option>" not in form_html({})
 
     # A sync that brings a new role: the next page offers it.
