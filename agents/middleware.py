@@ -20,6 +20,15 @@ SEEN_KEY = "_session_seen"
 # The last-seen time is written at most this often: a session write per request would cost a
 # database or Redis write for every page, poll and swap, for no gain in precision worth having.
 SEEN_RESOLUTION_S = 60
+# Sent by the page's own background polls (the home page's refresh, a job's progress, the
+# directory while a sync runs), from `hx-headers` on the polling element: they are not a
+# person doing something, so they never restart the idle clock.
+BACKGROUND_POLL_HEADER = "X-Background-Poll"
+
+
+def is_background_poll(request: HttpRequest) -> bool:
+    """Whether the request is a page's own poll rather than something a person did."""
+    return request.headers.get(BACKGROUND_POLL_HEADER) == "1"
 
 
 def session_start(sender, request, user, **kwargs) -> None:
@@ -29,6 +38,8 @@ def session_start(sender, request, user, **kwargs) -> None:
 
 class SessionLifetimeMiddleware:
     """Log a user out after DJANGO_SESSION_IDLE_MINUTES idle or DJANGO_SESSION_MAX_HOURS in all.
+
+    Idle means no request made by the person: a page's background polls do not count.
 
     Django's own SESSION_COOKIE_AGE is one number for both; the cookie keeps the absolute
     limit and this checks both on the server, where the client cannot stretch them.
@@ -65,7 +76,7 @@ class SessionLifetimeMiddleware:
         max_hours = settings.SESSION_MAX_HOURS
         if now - started > max_hours * 3600:
             return f"You were logged out: a session lasts at most {max_hours} hours."
-        if now - seen >= SEEN_RESOLUTION_S:
+        if now - seen >= SEEN_RESOLUTION_S and not is_background_poll(request):
             session[SEEN_KEY] = now
         return ""
 

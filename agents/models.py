@@ -492,3 +492,77 @@ class CsvExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.path} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SingleSignOnIdentity(models.Model):
+    """Who a user is at the identity provider: the issuer and its subject (`sub`), which
+    never changes for a person there, unlike an email address (agents.single_sign_on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="unique_sso_subject")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, so that all of them can be ended at once (sign out
+    everywhere else, a disabled account): Django's session table does not say whose a row is
+    without decoding every row (agents.services.user_sessions)."""
+
+    session_key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions"
+    )
+    signed_in_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"session {self.session_key[:8]}… of user {self.user_id}"
+
+
+class SignInEvent(models.Model):
+    """The sign-in record that admins read: sign-ins, failures, lockouts, sign-outs and
+    two-factor enrolments, each with who, when, from which address and by which method."""
+
+    class Kind(models.TextChoices):
+        SIGNED_IN = "signed_in", "Signed in"
+        FAILED = "failed", "Failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        SIGNED_OUT = "signed_out", "Signed out"
+        ENROLLED = "enrolled_2fa", "Two-factor enrolled"
+
+    class Method(models.TextChoices):
+        PASSWORD = "password", "Password"
+        SSO = "sso", "Single sign-on"
+        CODE = "code", "Code"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sign_in_events",
+    )
+    # As typed or as the provider named them: kept after the account is deleted, and for
+    # failures that name no account at all.
+    username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    method = models.CharField(max_length=16, choices=Method.choices, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["kind", "-at"], name="sign_in_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.kind} ({self.method}) at {self.at:%Y-%m-%d %H:%M}"

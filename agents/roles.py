@@ -30,6 +30,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "agents.run_cad_jobs",
         "agents.view_upstream_status",
         "agents.view_csvexport",
+        # The users page (/users/): who has which role, disabling an account; and the record
+        # of sign-ins beside the export trail.
+        "auth.view_user",
+        "auth.change_user",
+        "agents.view_signinevent",
     ],
 }
 

@@ -1,7 +1,17 @@
 from django.urls import path, register_converter
 
 from agents.converters import AgentIdConverter
-from agents.views import cad, changes, directory, exports, schedules, status, targets
+from agents.views import (
+    cad,
+    changes,
+    directory,
+    exports,
+    schedules,
+    sign_ins,
+    status,
+    targets,
+    users,
+)
 
 register_converter(AgentIdConverter, "agent_id")
 
@@ -42,4 +52,9 @@ urlpatterns = [
     path("status/", status.upstream_status, name="upstream-status"),
     # Who exported what
     path("exports/", exports.csv_export_list, name="csv-export-list"),
+    # Who signed in, and the users themselves
+    path("sign-ins/", sign_ins.sign_in_list, name="sign-in-list"),
+    path("users/", users.user_list, name="user-list"),
+    path("users/<int:user_id>/disable/", users.user_disable, name="user-disable"),
+    path("users/<int:user_id>/enable/", users.user_enable, name="user-enable"),
 ]

@@ -20,7 +20,14 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from agents.sandbox import SANDBOX_SSID, SANDBOX_TOKEN, SANDBOX_USER_ID
+from agents.roles import ROLE_PERMISSIONS
+from agents.sandbox import (
+    SANDBOX_OIDC_CLIENT_ID,
+    SANDBOX_OIDC_CLIENT_SECRET,
+    SANDBOX_SSID,
+    SANDBOX_TOKEN,
+    SANDBOX_USER_ID,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,6 +109,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "agents",
 ]
 
@@ -114,12 +124,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Needs the user, messages and request.htmx from the middleware above.
     "agents.middleware.SessionLifetimeMiddleware",
+    # A session that still owes its second factor opens nothing else (agents/two_factor.py).
+    "agents.two_factor.SecondFactorMiddleware",
     "agents.middleware.ReadModelVersionMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -216,6 +229,17 @@ AXES_HANDLER = "agents.login_throttle.LoginThrottleHandler"
 AXES_CLIENT_IP_CALLABLE = "agents.login_throttle.client_ip"
 # Reverse proxies in front of the app: X-Forwarded-For is trusted for that many hops only.
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+# Two-factor sign-in (agents/two_factor.py): required for these roles' local accounts.
+REQUIRE_2FA_ROLES = env_list("DJANGO_REQUIRE_2FA_ROLES", "Admin")
+if unknown_roles := set(REQUIRE_2FA_ROLES) - set(ROLE_PERMISSIONS):
+    raise ImproperlyConfigured(
+        f"DJANGO_REQUIRE_2FA_ROLES names no such role: {', '.join(sorted(unknown_roles))}."
+    )
+OTP_TOTP_ISSUER = "DeepCall dashboard"
+# django-otp's own back-off (growing waits after wrong codes) is off: wrong codes count toward
+# django-axes' lockout instead, the same as wrong passwords, so there is one rule to explain.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -356,6 +380,70 @@ DEEPCALL_LIST_CONCURRENCY = env_int("DEEPCALL_LIST_CONCURRENCY", 4)
 DEEPCALL_SYNC_TTL = env_int("DEEPCALL_SYNC_TTL", 60)
 # Days the history of agent changes is kept; the worker prunes older entries after each sync.
 DEEPCALL_CHANGE_RETENTION_DAYS = env_int("DEEPCALL_CHANGE_RETENTION_DAYS", 90)
+
+# --- Sign-in: single sign-on (agents/single_sign_on.py), passwords ------------------------
+
+# In development the sandbox's OpenID provider is the default, so `make run` shows single
+# sign-on with no account anywhere; in production there is no default issuer.
+_SANDBOX_SIGN_IN = DEBUG and DEEPCALL_USES_SANDBOX and DEEPCALL_SANDBOX_ENABLED
+OIDC_ISSUER = env_str(
+    "OIDC_ISSUER", f"{DEEPCALL_SANDBOX_URL}/oidc" if _SANDBOX_SIGN_IN else ""
+).rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", SANDBOX_OIDC_CLIENT_ID if _SANDBOX_SIGN_IN else "")
+OIDC_CLIENT_SECRET = env_str(
+    "OIDC_CLIENT_SECRET", SANDBOX_OIDC_CLIENT_SECRET if _SANDBOX_SIGN_IN else ""
+)
+OIDC_PROVIDER_NAME = (
+    env_str("OIDC_PROVIDER_NAME", "the sandbox's identity provider" if _SANDBOX_SIGN_IN else "")
+    or "your company account"
+)
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM", "groups")
+OIDC_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+
+
+def _role_map(value: str) -> dict[str, str]:
+    """`dashboard-admins=Admin,wfm=Manager` -> {"dashboard-admins": "Admin", "wfm": "Manager"}."""
+    mapping = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        claim_value, _, role = (text.strip() for text in item.rpartition("="))
+        if not claim_value or role not in ROLE_PERMISSIONS:
+            raise ImproperlyConfigured(
+                f"OIDC_ROLE_MAP: {item!r} should read <claim value>=<role>, the role one of "
+                f"{', '.join(ROLE_PERMISSIONS)}."
+            )
+        mapping[claim_value] = role
+    return mapping
+
+
+OIDC_ROLE_MAP = _role_map(
+    env_str(
+        "OIDC_ROLE_MAP",
+        "dashboard-admins=Admin,wfm=Manager,team-leads=Supervisor" if _SANDBOX_SIGN_IN else "",
+    )
+)
+if OIDC_ISSUER and not OIDC_CLIENT_ID:
+    raise ImproperlyConfigured("OIDC_ISSUER is set: OIDC_CLIENT_ID must be set too.")
+if OIDC_ISSUER and not DEBUG and urlsplit(OIDC_ISSUER).scheme != "https":
+    raise ImproperlyConfigured("OIDC_ISSUER must start with https:// when DJANGO_DEBUG=0.")
+# DJANGO_PASSWORD_LOGIN=0: single sign-on only (local passwords no longer open anything).
+PASSWORD_LOGIN = env_bool("DJANGO_PASSWORD_LOGIN", True)
+if not PASSWORD_LOGIN and not OIDC_ISSUER:
+    raise ImproperlyConfigured(
+        "DJANGO_PASSWORD_LOGIN=0 turns password sign-in off, and OIDC_ISSUER is not set: "
+        "nobody could sign in."
+    )
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("agents.single_sign_on.SingleSignOnBackend")
+if not PASSWORD_LOGIN:
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+# mozilla-django-oidc: PKCE and a nonce on every sign-in; its callback is ours.
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+OIDC_TIMEOUT = 10
 
 # Selecting "all matching" keeps the filter, not the ids, so forms stay small; this only
 # guards the ordinary forms.

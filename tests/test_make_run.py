@@ -72,16 +72,23 @@ def test_run_script_serves_the_dashboard_and_stops_on_ctrl_c(running_dashboard):
     login_page = httpx.get(f"{base}/accounts/login/", timeout=5)
     assert login_page.status_code == 200
     assert "Log in to the DeepCall dashboard" in login_page.text
+    # Single sign-on is wired to the sandbox's identity provider, which answers discovery.
+    assert "Sign in with the sandbox&#x27;s identity provider" in login_page.text
     sandbox = httpx.post(
         f"http://127.0.0.1:{sandbox_port}/api/v2/Agent/list", json={"ssid": "sandbox-ssid"}
     )
     assert sandbox.json()["status"] == "success"
+    discovery = httpx.get(
+        f"http://127.0.0.1:{sandbox_port}/oidc/.well-known/openid-configuration", timeout=5
+    )
+    assert discovery.json()["issuer"] == f"http://127.0.0.1:{sandbox_port}/oidc"
 
     log.seek(0)
     printed = log.read()
     assert f"http://127.0.0.1:{web_port}/" in printed
     assert "admin / admin-demo" in printed
     assert "supervisor / supervisor-demo" in printed
+    assert "authenticator key GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" in printed
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
     process.wait(timeout=30)

@@ -10,8 +10,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The environment's own settings are left out, so each test says all it sets.
+OUR_VARIABLES = ("DJANGO_", "DEEPCALL_", "OIDC_")
+
+
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEEPCALL_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -65,7 +69,7 @@ def test_production_refuses_a_weak_secret_key_naming_the_variable(weak_key):
 
 def test_the_web_server_refuses_a_weak_secret_key_too():
     # gunicorn loads dashboard.wsgi: the same settings stop it before it serves anything.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEEPCALL_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
     result = subprocess.run(
         [sys.executable, "-c", "import dashboard.wsgi"],
         cwd=ROOT,
@@ -126,3 +130,36 @@ def test_an_empty_variable_means_the_default_not_a_crash():
     result = run_manage("check", DATABASE_URL="", REDIS_URL="", DEEPCALL_TIME_ZONE=" ")
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_development_signs_in_through_the_sandboxs_identity_provider_by_default():
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.OIDC_ISSUER)"
+    )
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8765/oidc"
+
+
+def test_production_never_signs_in_through_the_sandbox_even_when_it_is_enabled():
+    env = {**PRODUCTION, "DEEPCALL_BASE_URL": "", "DEEPCALL_SANDBOX_ENABLED": "1"}
+    assert _production_setting("OIDC_ISSUER or 'none'", **env) == "none"
+    assert _production_setting("OIDC_ROLE_MAP", **env) == "{}"
+
+
+def test_production_needs_an_https_issuer():
+    result = run_manage(
+        "check", **PRODUCTION, OIDC_ISSUER="http://idp.example.com", OIDC_CLIENT_ID="x"
+    )
+    assert result.returncode != 0
+    assert "OIDC_ISSUER must start with https://" in result.stderr
+
+
+def test_a_role_map_naming_an_unknown_role_is_refused():
+    result = run_manage("check", OIDC_ROLE_MAP="dashboard-admins=Admin,wfm=Boss")
+    assert result.returncode != 0
+    assert "OIDC_ROLE_MAP: 'wfm=Boss'" in result.stderr
+
+
+def test_password_sign_in_cannot_be_turned_off_without_single_sign_on():
+    result = run_manage("check", **PRODUCTION, DJANGO_PASSWORD_LOGIN="0")
+    assert result.returncode != 0
+    assert "nobody could sign in" in result.stderr

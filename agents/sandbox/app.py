@@ -50,6 +50,8 @@ import orjson
 
 from agents.sandbox import SANDBOX_SSID, SANDBOX_TOKEN, SANDBOX_USER_ID
 from agents.sandbox.faults import FaultConfigError
+from agents.sandbox.identity import PREFIX as IDENTITY_PREFIX
+from agents.sandbox.identity import SandboxIdentityProvider
 from agents.sandbox.mutations import MutationError
 from agents.sandbox.state import SandboxState
 
@@ -77,7 +79,9 @@ QUICK_FIELDS = ("name", "unique_id", "status", "group")
 
 _REASONS = {
     200: "OK",
+    302: "Found",
     400: "Bad Request",
+    401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
@@ -127,10 +131,20 @@ class SandboxApp:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        # The development OpenID provider (single sign-on), under /oidc/.
+        self.identity = SandboxIdentityProvider()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
+        if path.startswith(IDENTITY_PREFIX + "/"):
+            try:
+                body = _read_body(environ)
+            except ValueError:
+                body = b""
+            status, headers, body = self.identity.handle(method, path, environ, body)
+            start_response(_status_line(status), [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         if path.startswith(CONTROL_PREFIX):
             status, content_type, body = self._control(method, path, environ)
         elif path.startswith(API_PREFIX):

@@ -69,6 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
         }
+        # The identity provider's userinfo endpoint reads `Authorization: Bearer …`.
+        if "Authorization" in self.headers:
+            environ["HTTP_AUTHORIZATION"] = self.headers["Authorization"]
         started: dict[str, Any] = {}
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -171,6 +174,15 @@ class RunningSandbox:
         return self.server.app.state
 
     @property
+    def identity(self):
+        """The development OpenID provider (`agents.sandbox.identity`), issuer `oidc_issuer`."""
+        return self.server.app.identity
+
+    @property
+    def oidc_issuer(self) -> str:
+        return f"{self.url}/oidc"
+
+    @property
     def credentials(self) -> dict[str, str]:
         """Body fields that authenticate (userId + token)."""
         return {"userId": SANDBOX_USER_ID, "token": SANDBOX_TOKEN}
@@ -183,8 +195,10 @@ class RunningSandbox:
         return f"{self.url}/api/v2/Agent/{action}"
 
     def reset(self) -> None:
-        """Start-up faults and page size, CAD all off, counters zero; wakes hanging requests."""
+        """Start-up faults and page size, CAD all off, counters zero; wakes hanging requests.
+        The identity provider's demo users are back in their groups, with no fault."""
         self.state.reset()
+        self.identity.reset()
 
     def set_faults(self, faults: Faults | dict[str, Any] | None = None, **fields: Any) -> Faults:
         """Replace the faults; e.g. `set_faults(error_rate=1.0)` or `set_faults(Faults(...))`."""
@@ -376,6 +390,7 @@ def serve(options: dict[str, Any], *, out: TextIO = sys.stdout) -> None:
         f'  try: curl -X POST {url}/api/v2/Agent/list --data-raw \'{{"ssid":"{SANDBOX_SSID}"}}\'\n'
         f"  controls: GET {url}/_sandbox/state, POST {url}/_sandbox/faults, "
         f"POST {url}/_sandbox/reset, POST {url}/_sandbox/mutate\n"
+        f"  single sign-on: OpenID provider {url}/oidc (one demo user per role, no password)\n"
     )
     out.flush()
 

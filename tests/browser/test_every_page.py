@@ -148,6 +148,10 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "targets-of-a-group": f"/schedules/targets/?group={LONG_GROUP[0]}",
         "schedules-of-a-group-short": f"/schedules/?group={LONG_GROUP[0]}",
         "exports": "/exports/",
+        "sign-ins": "/sign-ins/",
+        "users": "/users/",
+        "account": "/accounts/",
+        "password-change": "/accounts/password/",
     }
 
 
@@ -159,6 +163,9 @@ PAGE_SHOWS = {
     "cad-undo": "State before not known",
     "changes": LONG_NAME,
     "exports": "/agents/export.csv",
+    "sign-ins": "Signed in",
+    "users": "Password and code",
+    "account": "Two-factor sign-in",
     "targets-of-a-group": "Recent changes of targets",
     "schedules-of-a-group-short": "short",
 }

@@ -76,6 +76,10 @@ PERSONAL_DATA_URLS = [
     "/status/",
     "/exports/",
     "/accounts/login/",
+    "/accounts/",
+    "/accounts/password/",
+    "/sign-ins/",
+    "/users/",
 ]
 
 

@@ -77,7 +77,7 @@ DIRECTORY_URLS = [
 ROLE_URLS = {
     "supervisor": DIRECTORY_URLS,
     "manager": [*DIRECTORY_URLS, "/cad/"],
-    "admin": [*DIRECTORY_URLS, "/cad/", "/status/"],
+    "admin": [*DIRECTORY_URLS, "/cad/", "/status/", "/sign-ins/", "/users/", "/accounts/"],
 }
 
 

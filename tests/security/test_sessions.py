@@ -59,3 +59,29 @@ def test_activity_keeps_a_session_alive(supervisor_client):
     assert supervisor_client.get("/agents/").status_code == 200
     # That request counted as activity: the idle clock restarted.
     assert int(time.time()) - supervisor_client.session[SEEN_KEY] < 60
+
+
+POLL = {"HX-Request": "true", "X-Background-Poll": "1"}
+
+
+def test_background_polls_do_not_keep_a_session_alive(supervisor_client):
+    idle = settings.SESSION_IDLE_MINUTES * 60
+    age_session(supervisor_client, started_ago=idle, seen_ago=idle - 120)
+    seen = supervisor_client.session[SEEN_KEY]
+    assert supervisor_client.get("/", headers=POLL).status_code == 200
+    assert supervisor_client.get("/agents/", headers=POLL).status_code == 200
+    assert supervisor_client.session[SEEN_KEY] == seen
+    # And once the idle time is up, the next poll ends the session like any request.
+    age_session(supervisor_client, started_ago=idle * 2, seen_ago=idle + 1)
+    response = supervisor_client.get("/", headers={**POLL, "HX-Current-URL": "http://testserver/"})
+    assert response["HX-Redirect"] == "/accounts/login/?next=/"
+    assert "_auth_user_id" not in supervisor_client.session
+
+
+@pytest.mark.parametrize("template", ["home.html", "cad/job_detail.html"])
+def test_the_polling_pages_mark_their_polls_as_background(template):
+    from pathlib import Path
+
+    source = (Path(settings.BASE_DIR) / "templates" / template).read_text()
+    poll = source.index('hx-trigger="every')
+    assert """hx-headers='{"X-Background-Poll": "1"}'""" in source[poll - 300 : poll]

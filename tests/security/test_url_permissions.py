@@ -16,6 +16,7 @@ DIRECTORY = {SUPERVISOR, MANAGER, ADMIN}
 AUDIT = {MANAGER, ADMIN}
 CAD = {ADMIN}
 ANYONE = "anyone"  # public pages: every role and anonymous users get the same answer
+SIGNED_IN = {SUPERVISOR, MANAGER, ADMIN, None}  # one's own account: any signed-in user
 
 # Pattern (its name, or its route when it has none) -> (roles allowed, GET status, POST status)
 # for an allowed role. The issue's words: Supervisor (directory, schedules, export), Manager
@@ -24,6 +25,18 @@ ACCESS = {
     "healthz": (ANYONE, 200, 405),
     "login": (ANYONE, 200, 200),  # an empty form comes back with its errors
     "logout": (ANYONE, 405, 302),
+    "sso-start": (ANYONE, 302, 405),  # off to the identity provider
+    "sso-callback": (ANYONE, 403, 405),  # no code from the provider: the refusal page
+    "admin-login": (ANYONE, 302, 302),  # Django's admin signs in on the dashboard's page
+    "two-factor-verify": (SIGNED_IN, 302, 302),  # no code owed: on to the home page
+    "two-factor-enrol": (SIGNED_IN, 200, 200),  # the QR code; an empty code comes back
+    "account": (SIGNED_IN, 200, 405),
+    "password-change": (SIGNED_IN, 200, 200),  # an empty form comes back with its errors
+    "sessions-end-others": (SIGNED_IN, 405, 302),
+    "sign-in-list": (CAD, 200, 405),  # the sign-in record: Admins, beside the export trail
+    "user-list": (CAD, 200, 405),
+    "user-disable": (CAD, 405, 302),
+    "user-enable": (CAD, 405, 302),
     "home": (DIRECTORY, 200, 405),
     "agent-list": (DIRECTORY, 200, 405),
     "agent-export": (DIRECTORY, 200, 405),
@@ -72,8 +85,9 @@ ROLES = [SUPERVISOR, MANAGER, ADMIN, None]
 
 
 @pytest.fixture
-def samples(db, admin_user, settings):
-    """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose."""
+def samples(db, admin_user, settings, sso_settings):
+    """An agent and a finished job to point the URLs at; DeepCall is unreachable on purpose;
+    single sign-on goes to the test sandbox's identity provider."""
     from agents.models import CadJob
     from agents.services import cad_jobs as cad_service
 
@@ -85,7 +99,7 @@ def samples(db, admin_user, settings):
         user=admin_user, action="enable", agent_ids=["2"], idempotency_key="sample-job"
     )
     CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=1)
-    return {"agent_id": "2", "public_id": job.public_id}
+    return {"agent_id": "2", "public_id": job.public_id, "user_id": admin_user.pk}
 
 
 def url_for(key: str, samples: dict) -> str:

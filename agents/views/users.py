@@ -1,0 +1,77 @@
+"""The users page (admins): each user's role, how they sign in, last sign-in; disabling an
+account, which ends its sessions at once. The team-scopes issue adds its columns here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.account_lists import UserListState
+from agents.services import user_accounts
+from agents.views.directory import _is_partial
+
+LIST_TEMPLATE = "users/user_list.html"
+
+
+@require_GET
+@login_required
+@permission_required("auth.view_user", raise_exception=True)
+def user_list(request: HttpRequest) -> HttpResponse:
+    state = UserListState(request.GET)
+    page = state.get_results()
+    if clean := state.redirect_to_clean_url(request):
+        return clean
+    template_name = LIST_TEMPLATE + ("#user-table" if _is_partial(request) else "")
+    response = render(
+        request,
+        template_name,
+        {
+            "list": state,
+            "page": page,
+            "can_change": request.user.has_perm("auth.change_user"),
+        },
+    )
+    state.push_clean_url(request, response)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("user-list")
+
+
+@require_POST
+@login_required
+@permission_required("auth.change_user", raise_exception=True)
+def user_disable(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Disable the account: it can no longer sign in, and its sessions end now."""
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    if user == request.user:
+        messages.error(request, "You cannot disable your own account.")
+        return _back_to_list(request)
+    ended = user_accounts.user_disable(user=user)
+    messages.success(
+        request,
+        f"{user.get_username()} is disabled; {ended} session{'s' if ended != 1 else ''} ended.",
+    )
+    return _back_to_list(request)
+
+
+@require_POST
+@login_required
+@permission_required("auth.change_user", raise_exception=True)
+def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Let a disabled account sign in again."""
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    user_accounts.user_enable(user=user)
+    messages.success(request, f"{user.get_username()} can sign in again.")
+    return _back_to_list(request)
