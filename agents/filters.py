@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from agents import working_hours
-from agents.models import Agent, AgentChange, CadJob, Group
+from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport, Group
 from agents.services.agent_changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
 from agents.services.agent_queries import (
     CAD_OFF,
@@ -230,6 +230,16 @@ class CadJobFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
+class CadResultFilter(django_filters.FilterSet):
+    """One job's results by outcome (an unknown outcome shows them all)."""
+
+    outcome = django_filters.ChoiceFilter(choices=CadResult.Outcome.choices)
+
+    class Meta:
+        model = CadResult
+        fields: list[str] = []
+
+
 def _job_authors():
     from django.contrib.auth import get_user_model
 
@@ -325,3 +335,56 @@ class AgentChangeFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[AgentChange]) -> QuerySet[AgentChange]:
         return changes_matching(self.values, changes=queryset)
+
+
+# --- The CSV export audit trail ------------------------------------------------------------------
+
+
+def _exporters():
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(pk__in=CsvExport.objects.values("user"))
+        .order_by("username")
+    )
+
+
+def export_path_choices() -> list[tuple[str, str]]:
+    """The exports that were made, by their path (e.g. /changes.csv)."""
+    paths = CsvExport.objects.order_by("path").values_list("path", flat=True).distinct()
+    return [(path, path) for path in paths]
+
+
+class CsvExportFilter(django_filters.FilterSet):
+    """Who, which export, and when: the audit trail's filters (invalid values are ignored)."""
+
+    user = django_filters.ModelChoiceFilter(
+        queryset=lambda request: _exporters(),
+        label="Who",
+        empty_label="Anyone",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    export = django_filters.ChoiceFilter(
+        field_name="path",
+        choices=export_path_choices,
+        label="Export",
+        empty_label="Any export",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    started_from = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+    started_to = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+
+    class Meta:
+        model = CsvExport
+        fields: list[str] = []

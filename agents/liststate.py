@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
+from urllib.parse import quote
+from urllib.parse import urlencode as urlencode_with
 
 import django_filters
 from django import forms
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -36,12 +36,14 @@ from agents.filters import (
     AgentChangeFilter,
     AgentFilter,
     CadJobFilter,
+    CadResultFilter,
+    CsvExportFilter,
 )
-from agents.models import Agent, AgentChange, CadJob, CadResult
+from agents.forms import TargetScopeForm
+from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
 from agents.services.agent_queries import AgentFilters
-from agents.tables import CountedPaginator, ListTable
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -50,7 +52,6 @@ SLOT_VAR = "slot"
 # 25 rows fit a laptop screen; 100 is the most a page renders quickly at 100,000 agents.
 PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
-SLOT_CHOICES = [(60, "Hours"), (30, "Half hours")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +75,6 @@ class PageForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, initial=1)
 
 
-@dataclass(frozen=True, slots=True)
-class ListPage:
-    page: Page
-
-
 class ListState:
     """A list page's validated query string, and every link that keeps it.
 
@@ -89,6 +85,8 @@ class ListState:
 
     filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
     display_form_class: ClassVar[type[forms.Form] | None] = None
+    # Whether a filter value that did not parse is named in a notice (else silently dropped).
+    notice_ignored_filters: ClassVar[bool] = True
 
     def __init__(self, params: QueryDict, *, path: str):
         self.params = params
@@ -102,6 +100,19 @@ class ListState:
         )
         self.display = self._clean_display(params)
         self._values = self._valid_values()
+        if PAGE_VAR in self.display_errors:
+            self.notices.append("The page number was not a positive whole number; showing page 1.")
+
+    @property
+    def rejected(self) -> bool:
+        """Whether a value of the query was dropped (said in a notice, or by the page itself)."""
+        filter_errors = self.filterset is not None and bool(self.filterset.form.errors)
+        return bool(self.notices or self.display_errors or filter_errors)
+
+    @property
+    def page_number(self) -> int:
+        """The page asked for (1 when the list has no pages or the number did not parse)."""
+        return self.display.get(PAGE_VAR, 1)
 
     # --- parsing -------------------------------------------------------------------------------
 
@@ -129,6 +140,8 @@ class ListState:
             errors = self.filterset.form.errors
             for name in self.filterset.form.fields:
                 if name in errors:
+                    if not self.notice_ignored_filters:
+                        continue
                     shown = ", ".join(f"“{v}”" for v in self.params.getlist(name)[:3])
                     label = str(self.filterset.form.fields[name].label or name).lower()
                     self.notices.append(f"Ignored {label} {shown}: {' '.join(errors[name])}")
@@ -224,37 +237,6 @@ class ListState:
     def is_filtered(self) -> bool:
         return any(name in self._values for name in self.filter_names)
 
-    def links_for_page(self, page: Page, page_var: str = PAGE_VAR) -> list[PageLink]:
-        links = []
-        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
-            if number == page.paginator.ELLIPSIS:
-                links.append(PageLink(str(number), ""))
-            else:
-                url = self.url(**{page_var: number})
-                links.append(PageLink(str(number), url, number == page.number))
-        return links
-
-    # The links of the page shown (`current_page`).
-
-    @property
-    def current_page(self) -> Page:
-        """The page of results shown: by default the one `get_results` fetched."""
-        return self.result.page
-
-    @cached_property
-    def page_links(self) -> list[PageLink]:
-        return self.links_for_page(self.current_page)
-
-    @property
-    def previous_url(self) -> str:
-        page = self.current_page
-        return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
-
-    @property
-    def next_url(self) -> str:
-        page = self.current_page
-        return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
-
     # --- the address bar ----------------------------------------------------------------------
 
     def redirect_to_clean_url(self, request: HttpRequest) -> HttpResponse | None:
@@ -262,7 +244,7 @@ class ListState:
         form sent without JavaScript carries every field, empty or default. None when the URL
         is clean already (in any order), for htmx and other methods, and when a value was
         rejected (its notice needs the URL as typed)."""
-        if request.method != "GET" or request.htmx or self.notices or self.display_errors:
+        if request.method != "GET" or request.htmx or self.rejected:
             return None
         if set(self.params) - {*self.filter_names, *self.display}:
             return None  # keys this page does not know: left as typed, not a form's doing
@@ -277,17 +259,11 @@ class ListState:
         `current_url` instead (`?q=sharma`, not `?q=sharma&status=&per_page=25`)."""
         if request.method != "GET" or not request.htmx or request.htmx.history_restore_request:
             return
-        if self.notices or self.display_errors:
+        if self.rejected:
             return
         if self.params.urlencode() == self.query().removeprefix("?"):
             return
         push_url(response, self.current_url)
-
-    def page_notice(self, page: Page, asked: int) -> None:
-        if page.number < asked and page.paginator.count:
-            self.notices.append(
-                f"There is no page {asked}; showing the last page, {page.paginator.num_pages}."
-            )
 
 
 # --- agent lists ---------------------------------------------------------------------------------
@@ -350,14 +326,6 @@ class DirectoryState(AgentListState):
         super().__init__(params, path=path or reverse("agent-list"))
         if PER_PAGE_VAR in self.display_errors:
             self.notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: agent_queries.DirectoryListing | None = None
-        self.page: Page | None = None  # the table's page, once `configure_table` paged it
-
-    @property
-    def current_page(self) -> Page:
-        return self.page
 
     @property
     def sort(self) -> str:
@@ -374,41 +342,6 @@ class DirectoryState(AgentListState):
     @property
     def per_page(self) -> int:
         return self.display[PER_PAGE_VAR]
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self, *, now: datetime | None = None) -> agent_queries.DirectoryListing:
-        """The agents this state's filters select, with their counts (as ChangeList.get_results);
-        `configure_table` then sorts and pages them."""
-        self.result = agent_queries.agent_directory_listing(filters=self.filters, now=now)
-        return self.result
-
-    def configure_table(self, table: ListTable) -> None:
-        """Sort and page `table` (from `get_results`' agents) as this state asks, and hand it
-        its links: django-tables2's `RequestConfig`, from validated values instead of the raw
-        query string (a bad page number is a notice, never an error)."""
-        table.order_by = self.sort
-        table.paginate(
-            CountedPaginator,
-            per_page=self.per_page,
-            page=self.page_number,
-            count=self.result.matching_count,
-        )
-        self.page = table.page
-        self.page_notice(table.page, self.page_number)
-        table.sort_headers = self.sort_headers
-        table.page_links = self.page_links
-        table.previous_url = self.previous_url
-        table.next_url = self.next_url
-        table.htmx_target = "#agent-table-region"
-        table.caption = f"Agents, {self.sort_caption}"
-
-    def export_rows(self):
-        return agent_queries.agent_export_rows(
-            filters=self.filters, sort=self.sort_key, descending=self.descending
-        )
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -457,7 +390,7 @@ class ScheduleDisplayForm(forms.Form):
 
     slot = forms.TypedChoiceField(
         required=False,
-        choices=SLOT_CHOICES,
+        choices=working_hours.SLOT_SIZES,
         coerce=int,
         initial=working_hours.DEFAULT_SLOT_MINUTES,
     )
@@ -478,13 +411,6 @@ class ScheduleState(AgentListState):
     def slot_minutes(self) -> int:
         return self.display[SLOT_VAR]
 
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def agents(self):
-        return agent_queries.agents_matching(self.filters)
-
     # --- links ---------------------------------------------------------------------------------
 
     @property
@@ -498,7 +424,7 @@ class ScheduleState(AgentListState):
         """(minutes, text, url, current) for each slot size."""
         return [
             (value, text, self.url(**{SLOT_VAR: value, PAGE_VAR: None}), value == self.slot_minutes)
-            for value, text in SLOT_CHOICES
+            for value, text in working_hours.SLOT_SIZES
         ]
 
     @property
@@ -514,14 +440,6 @@ class ScheduleState(AgentListState):
         """The slot panel's URL without its day and minute, which each heatmap cell appends."""
         query = self.query(**{PAGE_VAR: None})
         return reverse("schedules-slot") + (f"{query}&" if query else "?")
-
-    def timeline_links(self, page: Page) -> tuple[list[PageLink], str, str]:
-        """The timeline's page links, previous and next URLs."""
-        previous = (
-            self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
-        )
-        following = page.has_next() and self.url(**{PAGE_VAR: page.next_page_number()})
-        return self.links_for_page(page), previous or "", following or ""
 
 
 # --- the change history --------------------------------------------------------------------------
@@ -546,9 +464,6 @@ class ChangeListState(ListState):
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("change-list"))
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: changes_service.ChangePage | None = None
 
     def base_queryset(self):
         return AgentChange.objects.all()
@@ -556,20 +471,6 @@ class ChangeListState(ListState):
     @cached_property
     def filters(self) -> changes_service.ChangeFilters:
         return self.filterset.values
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self) -> changes_service.ChangePage:
-        self.result = changes_service.change_page(
-            filters=self.filters, page_number=self.page_number
-        )
-        self.page_notice(self.result.page, self.page_number)
-        return self.result
-
-    def export_rows(self):
-        return changes_service.change_export_rows(filters=self.filters)
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -580,26 +481,14 @@ class ChangeListState(ListState):
 
 # --- CAD jobs ------------------------------------------------------------------------------------
 
-JOBS_PER_PAGE = 25
-RESULTS_PER_PAGE = 50
 
-
-class PagedListState(ListState):
-    """A list whose only display option is its page number."""
-
-    display_form_class = PageForm
-    per_page: ClassVar[int] = 25
-
-    def get_page(self, queryset) -> Page:
-        self.result = ListPage(Paginator(queryset, self.per_page).get_page(self.display[PAGE_VAR]))
-        return self.result.page
-
-
-class CadJobListState(PagedListState):
+class CadJobListState(ListState):
     """The CAD audit log: who, which action, when (`filters.CadJobFilter`), and the page."""
 
     filterset_class = CadJobFilter
-    per_page = JOBS_PER_PAGE
+    display_form_class = PageForm
+    # The page lists the filters it did not understand in one alert of its own.
+    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("cad-job-list"))
@@ -608,24 +497,16 @@ class CadJobListState(PagedListState):
         return CadJob.objects.select_related("created_by").order_by("-created_at")
 
 
-class CadResultFilter(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(choices=CadResult.Outcome.choices)
-
-    class Meta:
-        model = CadResult
-        fields: list[str] = []
-
-
-class CadResultListState(PagedListState):
+class CadResultListState(ListState):
     """One job's per-agent results: by outcome, and the page."""
 
     filterset_class = CadResultFilter
-    per_page = RESULTS_PER_PAGE
+    display_form_class = PageForm
+    # An unknown outcome shows every result, as "All" does.
+    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict, *, job: CadJob):
         super().__init__(params, path=reverse("cad-job-detail", args=[job.public_id]))
-        # An unknown outcome shows every result, as "All" does.
-        self.notices.clear()
 
     @property
     def outcome(self) -> str:
@@ -637,3 +518,51 @@ class CadResultListState(PagedListState):
         for value, label in CadResult.Outcome.choices:
             links.append((value, label, self.url(outcome=value, page=None)))
         return links
+
+
+# --- the CSV export audit trail ------------------------------------------------------------------
+
+
+class CsvExportListState(ListState):
+    """Who exported what: by user, export and dates (`filters.CsvExportFilter`), and the page."""
+
+    filterset_class = CsvExportFilter
+    display_form_class = PageForm
+
+    def __init__(self, params: QueryDict):
+        super().__init__(params, path=reverse("csv-export-list"))
+
+    def base_queryset(self):
+        return CsvExport.objects.all()
+
+
+# --- staffing targets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """The staffing targets pages' query string, `?group=<id>&slot=<minutes>`: one group's (or,
+    with no group, the overall) targets in slots of an hour or half an hour. A group that is
+    not known, or a slot size that is not offered, falls back with a notice. Links always name
+    the slot size, so a bookmark keeps it."""
+
+    group_id: str  # "" for the overall targets
+    slot_minutes: int
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, params: QueryDict, *, group_choices: list[tuple[str, str]]) -> TargetState:
+        form = TargetScopeForm(params, group_choices=group_choices)
+        form.is_valid()
+        group_id, slot_minutes, notices = form.scope()
+        return cls(group_id=group_id, slot_minutes=slot_minutes, notices=tuple(notices))
+
+    @property
+    def query(self) -> str:
+        """The state without "?": `group=…&slot=…` (no group for the overall targets)."""
+        group = [("group", self.group_id)] if self.group_id else []
+        return urlencode_with([*group, ("slot", self.slot_minutes)], quote_via=quote)
+
+    def url(self, name: str = "schedules-targets") -> str:
+        """The page (or form action) `name` with this state."""
+        return f"{reverse(name)}?{self.query}"

@@ -1,7 +1,7 @@
 """The read model (a mirror of the account's agents) and the record of CAD jobs.
 
 Agents, their groups and working windows are copied here from the Agent API by
-`services.read_model_sync`, so the directory can filter, sort and page 100,000 agents without
+`services.read_model_writer`, so the directory can filter, sort and page 100,000 agents without
 calling DeepCall for each page. Secrets never reach these tables: the client drops them.
 """
 
@@ -55,7 +55,7 @@ class Agent(models.Model):
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
     # A fingerprint of what the sync last wrote for this agent
-    # (services.read_model_sync.agent_digest): an unchanged agent is recognised without reading
+    # (services.read_model_writer.agent_digest): an unchanged agent is recognised without reading
     # its row, windows and groups.
     sync_digest = models.CharField(max_length=32, blank=True, default="")
 

@@ -39,11 +39,6 @@ class Selection:
     # matching" a filter.
     all_matching_query: str | None = None
     excluded_ids: set[str] = field(default_factory=set)  # unticked rows of "all matching"
-    # The rows on show that the selection covers (set by `mark_page`).
-    _page_ticks: frozenset[str] = frozenset()
-
-    def is_selected(self, agent_id: str) -> bool:
-        return agent_id in self._page_ticks
 
     @property
     def is_empty(self) -> bool:
@@ -78,9 +73,9 @@ class Selection:
     def count(self) -> int:
         return agents_selected_count(**self._selected())
 
-    def mark_page(self, page_agent_ids: list[str]) -> None:
-        """Work out which rows on show the selection covers (one query at most)."""
-        self._page_ticks = agents_selected_among(page_agent_ids, **self._selected())
+    def ticks(self, page_agent_ids: list[str]) -> frozenset[str]:
+        """Which rows on show the selection covers (one query at most)."""
+        return agents_selected_among(page_agent_ids, **self._selected())
 
     @property
     def description(self) -> str:

@@ -14,7 +14,7 @@ The contract (docs: agent-api.md, "working"):
 - 0–0 means "no hours set", never a 24-hour shift.
 - "On duty in a slot" means on duty at the slot's first minute.
 
-Decisions taken where the contract is silent (each one tested in tests/test_schedules.py):
+Decisions taken where the contract is silent (each one tested in tests/test_working_hours.py):
 
 - Any window whose `from` equals its `to` (0–0, and also e.g. 540–540) covers no minute and is
   treated as "no hours set". A window listing no day covers nothing either.
@@ -65,8 +65,10 @@ WEEKDAY_SHORT_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 WEEKDAY_CHOICES: list[tuple[int, str]] = list(enumerate(WEEKDAY_NAMES))
 WEEKDAY_SHORT_CHOICES: list[tuple[int, str]] = list(enumerate(WEEKDAY_SHORT_NAMES))
 
-# Slot sizes the coverage heatmap offers: an hour reads well; half an hour is still legible.
-SLOT_MINUTES_CHOICES: tuple[int, ...] = (60, 30)
+# Slot sizes the coverage heatmap and the staffing targets offer, and their names: an hour
+# reads well; half an hour is still legible.
+SLOT_SIZES: tuple[tuple[int, str], ...] = ((60, "Hours"), (30, "Half hours"))
+SLOT_MINUTES_CHOICES: tuple[int, ...] = tuple(minutes for minutes, _ in SLOT_SIZES)
 DEFAULT_SLOT_MINUTES = 60
 
 NO_HOURS_TEXT = "No hours set"

@@ -37,7 +37,7 @@ EXPORT_RUNS = 3
 TARGET_MS = {10_000: 50, 100_000: 150}
 
 
-def _configure(db_path: str) -> None:
+def configure(db_path: str) -> None:
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
@@ -73,7 +73,7 @@ def _median_ms(fn, runs: int = RUNS) -> tuple[float, float]:
 
 def run_size(size: int) -> int:
     with tempfile.TemporaryDirectory(prefix="directory-bench-") as tmp:
-        _configure(str(Path(tmp) / "bench.sqlite3"))
+        configure(str(Path(tmp) / "bench.sqlite3"))
         from django.conf import settings
         from django.contrib.auth.models import Group as Role
         from django.contrib.auth.models import User
@@ -206,7 +206,7 @@ def serve_size(size: int) -> None:
     import json
 
     with tempfile.TemporaryDirectory(prefix="directory-ab-") as tmp:
-        _configure(str(Path(tmp) / "bench.sqlite3"))
+        configure(str(Path(tmp) / "bench.sqlite3"))
         from django.conf import settings
         from django.contrib.auth.models import Group as Role
         from django.contrib.auth.models import User

@@ -104,7 +104,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_filters",
-    "django_tables2",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks_db",
@@ -274,8 +273,6 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-# Every django-tables2 table: Bootstrap 5 markup, with the list state's sort and page links.
-DJANGO_TABLES2_TEMPLATE = "tables/list_table.html"
 
 # --- Security ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ sync that rolls back leaves no history, and two syncs never record the same chan
 one diffs against what the first wrote). Only the fields in `AgentChange.Field` are compared:
 never a secret, which the client dropped long before.
 
-Reading: `changes_matching` (typed `ChangeFilters`), `change_page` and `change_export_rows` for
+Reading: `changes_matching` (typed `ChangeFilters`), `change_rows` and `change_export_rows` for
 the page and the CSV, `agent_changes_for` for an agent's panel, `changes_unseen_count` for the
 home page. Retention: `agent_change_prune`, run on the
 worker as `agent_change_prune_task` after each sync, never by a web request.
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
@@ -337,18 +336,6 @@ def changes_matching(
 
 # 50 rows: a week of a busy account's changes on two screens, rendered in a few ms.
 CHANGES_PER_PAGE = 50
-
-
-@dataclass
-class ChangePage:
-    page: Page
-    rows: list[ShownChange]
-
-
-def change_page(*, filters: ChangeFilters, page_number: int) -> ChangePage:
-    """One page of the changes `filters` selects (the last page when the number is past it)."""
-    page = Paginator(changes_matching(filters), CHANGES_PER_PAGE).get_page(page_number)
-    return ChangePage(page=page, rows=change_rows(page.object_list))
 
 
 # The CSV's header: people's spreadsheets and scripts read these names, so they never change.

@@ -2,9 +2,8 @@
 
 Everything reads the local read model (see `services.read_model_sync`); nothing here calls
 DeepCall or reads a query string. Callers pass validated values: `AgentFilters` (built by the
-web layer's list state from the FilterSet) and a sort key from `SORT_KEYS`. The directory
-page's table (django-tables2, `agents/tables.py`) sorts with `agents_sorted` and pages the
-listing itself.
+web layer's FilterSet) and a sort key from `SORT_KEYS`. The directory view sorts the listing
+with `agents_sorted`, pages it and reads the page with `agent_page_rows`.
 """
 
 from __future__ import annotations
@@ -270,6 +269,14 @@ class ListedGroup:
 
     group_id: str
     name: str
+
+
+def agent_page_rows(agents: QuerySet[Agent]) -> list[Agent]:
+    """A page of agents (a slice of a sorted `agents_matching`), read once, each with its
+    `listed_groups` and `listed_windows` (`attach_groups_and_hours`)."""
+    rows = list(agents)
+    attach_groups_and_hours(rows)
+    return rows
 
 
 def attach_groups_and_hours(agents: list[Agent]) -> None:

@@ -11,7 +11,7 @@ from agents.models import Agent, CadJob, Group
 from agents.services.agent_changes import changes_unseen_count
 from agents.services.agent_queries import duplicated_group_names, group_display_name
 from agents.services.cad_ledger import cad_on_count
-from agents.services.read_model_sync import sync_status
+from agents.services.read_model_status import sync_status
 
 # The busiest groups listed on the home page; the directory's filter has them all.
 HOME_TOP_GROUPS = 10

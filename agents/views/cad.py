@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reselect, reswap, retarget, trigger_client_event
 
@@ -27,8 +28,11 @@ from agents.models import CadJob
 from agents.selection import Selection, selection_change, selection_for, selection_save
 from agents.services import cad_jobs as cad_service
 from agents.services.agent_queries import agent_matching_count
+from agents.views.lists import list_page, render_list
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
+JOBS_PER_PAGE = 25
+RESULTS_PER_PAGE = 50
 
 
 def bulk_bar_context(
@@ -185,9 +189,12 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         and job.is_finished
     )
     if request.htmx and request.GET.get("progress") and not finished_while_watched:
-        return render(request, "cad/job_detail.html#job-progress", {"job": job})
+        response = render(request, "cad/job_detail.html#job-progress", {"job": job})
+        patch_vary_headers(response, ("HX-Request",))
+        return response
     results_state = CadResultListState(request.GET, job=job)
-    page = results_state.get_page(cad_service.cad_job_results(job, outcome=results_state.outcome))
+    results = cad_service.cad_job_results(job, outcome=results_state.outcome)
+    page = list_page(results_state, results, per_page=RESULTS_PER_PAGE)
     can_run = request.user.has_perm("agents.run_cad_jobs")
     context = {
         "job": job,
@@ -200,10 +207,9 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
     template_name = "cad/job_detail.html"
     if finished_while_watched:
         response = render(request, template_name, context)
+        patch_vary_headers(response, ("HX-Request",))
         return reselect(retarget(reswap(response, "outerHTML"), "#main"), "#main")
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#job-results"
-    return render(request, template_name, context)
+    return render_list(request, template_name, "job-results", context)
 
 
 def _follow_up(request: HttpRequest, public_id, start) -> HttpResponse:
@@ -272,14 +278,12 @@ def job_undo(request: HttpRequest, public_id) -> HttpResponse:
 def job_list(request: HttpRequest) -> HttpResponse:
     state = CadJobListState(request.GET)
     # Any filter that was not understood leaves the list unfiltered, and says so.
-    valid = not state.notices
-    page = state.get_page(state.filterset.qs if valid else state.base_queryset())
+    valid = not state.rejected
+    jobs = state.filterset.qs if valid else state.base_queryset()
+    page = list_page(state, jobs, per_page=JOBS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
     context = {"list": state, "filter": state.filterset, "page": page, "invalid": not valid}
-    template_name = "cad/job_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#job-table"
-    response = render(request, template_name, context)
+    response = render_list(request, "cad/job_list.html", "job-table", context)
     state.push_clean_url(request, response)
     return response

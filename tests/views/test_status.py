@@ -61,3 +61,14 @@ def test_the_connection_check_has_a_cooldown_shared_by_everyone(
         assert "DeepCall was checked moments ago; check again in" in body
         assert "Working." in body  # the last result is still shown
     assert sandbox_settings.calls["list"] == 1
+
+
+def test_the_back_button_restores_the_whole_status_page_and_answers_vary_by_htmx(
+    admin_client, sandbox_settings
+):
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = admin_client.get("/status/", headers=restore)
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+    partial = admin_client.get("/status/", headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode()
