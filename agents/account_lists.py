@@ -8,12 +8,11 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.paginator import Page
 from django.http import QueryDict
 from django.urls import reverse
 
 from agents.filters import DATE_ATTRS, SEARCH_MAX_LENGTH, SELECT_ATTRS
-from agents.liststate import PAGE_VAR, ListPage, ListState, PageForm
+from agents.liststate import ListState, PageForm
 from agents.models import SignInEvent
 from agents.roles import ROLE_PERMISSIONS
 from agents.services import sign_in_record, user_accounts
@@ -105,60 +104,29 @@ class SignInFilter(django_filters.FilterSet):
         )
 
 
-class _PagedListState(ListState):
-    """A filtered list that only pages: the page number's notice, and `get_results`."""
-
-    display_form_class = PageForm
-    filter_change_trigger = "select, input[type=date]"
-
-    def __init__(self, params: QueryDict, *, path: str):
-        super().__init__(params, path=path)
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result = None
-
-    @cached_property
-    def filters(self):
-        return self.filterset.values
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self) -> Page:
-        page = self.fetch_page()
-        self.page_notice(page, self.page_number)
-        self.result = ListPage(page=page)
-        return page
-
-
-class UserListState(_PagedListState):
+class UserListState(ListState):
     """The users page: username, role and status filters, and the page."""
 
     filterset_class = UserFilter
-    filter_form_id = "user-filter"
-    filter_form_label = "Filter users"
-    search_field = "q"
-    filter_target = "#user-table-region"
+    display_form_class = PageForm
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("user-list"))
 
-    def fetch_page(self):
-        return user_accounts.user_page(filters=self.filters, page_number=self.page_number)
+    @cached_property
+    def filters(self) -> user_accounts.UserFilters:
+        return self.filterset.values
 
 
-class SignInListState(_PagedListState):
+class SignInListState(ListState):
     """The sign-in record: user, event, method and date filters, and the page."""
 
     filterset_class = SignInFilter
-    filter_form_id = "sign-in-filter"
-    filter_form_label = "Filter sign-ins"
-    search_field = "user"
-    filter_target = "#sign-in-table-region"
+    display_form_class = PageForm
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("sign-in-list"))
 
-    def fetch_page(self):
-        return sign_in_record.sign_in_event_page(filters=self.filters, page_number=self.page_number)
+    @cached_property
+    def filters(self) -> sign_in_record.SignInFilters:
+        return self.filterset.values

@@ -12,7 +12,6 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,8 +114,3 @@ def users_matching(filters: UserFilters) -> QuerySet:
     if filters.search:
         users = users.filter(username__icontains=filters.search)
     return users
-
-
-def user_page(*, filters: UserFilters, page_number: int) -> Page:
-    """One page of the users `filters` selects (the last page when the number is past it)."""
-    return Paginator(users_matching(filters), USERS_PER_PAGE).get_page(page_number)

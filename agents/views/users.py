@@ -7,14 +7,13 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.account_lists import UserListState
 from agents.services import user_accounts
-from agents.views.directory import _is_partial
+from agents.views.lists import list_page, render_list
 
 LIST_TEMPLATE = "users/user_list.html"
 
@@ -24,21 +23,17 @@ LIST_TEMPLATE = "users/user_list.html"
 @permission_required("auth.view_user", raise_exception=True)
 def user_list(request: HttpRequest) -> HttpResponse:
     state = UserListState(request.GET)
-    page = state.get_results()
+    users = user_accounts.users_matching(state.filters)
+    page = list_page(state, users, per_page=user_accounts.USERS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
-    template_name = LIST_TEMPLATE + ("#user-table" if _is_partial(request) else "")
-    response = render(
-        request,
-        template_name,
-        {
-            "list": state,
-            "page": page,
-            "can_change": request.user.has_perm("auth.change_user"),
-        },
-    )
+    context = {
+        "list": state,
+        "page": page,
+        "can_change": request.user.has_perm("auth.change_user"),
+    }
+    response = render_list(request, LIST_TEMPLATE, "user-table", context)
     state.push_clean_url(request, response)
-    patch_vary_headers(response, ("HX-Request",))
     return response
 
 
