@@ -23,6 +23,7 @@ from agents.services.agent_queries import (
     distinct_agent_values,
     group_label,
 )
+from agents.services.team_scopes import groups_in_scope
 
 # The agent lists' query-string keys that select agents.
 SEARCH_VAR = "q"
@@ -51,6 +52,12 @@ DELETION_CHOICES = [(DELETION_PENDING, "Pending deletion")]
 SELECT_ATTRS = {"class": "form-select form-select-sm"}
 # Longer search text is refused: nobody types 200 characters, and LIKE patterns stay cheap.
 SEARCH_MAX_LENGTH = 200
+
+
+def _group_choices(request=None) -> QuerySet[Group]:
+    """The groups a group filter offers: those of the team scope in force (a group outside it
+    is refused as an unknown choice). django-filter calls it with the request, when it has one."""
+    return groups_in_scope(Group.objects.order_by("name", "group_id"))
 
 
 class GroupChoiceField(forms.ModelMultipleChoiceField):
@@ -91,7 +98,7 @@ class AgentFilter(django_filters.FilterSet):
         ),
     )
     group = GroupFilter(
-        queryset=Group.objects.all(),
+        queryset=_group_choices,
         to_field_name="group_id",
         label="Groups",
         widget=forms.SelectMultiple(attrs={**SELECT_ATTRS, "size": 3}),
@@ -297,7 +304,7 @@ class AgentChangeFilter(django_filters.FilterSet):
         ),
     )
     group = ChangeGroupFilter(
-        queryset=Group.objects.order_by("name", "group_id"),
+        queryset=_group_choices,
         to_field_name="group_id",
         label="Group",
         empty_label="Any group",

@@ -191,23 +191,26 @@ class TargetScopeForm(forms.Form):
         empty_value=working_hours.DEFAULT_SLOT_MINUTES,
     )
 
-    def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, group_choices: list[tuple[str, str]], overall: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.group_ids = {group_id for group_id, _ in group_choices}
+        # Without the overall targets (a team scope), no group means the first one offered.
+        self.fallback = "" if overall else next(iter(group_choices), ("", ""))[0]
 
     def clean_group(self) -> str:
         group_id = self.cleaned_data["group"].strip()
         if group_id and group_id not in self.group_ids:
             raise forms.ValidationError("There is no group with that id; showing overall targets.")
-        return group_id
+        return group_id or self.fallback
 
     def scope(self) -> tuple[str, int, list[str]]:
         """(group_id, slot minutes, warnings), after `is_valid()`."""
         warnings = []
-        group_id = self.cleaned_data.get("group", "")
+        group_id = self.cleaned_data.get("group", self.fallback)
         slot = self.cleaned_data.get("slot", working_hours.DEFAULT_SLOT_MINUTES)
         if "group" in self.errors:
-            warnings.append("There is no group with that id; showing the overall targets.")
+            shown = "the overall targets" if not self.fallback else "the first of your groups"
+            warnings.append(f"There is no group with that id; showing {shown}.")
         if "slot" in self.errors:
             warnings.append("Slots can be 60 or 30 minutes long; showing hours.")
         return group_id, slot, warnings

@@ -44,6 +44,7 @@ from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
 from agents.services.agent_queries import AgentFilters
+from agents.services.team_scopes import cad_jobs_in_scope
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -494,7 +495,10 @@ class CadJobListState(ListState):
         super().__init__(params, path=reverse("cad-job-list"))
 
     def base_queryset(self):
-        return CadJob.objects.select_related("created_by").order_by("-created_at")
+        # The jobs that touched the user's team: the filters narrow these.
+        return cad_jobs_in_scope(
+            CadJob.objects.select_related("created_by").order_by("-created_at")
+        )
 
 
 class CadResultListState(ListState):
@@ -551,8 +555,10 @@ class TargetState:
     notices: tuple[str, ...] = ()
 
     @classmethod
-    def from_query(cls, params: QueryDict, *, group_choices: list[tuple[str, str]]) -> TargetState:
-        form = TargetScopeForm(params, group_choices=group_choices)
+    def from_query(
+        cls, params: QueryDict, *, group_choices: list[tuple[str, str]], overall: bool = True
+    ) -> TargetState:
+        form = TargetScopeForm(params, group_choices=group_choices, overall=overall)
         form.is_valid()
         group_id, slot_minutes, notices = form.scope()
         return cls(group_id=group_id, slot_minutes=slot_minutes, notices=tuple(notices))

@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "agents.middleware.SessionLifetimeMiddleware",
     # A session that still owes its second factor opens nothing else (agents/two_factor.py).
     "agents.two_factor.SecondFactorMiddleware",
+    # The user's team scope, read by every selector (agents/team_scope.py).
+    "agents.middleware.TeamScopeMiddleware",
     "agents.middleware.ReadModelVersionMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",

@@ -32,6 +32,7 @@ from agents.services.agent_queries import (
     group_display_name,
     neutralise_cell,
 )
+from agents.services.team_scopes import changes_in_scope
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -270,7 +271,7 @@ def changes_unseen_count(*, user) -> tuple[int, datetime | None]:
     a surprise of thousands: the retention period bounds it anyway.
     """
     seen = changes_seen_at(user=user)
-    changes = AgentChange.objects.all()
+    changes = changes_in_scope()
     if seen is not None:
         changes = changes.filter(recorded_at__gt=seen)
     return changes.count(), seen
@@ -301,8 +302,9 @@ class ChangeFilters:
 def changes_matching(
     filters: ChangeFilters, *, changes: QuerySet[AgentChange] | None = None
 ) -> QuerySet[AgentChange]:
-    """The changes (of `changes`, by default all) that `filters` selects, newest first."""
-    queryset = AgentChange.objects.all() if changes is None else changes
+    """The changes (of `changes`, by default all) that `filters` selects within the team scope
+    in force (`services.team_scopes.changes_in_scope`), newest first."""
+    queryset = changes_in_scope(changes)
     if filters.agent:
         queryset = queryset.filter(
             Q(agent_id=filters.agent) | Q(agent_name__icontains=filters.agent)
@@ -377,7 +379,7 @@ def _value_text(change: AgentChange, value: object, duplicated: frozenset[str]) 
 
 def agent_changes_for(*, agent_id: str, limit: int = AGENT_PANEL_CHANGES) -> list[ShownChange]:
     """One agent's latest changes, newest first."""
-    return change_rows(AgentChange.objects.filter(agent_id=agent_id)[:limit])
+    return change_rows(changes_in_scope(AgentChange.objects.filter(agent_id=agent_id))[:limit])
 
 
 def change_export_rows(*, filters: ChangeFilters) -> Iterator[list[str]]:

@@ -21,6 +21,8 @@ from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
 from agents.services.cad_ledger import cad_ledger_version, cad_states
 from agents.services.read_model_cache import cached_per_version
+from agents.services.team_scopes import agents_in_scope
+from agents.team_scope import active_team_scope
 
 DEFAULT_SORT = "id"
 # The sortable columns: the sort key -> the ordering, ascending. Each ends with the id, so
@@ -126,8 +128,9 @@ class AgentFilters:
 def agents_matching(
     filters: AgentFilters, *, now: datetime | None = None, agents: QuerySet[Agent] | None = None
 ) -> QuerySet[Agent]:
-    """The agents (of `agents`, by default all) that `filters` selects, unordered."""
-    queryset = Agent.objects.all() if agents is None else agents
+    """The agents (of `agents`, by default all) that `filters` selects within the team scope in
+    force (`agents.team_scope`), unordered."""
+    queryset = agents_in_scope(agents)
     for term in filters.text.lower().split():
         queryset = queryset.filter(search_text__contains=term)  # search_text is lower case
     if filters.group_pks:
@@ -170,8 +173,9 @@ def duplicated_group_names() -> frozenset[str]:
 
 
 def agent_total_count() -> int:
-    """How many agents the copy holds (the "of N agents" beside a filtered count)."""
-    return cached_per_version("agent-count", Agent.objects.count)
+    """How many agents the copy holds in the team scope (the "of N agents" beside a filtered
+    count)."""
+    return cached_per_version("agent-count", lambda: agents_in_scope().count())
 
 
 def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) -> int:
@@ -193,7 +197,8 @@ def distinct_agent_values(field: str) -> tuple[str, ...]:
     return cached_per_version(
         "distinct",
         lambda: tuple(
-            Agent.objects.exclude(**{field: ""})
+            agents_in_scope()
+            .exclude(**{field: ""})
             .order_by(field)
             .values_list(field, flat=True)
             .distinct()
@@ -402,8 +407,13 @@ class AgentDetail:
 
 
 def agent_detail(*, agent_id: str) -> AgentDetail | None:
-    """Everything the dashboard knows about one agent, or None when it is not in the directory."""
-    agent = Agent.objects.filter(agent_id=agent_id).prefetch_related("groups", "windows").first()
+    """Everything the dashboard knows about one agent, or None when it is not in the directory
+    or not in the team scope (the two are not told apart)."""
+    agent = (
+        agents_in_scope(Agent.objects.filter(agent_id=agent_id))
+        .prefetch_related("groups", "windows")
+        .first()
+    )
     if agent is None:
         return None
     duplicated = duplicated_group_names()
@@ -424,5 +434,8 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
 
 
 def agent_deleted_upstream_at(*, agent_id: str) -> datetime | None:
-    """When a sync last saw this agent listed as deleted in DeepCall, or None if it never did."""
+    """When a sync last saw this agent listed as deleted in DeepCall, or None if it never did
+    (or the user has a team scope: a deleted agent's groups are not known)."""
+    if not active_team_scope().is_whole_account:
+        return None
     return DeletedAgent.objects.filter(agent_id=agent_id).values_list("seen_at", flat=True).first()

@@ -4,7 +4,8 @@ and the directory's ticks all read.
 A selection is either explicit ids (rows ticked one by one), or "all matching" a filter
 (`AgentFilters`) minus the rows unticked since (`excluded_ids`). The caller turns whatever it
 stored (a session's query string, an API payload, a team's scope) into these typed values;
-nothing here reads a query string or a request.
+nothing here reads a query string or a request. Every answer is within the team scope in
+force (`agents.team_scope`): "all matching" selects only agents in scope, and so do ids.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.db.models import QuerySet
 
 from agents.models import Agent
 from agents.services.agent_queries import AgentFilters, agent_matching_count, agents_matching
+from agents.services.team_scopes import agents_in_scope
+from agents.team_scope import active_team_scope
 
 
 def agents_selected(
@@ -32,7 +35,7 @@ def agents_selected(
     longer holds select nothing). `now` is the instant "on shift now" is judged at.
     """
     if matching is None:
-        return Agent.objects.filter(agent_id__in=list(agent_ids))
+        return agents_in_scope(Agent.objects.filter(agent_id__in=list(agent_ids)))
     agents = agents_matching(matching, now=now)
     if excluded_ids:
         agents = agents.exclude(agent_id__in=list(excluded_ids))
@@ -72,7 +75,10 @@ def agents_selected_among(
     if not candidate_ids:
         return frozenset()
     if matching is None:
-        return frozenset(agent_ids).intersection(candidate_ids)
+        ticked = frozenset(agent_ids).intersection(candidate_ids)
+        if not ticked or active_team_scope().is_whole_account:
+            return ticked
+        return frozenset(agents_selected(agent_ids=ticked).values_list("agent_id", flat=True))
     selected = agents_selected(matching=matching, excluded_ids=excluded_ids, now=now)
     return frozenset(
         selected.filter(agent_id__in=list(candidate_ids)).values_list("agent_id", flat=True)

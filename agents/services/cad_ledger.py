@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, QuerySet
 
-from agents.models import Agent, CadJob, CadResult, CadState
+from agents.models import CadJob, CadResult, CadState
+from agents.services.team_scopes import agents_in_scope
 
 
 def cad_state_filter_ids(*, state: str) -> QuerySet:
@@ -39,10 +40,11 @@ def cad_ledger_version() -> str:
 
 
 def cad_on_count() -> int:
-    """Agents of the directory with CAD on, as set here (deleted agents are not in it)."""
+    """Agents of the directory (in the team scope) with CAD on, as set here (deleted agents are
+    not in it)."""
     return (
         CadState.objects.filter(state=CadState.State.ON)
-        .filter(agent_id__in=Agent.objects.values("agent_id"))
+        .filter(agent_id__in=agents_in_scope().values("agent_id"))
         .count()
     )
 

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from django.core.cache import cache
 
 from agents.models import SyncRun
+from agents.team_scope import active_team_scope
 
 # Only an upper bound on an entry's life: a sync that changes agents retires it earlier.
 READ_MODEL_CACHE_SECONDS = 24 * 3600
@@ -64,9 +65,13 @@ def cached_per_version[T](
     `key_parts` are validated values (a frozen dataclass, ints, strings); their repr is hashed,
     so a key stays short and safe for every cache backend whatever the values hold. `timeout`
     shortens an entry's life where something besides the read model may change it (a deploy's
-    new markup for a rendered fragment).
+    new markup for a rendered fragment). Within a team scope (`agents.team_scope`) the scope is
+    part of the key: what a scoped user is shown is worked out for their agents only.
     """
     key = f"agents:{name}"
+    scope = active_team_scope()
+    if not scope.is_whole_account:
+        key_parts = (*key_parts, scope.cache_key)
     if key_parts:
         key += ":" + hashlib.sha256(repr(key_parts).encode()).hexdigest()[:32]
     return cache.get_or_set(key, compute, timeout=timeout, version=read_model_version())

@@ -10,7 +10,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +28,11 @@ from agents.models import CadJob
 from agents.selection import Selection, selection_change, selection_for, selection_save
 from agents.services import cad_jobs as cad_service
 from agents.services.agent_queries import agent_matching_count
+from agents.services.team_scopes import (
+    agent_ids_out_of_scope,
+    cad_job_visible,
+    out_of_scope_message,
+)
 from agents.views.lists import list_page, render_list
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
@@ -60,6 +65,15 @@ def _back_to_directory(filter_query: str) -> HttpResponse:
     return redirect(AgentListState.from_filter_query(filter_query).url())
 
 
+def _job_in_scope(public_id, queryset=None) -> CadJob:
+    """The job, or 404 when it touched no agent of the user's team scope (as if it did not
+    exist)."""
+    job = get_object_or_404(queryset if queryset is not None else CadJob, public_id=public_id)
+    if not cad_job_visible(job):
+        raise Http404("No such CAD job.")
+    return job
+
+
 @require_POST
 @login_required
 @permission_required("agents.run_cad_jobs", raise_exception=True)
@@ -69,6 +83,9 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         return HttpResponse("That selection change could not be read.", status=400)
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
     op = form.cleaned_data["op"]
+    posted = {*form.cleaned_data["add"], *form.cleaned_data["remove"]}
+    if outside := agent_ids_out_of_scope(posted):
+        return HttpResponse(out_of_scope_message(len(outside)), status=403)
 
     def change(selection: Selection) -> None:
         if op == SelectionChangeForm.OP_CLEAR:
@@ -102,6 +119,9 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
     # Without JavaScript the ticked boxes arrive with the form instead of one by one.
     ticked = set(request.POST.getlist("agent_id"))
+    if outside := agent_ids_out_of_scope(ticked):
+        messages.error(request, out_of_scope_message(len(outside)))
+        return redirect(state.url())
     selection = selection_change(request, lambda selection: selection.add(ticked))
     action = form.cleaned_data["action"]
     preview = cad_service.selection_preview(
@@ -157,6 +177,9 @@ def job_start(request: HttpRequest) -> HttpResponse:
             excluded_ids=set(data["excluded_ids"]),
         )
     else:
+        if outside := agent_ids_out_of_scope(data["agent_ids"]):
+            messages.error(request, out_of_scope_message(len(outside)))
+            return _back_to_directory("")
         selection = Selection(agent_ids=set(data["agent_ids"]))
     try:
         job = cad_service.cad_job_start(
@@ -179,9 +202,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("agents.view_cadjob", raise_exception=True)
 def job_detail(request: HttpRequest, public_id) -> HttpResponse:
-    job = get_object_or_404(
-        CadJob.objects.select_related("created_by", "source_job"), public_id=public_id
-    )
+    job = _job_in_scope(public_id, CadJob.objects.select_related("created_by", "source_job"))
     # It finished while the page watched: the whole page, every result with it, takes the
     # place of the one on screen in this answer, rather than in a reload after it.
     finished_while_watched = (
@@ -202,6 +223,7 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         "list": results_state,
         "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),
         "can_undo": can_run and job.is_finished and job.succeeded,
+        "hidden_results": cad_service.cad_job_results_hidden(job),
         "idempotency_key": cad_service.new_idempotency_key(),
     }
     template_name = "cad/job_detail.html"
@@ -213,7 +235,7 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
 
 
 def _follow_up(request: HttpRequest, public_id, start) -> HttpResponse:
-    job = get_object_or_404(CadJob, public_id=public_id)
+    job = _job_in_scope(public_id)
     form = IdempotentActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That form was out of date; please try again.")
@@ -241,7 +263,7 @@ def job_retry(request: HttpRequest, public_id) -> HttpResponse:
 def job_undo(request: HttpRequest, public_id) -> HttpResponse:
     """GET: what undoing would do, agent state by agent state, and the choice for agents whose
     state before is not known. POST: start the undo."""
-    job = get_object_or_404(CadJob.objects.select_related("created_by"), public_id=public_id)
+    job = _job_in_scope(public_id, CadJob.objects.select_related("created_by"))
     if not job.is_finished:
         messages.error(request, "This job is still running: undo it once it has finished.")
         return redirect("cad-job-detail", public_id=job.public_id)

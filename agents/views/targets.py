@@ -27,7 +27,9 @@ LOG_PERMISSION = "agents.view_staffingtargetchange"
 
 def _state(request) -> TargetState:
     return TargetState.from_query(
-        request.GET, group_choices=target_service.staffing_target_groups()
+        request.GET,
+        group_choices=target_service.staffing_target_groups(),
+        overall=target_service.staffing_targets_overall_allowed(),
     )
 
 
@@ -56,6 +58,7 @@ def _render_grid(
         "group_id": group_id,
         "group_name": target_service.staffing_target_group_name(group_id),
         "group_choices": target_service.staffing_target_groups(),
+        "overall_allowed": target_service.staffing_targets_overall_allowed(),
         "slot_minutes": slot_minutes,
         "slot_choices": working_hours.SLOT_SIZES,
         "warnings": state.notices,
