@@ -16,6 +16,8 @@ from agents.liststate import ListState, PageForm
 from agents.models import SignInEvent
 from agents.roles import ROLE_PERMISSIONS
 from agents.services import sign_in_record, user_accounts
+from agents.services.agent_queries import group_label
+from agents.services.team_scopes import groups_in_scope
 
 SEARCH_ATTRS = {
     "type": "search",
@@ -27,6 +29,11 @@ SEARCH_ATTRS = {
 
 def _role_choices():
     return [*((role, role) for role in ROLE_PERMISSIONS), (user_accounts.NO_ROLE, "No role")]
+
+
+def _scope_choices():
+    groups = [(g.group_id, group_label(g)) for g in groups_in_scope()]
+    return [(user_accounts.WHOLE_ACCOUNT_SCOPE, "Whole account"), *groups]
 
 
 class UserFilter(django_filters.FilterSet):
@@ -48,6 +55,12 @@ class UserFilter(django_filters.FilterSet):
         empty_label="Active or disabled",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
+    group = django_filters.ChoiceFilter(
+        choices=_scope_choices,
+        label="Team scope",
+        empty_label="Any scope",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
 
     class Meta:
         model = get_user_model()
@@ -62,6 +75,7 @@ class UserFilter(django_filters.FilterSet):
             role=data.get("role") or "",
             status=data.get("status") or "",
             search=(data.get("q") or "").strip(),
+            scope_group=data.get("group") or "",
         )
 
 

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from agents import working_hours
 from agents.models import CadJob
 from agents.services.staffing_targets import IMPORT_MAX_BYTES, TARGET_MAX
+from agents.team_scope import WHOLE_ACCOUNT, TeamScope
 
 # --- Bulk CAD ----------------------------------------------------------------------------------
 
@@ -171,6 +172,39 @@ class CadUndoForm(IdempotentActionForm):
         required=False,
         choices=[(UNKNOWN_LEAVE, UNKNOWN_LEAVE), (UNKNOWN_REVERT, UNKNOWN_REVERT)],
     )
+
+
+# --- Team scopes ---------------------------------------------------------------------------------
+
+
+class UserScopeForm(forms.Form):
+    """A user's team scope: the whole account, or the groups ticked (at least one)."""
+
+    WHOLE, GROUPS = "all", "groups"
+    extent = forms.ChoiceField(
+        label="Sees and acts on",
+        choices=[(WHOLE, "The whole account"), (GROUPS, "Only the agents of these groups")],
+        widget=forms.RadioSelect,
+    )
+    groups = forms.MultipleChoiceField(
+        label="Groups", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].choices = group_choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("extent") == self.GROUPS and not data.get("groups"):
+            self.add_error("groups", "Tick at least one group, or choose the whole account.")
+        return data
+
+    def scope(self) -> TeamScope:
+        """The scope chosen, after `is_valid()`."""
+        if self.cleaned_data["extent"] == self.WHOLE:
+            return WHOLE_ACCOUNT
+        return TeamScope.of_groups(self.cleaned_data["groups"])
 
 
 # --- Staffing targets ----------------------------------------------------------------------------

@@ -50,6 +50,22 @@ class TeamScope:
 
 WHOLE_ACCOUNT = TeamScope()
 
+# A group id as the API gives it (agents.models.Group.group_id holds up to this).
+GROUP_ID_MAX_LENGTH = 64
+
+
+def parse_group_ids(text: str) -> frozenset[str]:
+    """Group ids typed as "501,502" (commas between): the set, or ValueError saying what is
+    wrong. Ids are opaque text, kept as typed but for the spaces around each."""
+    ids = frozenset(part.strip() for part in text.split(",") if part.strip())
+    if not ids:
+        raise ValueError("Give at least one group id, e.g. 501,502 (or the whole account).")
+    too_long = sorted(i for i in ids if len(i) > GROUP_ID_MAX_LENGTH)
+    if too_long:
+        raise ValueError(f"Not a group id (over {GROUP_ID_MAX_LENGTH} characters): {too_long[0]}")
+    return ids
+
+
 _active: ContextVar[TeamScope] = ContextVar("team_scope", default=WHOLE_ACCOUNT)
 
 

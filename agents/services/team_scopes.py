@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -46,13 +47,22 @@ def team_scope_of(*, user) -> TeamScope:
     return WHOLE_ACCOUNT if group_ids is None else TeamScope.of_groups(group_ids)
 
 
+def team_scopes_may_change(*, user) -> bool:
+    """Whether `user` may change scopes: an admin (`auth.change_user`) with the whole account;
+    a scoped admin could otherwise widen their own."""
+    return user.has_perm("auth.change_user") and team_scope_of(user=user).is_whole_account
+
+
 @transaction.atomic
 def team_scope_set(
     *, user, scope: TeamScope, changed_by=None, changed_by_name: str = ""
 ) -> TeamScopeChange | None:
     """Give `user` this scope (`WHOLE_ACCOUNT` removes it) and record the change: who
     (`changed_by`, or `changed_by_name` from the command line), when, before and after.
-    Returns the record, or None when the scope was already so (nothing recorded)."""
+    Returns the record, or None when the scope was already so (nothing recorded). Raises
+    PermissionDenied when `changed_by` may not change scopes (`team_scopes_may_change`)."""
+    if changed_by is not None and not team_scopes_may_change(user=changed_by):
+        raise PermissionDenied("Only an admin with the whole account may change team scopes.")
     row = UserTeamScope.objects.select_for_update().filter(user=user).first()
     before = None if row is None else sorted(row.group_ids)
     after = None if scope.group_ids is None else sorted(scope.group_ids)
@@ -81,6 +91,28 @@ def team_scopes_of(users: Iterable) -> dict[int, TeamScope]:
     """The scope of each of `users` by primary key (one query, for a page of users)."""
     rows = UserTeamScope.objects.filter(user__in=list(users)).values_list("user_id", "group_ids")
     return {user_id: TeamScope.of_groups(group_ids) for user_id, group_ids in rows}
+
+
+def team_scope_label(scope: TeamScope | list[str] | None) -> str:
+    """A scope in words: "Whole account", or its groups by name and id ("Sales (#501)"); a
+    group with no agents now is "Group #503". Takes a scope or a record's list of ids."""
+    if isinstance(scope, TeamScope):
+        scope = None if scope.group_ids is None else sorted(scope.group_ids)
+    if scope is None:
+        return "Whole account"
+    if not scope:
+        return "No groups"
+    names = dict(Group.objects.filter(group_id__in=scope).values_list("group_id", "name"))
+    return ", ".join(f"{names[g]} (#{g})" if g in names else f"Group #{g}" for g in sorted(scope))
+
+
+def team_scope_group_choices(scope: TeamScope) -> list[tuple[str, str]]:
+    """(group id, label) of every group a scope can name: the read model's, and those of
+    `scope` that have no agents now."""
+    choices = {g.group_id: f"{g.name} (#{g.group_id})" for g in Group.objects.all()}
+    for group_id in scope.group_ids or ():
+        choices.setdefault(group_id, f"Group #{group_id} (no agents now)")
+    return sorted(choices.items(), key=lambda item: item[1].lower())
 
 
 # --- selectors -----------------------------------------------------------------------------------
