@@ -3,11 +3,18 @@
     .venv/bin/python bench/directory_bench.py            # 10,000 and 100,000 agents
     .venv/bin/python bench/directory_bench.py 10000      # one size
     .venv/bin/python bench/directory_bench.py --ab ../base-5458e0b . 10000 100000
+    .venv/bin/python bench/directory_bench.py --scope 100000
 
 `--ab TREE_A TREE_B [SIZES]` compares two work trees of this repository (each with its own
 `.venv`) in one run: each tree serves the directory from its own process and database, and
 the requests alternate between them (A then B, then B then A), full page and htmx partial,
 so both see the same load; it prints each side's median and the ratio B/A.
+
+`--scope [SIZES]` compares a supervisor scoped to two groups (about a fifth of the agents) with
+an unscoped one on the same database, alternating (unscoped then scoped, then the other way
+round): the directory (full page and partial), the schedules page and the change history
+(one change per agent recorded), and prints each side's median and the ratio scoped/unscoped
+(target: at most 1.1).
 
 Each size runs in its own process with a fresh temporary SQLite file (production-like
 settings: DEBUG off), fills it with one full sync from a sandbox serving that many agents, then
@@ -290,7 +297,119 @@ def run_ab(tree_a: Path, tree_b: Path, size: int) -> None:
             process.wait()
 
 
+# --- a scoped user against an unscoped one -----------------------------------------------------
+
+SCOPE_GROUPS = ("32", "33")  # two of the sandbox's generated groups: a team lead's share
+SCOPE_ROUNDS = 15
+# (label, path, params, htmx); "{n}" becomes a running number (a new search each request).
+SCOPE_CASES = (
+    ("directory first page", "/agents/", {}, False),
+    ("directory first page", "/agents/", {}, True),
+    ("directory group + status", "/agents/", {"group": "32", "status": "active"}, True),
+    ("directory a new search term", "/agents/", {"q": "ab{n}"}, True),
+    ("directory sort by name", "/agents/", {"sort": "name"}, True),
+    ("directory page 40", "/agents/", {"page": "40"}, True),
+    ("schedules", "/schedules/", {}, False),
+    ("schedules timeline page 2", "/schedules/", {"page": "2"}, True),
+    ("change history", "/changes/", {}, False),
+    ("change history page 2", "/changes/", {"page": "2"}, True),
+    ("change history of a group", "/changes/", {"group": "32"}, True),
+)
+
+
+def _record_one_change_per_agent() -> int:
+    """A change history as after months of syncs: one phone change per agent, with its groups."""
+    from django.utils import timezone
+
+    from agents.models import Agent, AgentChange
+
+    now = timezone.now()
+    groups: dict[int, list[str]] = {}
+    for agent_pk, group_id in Agent.groups.through.objects.values_list(
+        "agent_id", "group__group_id"
+    ):
+        groups.setdefault(agent_pk, []).append(group_id)
+    rows = (
+        AgentChange(
+            recorded_at=now,
+            agent_id=agent_id,
+            agent_name=name,
+            kind=AgentChange.Kind.CHANGED,
+            field=AgentChange.Field.PHONE,
+            before="+91 98450 00000",
+            after=phone,
+            group_keys=AgentChange.group_keys_for(groups.get(pk, ())),
+        )
+        for pk, agent_id, name, phone in Agent.objects.values_list(
+            "pk", "agent_id", "name", "phone"
+        ).iterator()
+    )
+    return len(AgentChange.objects.bulk_create(rows, batch_size=2000))
+
+
+def run_scope(size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="directory-scope-") as tmp:
+        configure(str(Path(tmp) / "bench.sqlite3"))
+        from django.conf import settings
+        from django.contrib.auth.models import Group as Role
+        from django.contrib.auth.models import User
+        from django.core.management import call_command
+        from django.test import Client
+
+        from agents.roles import SUPERVISOR
+        from agents.services.agent_queries import agent_total_count
+        from agents.services.team_scopes import team_scope_set
+        from agents.team_scope import TeamScope, team_scope_active
+
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        call_command("migrate", verbosity=0)
+        _sync_from_sandbox(size)
+        changes = _record_one_change_per_agent()
+        scope = TeamScope.of_groups(SCOPE_GROUPS)
+        clients = {}
+        for name in ("unscoped", "scoped"):
+            user = User.objects.create_user(f"bench.{name}", password="bench-password-1")
+            user.groups.add(Role.objects.get(name=SUPERVISOR))
+            if name == "scoped":
+                team_scope_set(user=user, scope=scope)
+            clients[name] = {True: Client(headers={"HX-Request": "true"}), False: Client()}
+            for client in clients[name].values():
+                client.force_login(user)
+        with team_scope_active(scope):
+            in_scope = agent_total_count()
+        print(
+            f"\n{size:,} agents ({changes:,} changes recorded); the scoped supervisor has groups "
+            f"{', '.join(SCOPE_GROUPS)}: {in_scope:,} agents"
+        )
+        print(f"  median of {SCOPE_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms:")
+        print(f"  {'case':<38} {'unscoped':>9} {'scoped':>8} {'ratio':>6}")
+        counter = 0
+        for label, path, template, htmx in SCOPE_CASES:
+            times = {"unscoped": [], "scoped": []}
+            for round_ in range(WARMUP_RUNS + SCOPE_ROUNDS):
+                order = ("unscoped", "scoped") if round_ % 2 == 0 else ("scoped", "unscoped")
+                for name in order:
+                    counter += 1
+                    params = {k: v.format(n=counter) for k, v in template.items()}
+                    started = time.perf_counter()
+                    response = clients[name][htmx].get(path, params)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    assert response.status_code == 200, (path, response.status_code)
+                    if round_ >= WARMUP_RUNS:
+                        times[name].append(elapsed)
+            a, b = statistics.median(times["unscoped"]), statistics.median(times["scoped"])
+            kind = "partial" if htmx else "page"
+            print(f"  {label + ' (' + kind + ')':<38} {a:9.1f} {b:8.1f} {b / a:6.2f}", flush=True)
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--scope":
+        for size in [int(a) for a in sys.argv[2:]] or list(SIZES):
+            run_scope(size)
+        return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         return run_size(int(sys.argv[2]))
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ from agents.services.agent_queries import (
     group_display_name,
     neutralise_cell,
 )
+from agents.services.read_model_cache import cached_per_version
 from agents.services.team_scopes import changes_in_scope
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
@@ -332,6 +333,20 @@ def changes_matching(
     if filters.after is not None:
         queryset = queryset.filter(recorded_at__gt=filters.after)
     return queryset.order_by("-recorded_at", "-id")
+
+
+def change_matching_count(filters: ChangeFilters) -> int:
+    """How many changes `filters` selects (in the team scope), counted once for each filter
+    until a change is recorded or pruned: the history's newest and oldest ids are part of the
+    key (two index lookups), as counting a team's changes reads every row's groups."""
+    bounds = AgentChange.objects.aggregate(oldest=Min("id"), newest=Max("id"))
+    return cached_per_version(
+        "change-count",
+        lambda: changes_matching(filters).count(),
+        filters,
+        bounds["oldest"],
+        bounds["newest"],
+    )
 
 
 # --- the page and the CSV ----------------------------------------------------------------------

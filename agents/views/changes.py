@@ -25,7 +25,12 @@ LIST_TEMPLATE = "changes/change_list.html"
 def change_list(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
     changes = changes_service.changes_matching(state.filters)
-    page = list_page(state, changes, per_page=changes_service.CHANGES_PER_PAGE)
+    page = list_page(
+        state,
+        changes,
+        per_page=changes_service.CHANGES_PER_PAGE,
+        count=changes_service.change_matching_count(state.filters),
+    )
     if clean := state.redirect_to_clean_url(request):
         return clean
     if not wants_partial(request):

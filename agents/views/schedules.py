@@ -20,7 +20,7 @@ from agents.export_limit import csv_export_response
 from agents.liststate import ScheduleState
 from agents.services import coverage as coverage_service
 from agents.services import staffing_targets as target_service
-from agents.services.agent_queries import agents_matching
+from agents.services.agent_queries import agent_matching_count, agents_matching
 from agents.views.lists import list_page, render_list, wants_partial
 
 
@@ -49,7 +49,12 @@ def _targets_url(scope: target_service.TargetScope, slot_minutes: int) -> str:
 def schedule_overview(request):
     state = ScheduleState(request.GET)
     agents = agents_matching(state.filters)
-    page = list_page(state, agents, per_page=coverage_service.TIMELINE_PAGE_SIZE)
+    page = list_page(
+        state,
+        agents,
+        per_page=coverage_service.TIMELINE_PAGE_SIZE,
+        count=agent_matching_count(state.filters),
+    )
     now = working_hours.account_now()
     timeline = coverage_service.schedule_timeline(agents=page.object_list, now=now)
     if clean := state.redirect_to_clean_url(request):
