@@ -124,6 +124,11 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         # The library fetches the JWKS only for RS*/ES*: never fall back to the client secret.
         return "RS256"
 
+    def get_user(self, user_id):
+        # The library's returns disabled users too: a disabled account's session must end.
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def authenticate(self, request, **kwargs):
         if request is None or not sso_enabled() or "nonce" not in kwargs:
             return None

@@ -16,6 +16,7 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
@@ -90,17 +91,27 @@ def code_verify(request: HttpRequest, *, code: str):
     session's second factor; None for a wrong code, which counts toward the lockout."""
     code = "".join(code.split()).lower()
     user = request.user
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if device.verify_token(code):
-            second_factor_passed(request, device)
-            sign_in_event_record(
-                request=request,
-                kind=SignInEvent.Kind.SIGNED_IN,
-                method=SignInEvent.Method.CODE,
-                user=user,
-                detail="recovery code" if isinstance(device, StaticDevice) else "authenticator",
-            )
-            return device
+    # Each device is locked while its code is checked, so a code cannot be used twice at once
+    # (a recovery code in two tabs); django-otp's `for_verify` needs the transaction.
+    with transaction.atomic():
+        device = next(
+            (
+                candidate
+                for candidate in devices_for_user(user, confirmed=True, for_verify=True)
+                if candidate.verify_token(code)
+            ),
+            None,
+        )
+    if device is not None:
+        second_factor_passed(request, device)
+        sign_in_event_record(
+            request=request,
+            kind=SignInEvent.Kind.SIGNED_IN,
+            method=SignInEvent.Method.CODE,
+            user=user,
+            detail="recovery code" if isinstance(device, StaticDevice) else "authenticator",
+        )
+        return device
     user_login_failed.send(
         sender=__name__, credentials={"username": user.get_username()}, request=request
     )

@@ -88,14 +88,14 @@ class CodeForm(forms.Form):
     )
 
 
-class EnrolForm(forms.Form):
-    code = forms.CharField(
-        label="Code from the app",
-        max_length=8,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-    )
+class EnrolForm(CodeForm):
+    """The first code, from the app just set up (no recovery codes exist yet)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.label, field.help_text = "Code from the app", ""
+        field.widget.attrs["inputmode"] = "numeric"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -119,6 +119,17 @@ def _lockout_page(request: HttpRequest) -> HttpResponse:
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
 
 
+def _code_checked(request: HttpRequest, check):
+    """`check()`'s result under the lockout: (result, None), or (None, the lockout page) when
+    the user is locked out already or this wrong code locked them out."""
+    if _locked_out(request):
+        return None, _lockout_page(request)
+    result = check()
+    if result is None and _locked_out(request):
+        return None, _lockout_page(request)
+    return result, None
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
@@ -127,12 +138,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _locked_out(request):
-            return _lockout_page(request)
-        if two_factor.code_verify(request, code=form.cleaned_data["code"]):
+        code = form.cleaned_data["code"]
+        device, locked = _code_checked(request, lambda: two_factor.code_verify(request, code=code))
+        if locked:
+            return locked
+        if device is not None:
             return redirect(_next_url(request))
-        if _locked_out(request):
-            return _lockout_page(request)
         form.add_error("code", "That code is not right. Try the current one.")
     return render(
         request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
@@ -149,17 +160,18 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     device = two_factor.enrolment_device(request.user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _locked_out(request):
-            return _lockout_page(request)
-        codes = two_factor.enrolment_confirm(request, device=device, code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        codes, locked = _code_checked(
+            request, lambda: two_factor.enrolment_confirm(request, device=device, code=code)
+        )
+        if locked:
+            return locked
         if codes is not None:
             return render(
                 request,
                 "registration/recovery_codes.html",
                 {"codes": codes, "next": _next_url(request)},
             )
-        if _locked_out(request):
-            return _lockout_page(request)
         form.add_error("code", "That code is not right. Check the app's clock and try again.")
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2)
     return render(

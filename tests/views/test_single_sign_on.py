@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
-from tests.fixtures.sandbox import sso_sign_in
+from tests.fixtures.sandbox import sso_authorize, sso_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -89,15 +89,7 @@ def test_an_id_token_that_fails_verification_is_refused(client, sso_settings, fa
 
 
 def test_a_tampered_state_is_refused(client, sso_settings):
-    start = client.get(reverse("sso-start"))
-    authorize = urlsplit(start["Location"])
-    params = {key: values[0] for key, values in parse_qs(authorize.query).items()}
-    answer = httpx.post(
-        f"{authorize.scheme}://{authorize.netloc}{authorize.path}",
-        data={**params, "state": "forged-state", "username": "sso-admin"},
-    )
-    back = urlsplit(answer.headers["location"])
-    response = client.get(f"{back.path}?{back.query}")
+    response = sso_sign_in(client, "sso-admin", state="forged-state")
     assert response.status_code == 403
     assert "not started from this browser" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -105,14 +97,8 @@ def test_a_tampered_state_is_refused(client, sso_settings):
 
 def test_a_sign_in_without_its_pkce_verifier_is_refused_by_the_provider(client, sso_settings):
     """The code alone is not enough: the provider wants the verifier this session holds."""
-    start = client.get(reverse("sso-start"))
-    authorize = urlsplit(start["Location"])
-    params = {key: values[0] for key, values in parse_qs(authorize.query).items()}
-    answer = httpx.post(
-        f"{authorize.scheme}://{authorize.netloc}{authorize.path}",
-        data={**params, "username": "sso-admin"},
-    )
-    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    params, back = sso_authorize(client, "sso-admin")
+    code = parse_qs(back.query)["code"][0]
     token = httpx.post(
         sso_settings.oidc_issuer + "/token",
         data={

@@ -91,3 +91,17 @@ def test_other_roles_may_not_see_or_disable_users(manager_client, supervisor_use
     )
     supervisor_user.refresh_from_db()
     assert supervisor_user.is_active
+
+
+def test_a_disabled_single_sign_on_user_loses_even_an_unrecorded_session(sso_settings):
+    """Sessions from before the sessions were recorded end too: a disabled account's session
+    no longer finds its user."""
+    from django.contrib.auth import get_user_model
+
+    from agents.models import UserSession
+
+    client = Client()
+    sso_sign_in(client, "sso-manager")
+    UserSession.objects.all().delete()
+    get_user_model().objects.filter(username="sso-manager").update(is_active=False)
+    assert client.get("/agents/").status_code == 302
