@@ -40,7 +40,8 @@ def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatu
         listing.agents, sort=state.sort_key, descending=state.descending, now=listing.now
     )
     page = list_page(state, ordered, per_page=state.per_page, count=listing.matching_count)
-    agents = agent_queries.agent_page_rows(page.object_list)
+    # Nothing matches: the page says so without reading one (the count is cached).
+    agents = agent_queries.agent_page_rows(page.object_list) if page.count else []
     agent_ids = [agent.agent_id for agent in agents]
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
