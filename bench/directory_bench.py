@@ -167,7 +167,8 @@ def run_size(size: int) -> int:
 
 # --- A/B over two work trees -------------------------------------------------------------------
 
-AB_ROUNDS = 20  # alternations per case; each round times one request on each side
+# Alternations per case (each round times one request on each side); BENCH_AB_ROUNDS overrides.
+AB_ROUNDS = int(os.environ.get("BENCH_AB_ROUNDS", "20"))
 # A new search term on every request (so nothing is cached): "{n}" becomes a running number.
 AB_CASES = {
     "first page": {},
@@ -246,11 +247,12 @@ def serve_size(size: int) -> None:
             ask = json.loads(line)
             role = SUPERVISOR if ask.get("path", "/agents/") == "/agents/" else MANAGER
             client = clients[role, ask["htmx"]]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             response = client.get(ask.get("path", "/agents/"), ask["params"])
             elapsed = (time.perf_counter() - started) * 1000
+            cpu_ms = (time.thread_time() - cpu) * 1000
             assert response.status_code == 200, response.status_code
-            print(json.dumps(elapsed), flush=True)
+            print(json.dumps([elapsed, cpu_ms]), flush=True)
 
 
 def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> None:
@@ -270,7 +272,7 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
         for process in sides.values():
             assert process.stdout.readline().strip() == "ready"
 
-        def timed(name: str, path: str, params: dict, htmx: bool) -> float:
+        def timed(name: str, path: str, params: dict, htmx: bool) -> list[float]:
             process = sides[name]
             ask = {"path": path, "params": params, "htmx": htmx}
             process.stdin.write(json.dumps(ask) + "\n")
@@ -278,16 +280,17 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
             return json.loads(process.stdout.readline())
 
         print(f"\n{size:,} agents, A = {tree_a}, B = {tree_b}")
-        print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms:")
-        print(
-            f"  {'case':<31} {'full A':>7} {'full B':>7} {'B/A':>5}   {'part A':>7} {'part B':>7} {'B/A':>5}"
-        )
+        # Wall time, and in brackets the CPU time of the serving thread: on a shared machine the
+        # CPU a request costs moves less with the other processes' load than its wall time.
+        print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms [CPU ms]:")
+        print(f"  {'case':<31} {'full page A / B, B/A':>32}   {'htmx partial A / B, B/A':>32}")
         counter = 0
         cases = AB_PAGE_CASES if pages else {k: ("/agents/", v) for k, v in AB_CASES.items()}
         for label, (path, template) in cases.items():
             row = []
             for htmx in (False, True):
                 times = {"A": [], "B": []}
+                cpu = {"A": [], "B": []}
                 for round_ in range(WARMUP_RUNS + AB_ROUNDS):
                     counter += 1
                     params = {
@@ -298,12 +301,16 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
                     }
                     order = ("A", "B") if round_ % 2 == 0 else ("B", "A")
                     for name in order:
-                        elapsed = timed(name, path, params, htmx)
+                        elapsed, cpu_ms = timed(name, path, params, htmx)
                         if round_ >= WARMUP_RUNS:
                             times[name].append(elapsed)
+                            cpu[name].append(cpu_ms)
                 a, b = statistics.median(times["A"]), statistics.median(times["B"])
-                row.append(f"{a:7.1f} {b:7.1f} {b / a:5.2f}")
-            print(f"  {label:<31} {row[0]}   {row[1]}", flush=True)
+                ca, cb = statistics.median(cpu["A"]), statistics.median(cpu["B"])
+                row.append(
+                    f"{a:5.1f} / {b:5.1f} {b / a:4.2f} [{ca:4.1f} / {cb:4.1f} {cb / ca:4.2f}]"
+                )
+            print(f"  {label:<31} {row[0]:>32}   {row[1]:>32}", flush=True)
     finally:
         for process in sides.values():
             process.stdin.close()

@@ -22,7 +22,7 @@ from agents.liststate import DirectoryState
 from agents.selection import selection_for
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
-from agents.services.cad_ledger import cad_states
+from agents.services.cad_ledger import cad_states_listed
 from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
 from agents.services.read_model_status import SyncStatus, sync_status
 from agents.services.read_model_sync import TRIGGER_BUTTON, TRIGGER_TTL, agent_sync_request
@@ -47,7 +47,7 @@ def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatu
     selection = selection_for(request) if can_select else None
     table = AgentTable(
         agents=agents,
-        cad_states=cad_states(agent_ids),
+        cad_states=cad_states_listed(agent_ids),
         duplicated_names=listing.duplicated_names,
         now=listing.now,
         page=page,
