@@ -48,6 +48,7 @@ from agents.models import WorkingWindow
 
 MINUTES_PER_DAY = 1440
 DAYS_PER_WEEK = 7
+ALL_DAYS_MASK = (1 << DAYS_PER_WEEK) - 1  # bits 0 (Monday) to 6 (Sunday)
 MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
 # The contract's end-of-day marker: `to` = 1439 means 24:00, not 23:59.
 END_OF_DAY_MARKER = 1439
@@ -129,6 +130,15 @@ def window_days(window: WindowLike) -> tuple[int, ...]:
     if days is not None:
         return tuple(sorted({d for d in days if 0 <= d < DAYS_PER_WEEK}))
     return days_from_mask(window.weekday_mask)
+
+
+def window_mask(window: WindowLike) -> int:
+    """A window's weekdays as a `weekday_mask`, whether it is a model or a client record (the
+    mask as stored, without going through the list of days: this runs for every row shown)."""
+    days = getattr(window, "weekdays", None)
+    if days is not None:
+        return mask_from_days(days)
+    return window.weekday_mask & ALL_DAYS_MASK
 
 
 def _clamp(minute: int) -> int:
@@ -277,9 +287,7 @@ def local_weekday_minute(at: datetime) -> tuple[int, int]:
 
 def window_covers(window: WindowLike, weekday: int, minute: int) -> bool:
     """True when the window covers that minute of that weekday (account time)."""
-    return _covers(
-        mask_from_days(window_days(window)), window.start_minute, window.end_minute, weekday, minute
-    )
+    return _covers(window_mask(window), window.start_minute, window.end_minute, weekday, minute)
 
 
 def _covers(mask: int, start_minute: int, end_minute: int, weekday: int, minute: int) -> bool:

@@ -8,7 +8,8 @@
 `--ab TREE_A TREE_B [SIZES]` compares two work trees of this repository (each with its own
 `.venv`) in one run: each tree serves the directory from its own process and database, and
 the requests alternate between them (A then B, then B then A), full page and htmx partial,
-so both see the same load; it prints each side's median and the ratio B/A.
+so both see the same load; it prints each side's median and the ratio B/A. `--ab-pages`
+does the same for the schedules page and the change history, as a manager.
 
 `--scope [SIZES]` compares a supervisor scoped to two groups (about a fifth of the agents) with
 an unscoped one on the same database, alternating (unscoped then scoped, then the other way
@@ -173,7 +174,8 @@ def run_size(size: int) -> int:
 
 # --- A/B over two work trees -------------------------------------------------------------------
 
-AB_ROUNDS = 20  # alternations per case; each round times one request on each side
+# Alternations per case (each round times one request on each side); BENCH_AB_ROUNDS overrides.
+AB_ROUNDS = int(os.environ.get("BENCH_AB_ROUNDS", "20"))
 # A new search term on every request (so nothing is cached): "{n}" becomes a running number.
 AB_CASES = {
     "first page": {},
@@ -182,6 +184,16 @@ AB_CASES = {
     "a new search term": {"q": "ab{n}"},
     "deep page": {"page": "{deep}"},
     "sort by -hours": {"sort": "-hours"},
+}
+
+
+# `--ab-pages`: the other list pages, as a manager (full page, then htmx partial).
+AB_PAGE_CASES = {
+    "schedules": ("/schedules/", {}),
+    "schedules, group + status": ("/schedules/", {"group": "32", "status": "active"}),
+    "schedules, deep timeline page": ("/schedules/", {"page": "{deep}"}),
+    "change history": ("/changes/", {}),
+    "change history, new agent search": ("/changes/", {"agent": "ab{n}"}),
 }
 
 
@@ -220,7 +232,7 @@ def serve_size(size: int) -> None:
         from django.core.management import call_command
         from django.test import Client
 
-        from agents.roles import SUPERVISOR
+        from agents.roles import MANAGER, SUPERVISOR
 
         # Static files are not collected for a benchmark: full pages name them unhashed.
         settings.STORAGES = {
@@ -229,23 +241,28 @@ def serve_size(size: int) -> None:
         }
         call_command("migrate", verbosity=0)
         _sync_from_sandbox(size)
-        user = User.objects.create_user("bench.supervisor", password="bench-password-1")
-        user.groups.add(Role.objects.get(name=SUPERVISOR))
-        clients = {True: Client(headers={"HX-Request": "true"}), False: Client()}
-        for client in clients.values():
-            client.force_login(user)
+        clients = {}
+        for role in (SUPERVISOR, MANAGER):
+            user = User.objects.create_user(f"bench.{role.lower()}", password="bench-password-1")
+            user.groups.add(Role.objects.get(name=role))
+            for htmx in (True, False):
+                client = Client(headers={"HX-Request": "true"}) if htmx else Client()
+                client.force_login(user)
+                clients[role, htmx] = client
         print("ready", flush=True)
         for line in sys.stdin:
             ask = json.loads(line)
-            client = clients[ask["htmx"]]
-            started = time.perf_counter()
-            response = client.get("/agents/", ask["params"])
+            role = SUPERVISOR if ask.get("path", "/agents/") == "/agents/" else MANAGER
+            client = clients[role, ask["htmx"]]
+            started, cpu = time.perf_counter(), time.thread_time()
+            response = client.get(ask.get("path", "/agents/"), ask["params"])
             elapsed = (time.perf_counter() - started) * 1000
+            cpu_ms = (time.thread_time() - cpu) * 1000
             assert response.status_code == 200, response.status_code
-            print(json.dumps(elapsed), flush=True)
+            print(json.dumps([elapsed, cpu_ms]), flush=True)
 
 
-def run_ab(tree_a: Path, tree_b: Path, size: int) -> None:
+def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> None:
     import json
 
     sides = {}
@@ -262,35 +279,45 @@ def run_ab(tree_a: Path, tree_b: Path, size: int) -> None:
         for process in sides.values():
             assert process.stdout.readline().strip() == "ready"
 
-        def timed(name: str, params: dict, htmx: bool) -> float:
+        def timed(name: str, path: str, params: dict, htmx: bool) -> list[float]:
             process = sides[name]
-            process.stdin.write(json.dumps({"params": params, "htmx": htmx}) + "\n")
+            ask = {"path": path, "params": params, "htmx": htmx}
+            process.stdin.write(json.dumps(ask) + "\n")
             process.stdin.flush()
             return json.loads(process.stdout.readline())
 
         print(f"\n{size:,} agents, A = {tree_a}, B = {tree_b}")
-        print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms:")
-        print(
-            f"  {'case':<31} {'full A':>7} {'full B':>7} {'B/A':>5}   {'part A':>7} {'part B':>7} {'B/A':>5}"
-        )
+        # Wall time, and in brackets the CPU time of the serving thread: on a shared machine the
+        # CPU a request costs moves less with the other processes' load than its wall time.
+        print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms [CPU ms]:")
+        print(f"  {'case':<31} {'full page A / B, B/A':>32}   {'htmx partial A / B, B/A':>32}")
         counter = 0
-        for label, template in AB_CASES.items():
+        cases = AB_PAGE_CASES if pages else {k: ("/agents/", v) for k, v in AB_CASES.items()}
+        for label, (path, template) in cases.items():
             row = []
             for htmx in (False, True):
                 times = {"A": [], "B": []}
+                cpu = {"A": [], "B": []}
                 for round_ in range(WARMUP_RUNS + AB_ROUNDS):
                     counter += 1
                     params = {
-                        k: v.format(n=counter, deep=size // 25 // 2) for k, v in template.items()
+                        k: v.format(n=counter, deep=size // 50 // 2)
+                        if pages
+                        else v.format(n=counter, deep=size // 25 // 2)
+                        for k, v in template.items()
                     }
                     order = ("A", "B") if round_ % 2 == 0 else ("B", "A")
                     for name in order:
-                        elapsed = timed(name, params, htmx)
+                        elapsed, cpu_ms = timed(name, path, params, htmx)
                         if round_ >= WARMUP_RUNS:
                             times[name].append(elapsed)
+                            cpu[name].append(cpu_ms)
                 a, b = statistics.median(times["A"]), statistics.median(times["B"])
-                row.append(f"{a:7.1f} {b:7.1f} {b / a:5.2f}")
-            print(f"  {label:<31} {row[0]}   {row[1]}", flush=True)
+                ca, cb = statistics.median(cpu["A"]), statistics.median(cpu["B"])
+                row.append(
+                    f"{a:5.1f} / {b:5.1f} {b / a:4.2f} [{ca:4.1f} / {cb:4.1f} {cb / ca:4.2f}]"
+                )
+            print(f"  {label:<31} {row[0]:>32}   {row[1]:>32}", flush=True)
     finally:
         for process in sides.values():
             process.stdin.close()
@@ -415,10 +442,10 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve_size(int(sys.argv[2]))
         return 0
-    if len(sys.argv) > 1 and sys.argv[1] == "--ab":
+    if len(sys.argv) > 1 and sys.argv[1] in ("--ab", "--ab-pages"):
         tree_a, tree_b = Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve()
         for size in [int(a) for a in sys.argv[4:]] or list(SIZES):
-            run_ab(tree_a, tree_b, size)
+            run_ab(tree_a, tree_b, size, pages=sys.argv[1] == "--ab-pages")
         return 0
     sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
     failures = 0

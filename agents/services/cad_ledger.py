@@ -32,6 +32,17 @@ def cad_states(agent_ids) -> dict[str, CadState]:
     }
 
 
+def cad_states_listed(agent_ids) -> dict[str, CadState]:
+    """The ledger rows of a page of agents, by agent id, with only what a list shows of them:
+    the state, when, and who set it (one query; `cad_states` also reads the job)."""
+    rows = (
+        CadState.objects.filter(agent_id__in=list(agent_ids))
+        .select_related("set_by")
+        .only("agent_id", "state", "set_at", "set_by__username")
+    )
+    return {row.agent_id: row for row in rows}
+
+
 def cad_ledger_version() -> str:
     """Changes whenever the ledger does: part of the cache key of anything a `cad` filter
     selects (the read model's version does not move when a CAD job sets agents)."""
