@@ -219,6 +219,20 @@ def _sync_from_sandbox(size: int):
         reset_deepcall_client()
 
 
+def _database_of(size: int) -> None:
+    """The configured database, migrated and filled by one full sync of `size` agents, served
+    with static files as they are in the tree (not collected for a benchmark)."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    call_command("migrate", verbosity=0)
+    _sync_from_sandbox(size)
+
+
 def serve_size(size: int) -> None:
     """Worker of `--ab`: build a database of `size` agents, then answer timing requests read
     from stdin (one JSON object a line: params, htmx) with the milliseconds on stdout."""
@@ -226,21 +240,13 @@ def serve_size(size: int) -> None:
 
     with tempfile.TemporaryDirectory(prefix="directory-ab-") as tmp:
         configure(str(Path(tmp) / "bench.sqlite3"))
-        from django.conf import settings
         from django.contrib.auth.models import Group as Role
         from django.contrib.auth.models import User
-        from django.core.management import call_command
         from django.test import Client
 
         from agents.roles import MANAGER, SUPERVISOR
 
-        # Static files are not collected for a benchmark: full pages name them unhashed.
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        call_command("migrate", verbosity=0)
-        _sync_from_sandbox(size)
+        _database_of(size)
         clients = {}
         for role in (SUPERVISOR, MANAGER):
             user = User.objects.create_user(f"bench.{role.lower()}", password="bench-password-1")
@@ -327,7 +333,7 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
 # --- a scoped user against an unscoped one -----------------------------------------------------
 
 SCOPE_GROUPS = ("32", "33")  # two of the sandbox's generated groups: a team lead's share
-SCOPE_ROUNDS = 15
+SCOPE_ROUNDS = 25
 # (label, path, params, htmx); "{n}" becomes a running number (a new search each request).
 SCOPE_CASES = (
     ("directory first page", "/agents/", {}, False),
@@ -377,10 +383,8 @@ def _record_one_change_per_agent() -> int:
 def run_scope(size: int) -> None:
     with tempfile.TemporaryDirectory(prefix="directory-scope-") as tmp:
         configure(str(Path(tmp) / "bench.sqlite3"))
-        from django.conf import settings
         from django.contrib.auth.models import Group as Role
         from django.contrib.auth.models import User
-        from django.core.management import call_command
         from django.test import Client
 
         from agents.roles import SUPERVISOR
@@ -388,12 +392,7 @@ def run_scope(size: int) -> None:
         from agents.services.team_scopes import team_scope_set
         from agents.team_scope import TeamScope, team_scope_active
 
-        settings.STORAGES = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        call_command("migrate", verbosity=0)
-        _sync_from_sandbox(size)
+        _database_of(size)
         changes = _record_one_change_per_agent()
         scope = TeamScope.of_groups(SCOPE_GROUPS)
         clients = {}

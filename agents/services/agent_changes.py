@@ -33,7 +33,7 @@ from agents.services.agent_queries import (
     neutralise_cell,
 )
 from agents.services.read_model_cache import cached_per_version
-from agents.services.team_scopes import changes_in_scope
+from agents.services.team_scopes import changes_in_scope, group_id_in_scope
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -305,7 +305,10 @@ def changes_matching(
 ) -> QuerySet[AgentChange]:
     """The changes (of `changes`, by default all) that `filters` selects within the team scope
     in force (`services.team_scopes.changes_in_scope`), newest first."""
-    queryset = changes_in_scope(changes)
+    queryset = AgentChange.objects.all() if changes is None else changes
+    if not (filters.group_id and group_id_in_scope(filters.group_id)):
+        # A group of the scope already keeps the history to the scope.
+        queryset = changes_in_scope(queryset)
     if filters.agent:
         queryset = queryset.filter(
             Q(agent_id=filters.agent) | Q(agent_name__icontains=filters.agent)

@@ -130,7 +130,7 @@ def agents_matching(
 ) -> QuerySet[Agent]:
     """The agents (of `agents`, by default all) that `filters` selects within the team scope in
     force (`agents.team_scope`), unordered."""
-    queryset = agents_in_scope(agents)
+    queryset = agents_in_scope(agents, within_groups=filters.group_pks)
     for term in filters.text.lower().split():
         queryset = queryset.filter(search_text__contains=term)  # search_text is lower case
     if filters.group_pks:
