@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from agents import working_hours
@@ -52,6 +53,35 @@ DELETION_CHOICES = [(DELETION_PENDING, "Pending deletion")]
 SELECT_ATTRS = {"class": "form-select form-select-sm"}
 # Longer search text is refused: nobody types 200 characters, and LIKE patterns stay cheap.
 SEARCH_MAX_LENGTH = 200
+
+
+DATE_ATTRS = {"type": "date", "class": "form-control form-control-sm"}
+
+
+def date_from_filter(field_name: str) -> django_filters.DateFilter:
+    """ "From" a day (included) of a date-time field, as a date picker."""
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+
+
+def date_to_filter(field_name: str) -> django_filters.DateFilter:
+    """ "To" a day (included) of a date-time field, as a date picker."""
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+
+
+def users_among(user_pks: QuerySet) -> QuerySet:
+    """The users whose primary keys `user_pks` (a values() subquery) holds, by username: the
+    choices of a "who" filter lists only people who did the thing."""
+    return get_user_model().objects.filter(pk__in=user_pks).order_by("username")
 
 
 def _group_choices(request=None) -> QuerySet[Group]:
@@ -208,7 +238,7 @@ class CadJobFilter(django_filters.FilterSet):
     """Who, which action, and when: the audit page's filters (invalid values are ignored)."""
 
     created_by = django_filters.ModelChoiceFilter(
-        queryset=lambda request: _job_authors(),
+        queryset=lambda request: users_among(CadJob.objects.values("created_by")),
         label="Started by",
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),
@@ -219,18 +249,8 @@ class CadJobFilter(django_filters.FilterSet):
         empty_label="Any action",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
-    created_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
-    created_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
+    created_from = date_from_filter("created_at")
+    created_to = date_to_filter("created_at")
 
     class Meta:
         model = CadJob
@@ -245,16 +265,6 @@ class CadResultFilter(django_filters.FilterSet):
     class Meta:
         model = CadResult
         fields: list[str] = []
-
-
-def _job_authors():
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(pk__in=CadJob.objects.values("created_by"))
-        .order_by("username")
-    )
 
 
 # --- The change history --------------------------------------------------------------------------
@@ -279,9 +289,6 @@ class ChangeGroupChoiceField(forms.ModelChoiceField):
 
 class ChangeGroupFilter(django_filters.ModelChoiceFilter):
     field_class = ChangeGroupChoiceField
-
-
-DATE_ATTRS = {"type": "date", "class": "form-control form-control-sm"}
 
 
 class AgentChangeFilter(django_filters.FilterSet):
@@ -347,16 +354,6 @@ class AgentChangeFilter(django_filters.FilterSet):
 # --- The CSV export audit trail ------------------------------------------------------------------
 
 
-def _exporters():
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(pk__in=CsvExport.objects.values("user"))
-        .order_by("username")
-    )
-
-
 def export_path_choices() -> list[tuple[str, str]]:
     """The exports that were made, by their path (e.g. /changes.csv)."""
     paths = CsvExport.objects.order_by("path").values_list("path", flat=True).distinct()
@@ -367,7 +364,7 @@ class CsvExportFilter(django_filters.FilterSet):
     """Who, which export, and when: the audit trail's filters (invalid values are ignored)."""
 
     user = django_filters.ModelChoiceFilter(
-        queryset=lambda request: _exporters(),
+        queryset=lambda request: users_among(CsvExport.objects.values("user")),
         label="Who",
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),
@@ -379,18 +376,8 @@ class CsvExportFilter(django_filters.FilterSet):
         empty_label="Any export",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
-    started_from = django_filters.DateFilter(
-        field_name="started_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs=DATE_ATTRS),
-    )
-    started_to = django_filters.DateFilter(
-        field_name="started_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs=DATE_ATTRS),
-    )
+    started_from = date_from_filter("started_at")
+    started_to = date_to_filter("started_at")
 
     class Meta:
         model = CsvExport

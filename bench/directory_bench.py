@@ -9,7 +9,8 @@
 `.venv`) in one run: each tree serves the directory from its own process and database, and
 the requests alternate between them (A then B, then B then A), full page and htmx partial,
 so both see the same load; it prints each side's median and the ratio B/A. `--ab-pages`
-does the same for the schedules page and the change history, as a manager.
+does the same for the schedules page and the change history, as a manager. BENCH_AB_ROUNDS
+(20) sets the alternations a case, BENCH_AB_CASES a word the cases' names must hold.
 
 `--scope [SIZES]` compares a supervisor scoped to two groups (about a fifth of the agents) with
 an unscoped one on the same database, alternating (unscoped then scoped, then the other way
@@ -299,6 +300,9 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
         print(f"  {'case':<31} {'full page A / B, B/A':>32}   {'htmx partial A / B, B/A':>32}")
         counter = 0
         cases = AB_PAGE_CASES if pages else {k: ("/agents/", v) for k, v in AB_CASES.items()}
+        # BENCH_AB_CASES="change": only the cases whose name holds it (a tree without a page).
+        only = os.environ.get("BENCH_AB_CASES", "")
+        cases = {label: case for label, case in cases.items() if only in label}
         for label, (path, template) in cases.items():
             row = []
             for htmx in (False, True):

@@ -42,6 +42,14 @@ def read_model_version(*, fresh: bool = False) -> int:
     return version
 
 
+def read_model_version_seen(version: int) -> None:
+    """A caller that has just read the last good sync anyway (the sync status) hands its
+    version over, so a page asking for cached values does not read it a second time."""
+    pinned = _pinned_version.get()
+    if pinned is not None and not pinned:
+        pinned.append(version)
+
+
 @contextmanager
 def one_read_model_version() -> Iterator[None]:
     """Inside, the read model's version is read once, when first asked for: every value a

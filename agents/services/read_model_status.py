@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from agents.models import SyncRun
+from agents.services.read_model_cache import read_model_version_seen
 from agents.time_ago import age_words
 
 DEFAULT_SYNC_TTL = 60  # seconds; settings.DEEPCALL_SYNC_TTL overrides it
@@ -89,6 +90,7 @@ def sync_status() -> SyncStatus:
         ),
         None,
     )
+    read_model_version_seen(last_success.read_model_version if last_success else 0)
     return SyncStatus(
         last_success=last_success,
         last_run=last_run,

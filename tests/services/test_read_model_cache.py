@@ -109,3 +109,15 @@ def test_one_request_reads_one_version_and_a_sync_it_runs_moves_it_on():
         assert after != before
         assert read_model_cache.read_model_version() == after
     assert read_model_cache.read_model_version() == after
+
+
+@pytest.mark.django_db
+def test_a_page_that_read_the_sync_status_reads_no_version_again(django_assert_num_queries):
+    from agents.services.read_model_status import sync_status
+
+    Agent.objects.create(agent_id="1", name="A", role_name="Agent", synced_at=timezone.now())
+    new_sync()
+    with read_model_cache.one_read_model_version():
+        status = sync_status()
+        with django_assert_num_queries(0):
+            assert read_model_cache.read_model_version() == status.read_model_version
