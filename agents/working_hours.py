@@ -377,6 +377,14 @@ def works_on_day_q(weekday: int) -> Q:
 # --- timeline --------------------------------------------------------------------------------
 
 
+def rebuilt_from_fields(instance) -> tuple:
+    """Pickle a frozen slots dataclass as its constructor and field values: reading it back
+    calls `__init__` once, where the default pickling sets each field through `dataclasses`'
+    generic `__setstate__`. The timeline's drawings are read back from the cache on every
+    page, a few hundred of these each."""
+    return type(instance), tuple(getattr(instance, name) for name in instance.__slots__)
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """The part of one window that falls on one weekday, ready to draw as a bar."""
@@ -388,6 +396,9 @@ class Segment:
     window_text: str  # the whole window, humanised
     continued: bool = False  # the after-midnight tail of a window that started the day before
 
+    def __reduce__(self):
+        return rebuilt_from_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class WeekSegments:
@@ -396,6 +407,9 @@ class WeekSegments:
     days: tuple[tuple[Segment, ...], ...]  # 7 entries, Monday first
     no_hours_set: bool
     summary: str  # windows_humanise of the same windows
+
+    def __reduce__(self):
+        return rebuilt_from_fields(self)
 
 
 def windows_week_segments(windows: Iterable[WindowLike]) -> WeekSegments:

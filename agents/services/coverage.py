@@ -37,12 +37,18 @@ class TimelineBar:
     end_minute: int  # exclusive
     label: str  # the segment's full text, for screen readers and the tooltip
 
+    def __reduce__(self):
+        return working_hours.rebuilt_from_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class TimelineDay:
     today: bool  # the account's current weekday, where the "now" line is drawn
     name: str
     bars: tuple[TimelineBar, ...]
+
+    def __reduce__(self):
+        return working_hours.rebuilt_from_fields(self)
 
 
 def _week_drawing(
