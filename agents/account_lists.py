@@ -8,15 +8,16 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.paginator import Page
 from django.http import QueryDict
 from django.urls import reverse
 
 from agents.filters import DATE_ATTRS, SEARCH_MAX_LENGTH, SELECT_ATTRS
-from agents.liststate import PAGE_VAR, ListPage, ListState, PageForm
+from agents.liststate import ListState, PageForm
 from agents.models import SignInEvent
 from agents.roles import ROLE_PERMISSIONS
 from agents.services import sign_in_record, user_accounts
+from agents.services.agent_queries import group_label
+from agents.services.team_scopes import groups_in_scope
 
 SEARCH_ATTRS = {
     "type": "search",
@@ -28,6 +29,11 @@ SEARCH_ATTRS = {
 
 def _role_choices():
     return [*((role, role) for role in ROLE_PERMISSIONS), (user_accounts.NO_ROLE, "No role")]
+
+
+def _scope_choices():
+    groups = [(g.group_id, group_label(g)) for g in groups_in_scope()]
+    return [(user_accounts.WHOLE_ACCOUNT_SCOPE, "Whole account"), *groups]
 
 
 class UserFilter(django_filters.FilterSet):
@@ -49,6 +55,12 @@ class UserFilter(django_filters.FilterSet):
         empty_label="Active or disabled",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
+    group = django_filters.ChoiceFilter(
+        choices=_scope_choices,
+        label="Team scope",
+        empty_label="Any scope",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
 
     class Meta:
         model = get_user_model()
@@ -63,6 +75,7 @@ class UserFilter(django_filters.FilterSet):
             role=data.get("role") or "",
             status=data.get("status") or "",
             search=(data.get("q") or "").strip(),
+            scope_group=data.get("group") or "",
         )
 
 
@@ -105,60 +118,29 @@ class SignInFilter(django_filters.FilterSet):
         )
 
 
-class _PagedListState(ListState):
-    """A filtered list that only pages: the page number's notice, and `get_results`."""
-
-    display_form_class = PageForm
-    filter_change_trigger = "select, input[type=date]"
-
-    def __init__(self, params: QueryDict, *, path: str):
-        super().__init__(params, path=path)
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result = None
-
-    @cached_property
-    def filters(self):
-        return self.filterset.values
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self) -> Page:
-        page = self.fetch_page()
-        self.page_notice(page, self.page_number)
-        self.result = ListPage(page=page)
-        return page
-
-
-class UserListState(_PagedListState):
+class UserListState(ListState):
     """The users page: username, role and status filters, and the page."""
 
     filterset_class = UserFilter
-    filter_form_id = "user-filter"
-    filter_form_label = "Filter users"
-    search_field = "q"
-    filter_target = "#user-table-region"
+    display_form_class = PageForm
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("user-list"))
 
-    def fetch_page(self):
-        return user_accounts.user_page(filters=self.filters, page_number=self.page_number)
+    @cached_property
+    def filters(self) -> user_accounts.UserFilters:
+        return self.filterset.values
 
 
-class SignInListState(_PagedListState):
+class SignInListState(ListState):
     """The sign-in record: user, event, method and date filters, and the page."""
 
     filterset_class = SignInFilter
-    filter_form_id = "sign-in-filter"
-    filter_form_label = "Filter sign-ins"
-    search_field = "user"
-    filter_target = "#sign-in-table-region"
+    display_form_class = PageForm
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("sign-in-list"))
 
-    def fetch_page(self):
-        return sign_in_record.sign_in_event_page(filters=self.filters, page_number=self.page_number)
+    @cached_property
+    def filters(self) -> sign_in_record.SignInFilters:
+        return self.filterset.values

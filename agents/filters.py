@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from agents import working_hours
-from agents.models import Agent, AgentChange, CadJob, Group
+from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport, Group
 from agents.services.agent_changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
 from agents.services.agent_queries import (
     CAD_OFF,
@@ -24,6 +24,7 @@ from agents.services.agent_queries import (
     distinct_agent_values,
     group_label,
 )
+from agents.services.team_scopes import groups_in_scope
 
 # The agent lists' query-string keys that select agents.
 SEARCH_VAR = "q"
@@ -52,6 +53,41 @@ DELETION_CHOICES = [(DELETION_PENDING, "Pending deletion")]
 SELECT_ATTRS = {"class": "form-select form-select-sm"}
 # Longer search text is refused: nobody types 200 characters, and LIKE patterns stay cheap.
 SEARCH_MAX_LENGTH = 200
+
+
+DATE_ATTRS = {"type": "date", "class": "form-control form-control-sm"}
+
+
+def date_from_filter(field_name: str) -> django_filters.DateFilter:
+    """ "From" a day (included) of a date-time field, as a date picker."""
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+
+
+def date_to_filter(field_name: str) -> django_filters.DateFilter:
+    """ "To" a day (included) of a date-time field, as a date picker."""
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+    )
+
+
+def users_among(user_pks: QuerySet) -> QuerySet:
+    """The users whose primary keys `user_pks` (a values() subquery) holds, by username: the
+    choices of a "who" filter lists only people who did the thing."""
+    return get_user_model().objects.filter(pk__in=user_pks).order_by("username")
+
+
+def _group_choices(request=None) -> QuerySet[Group]:
+    """The groups a group filter offers: those of the team scope in force (a group outside it
+    is refused as an unknown choice). django-filter calls it with the request, when it has one."""
+    return groups_in_scope(Group.objects.order_by("name", "group_id"))
 
 
 class GroupChoiceField(forms.ModelMultipleChoiceField):
@@ -92,7 +128,7 @@ class AgentFilter(django_filters.FilterSet):
         ),
     )
     group = GroupFilter(
-        queryset=Group.objects.all(),
+        queryset=_group_choices,
         to_field_name="group_id",
         label="Groups",
         widget=forms.SelectMultiple(attrs={**SELECT_ATTRS, "size": 3}),
@@ -166,6 +202,34 @@ class AgentFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
         return agents_matching(self.values, agents=queryset)
 
+    @property
+    def description(self) -> str:
+        """The valid filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        parts: list[str] = []
+        groups = data.get(GROUP_VAR)
+        if groups:
+            word = "group" if len(groups) == 1 else "groups"
+            parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
+        if data.get(STATUS_VAR):
+            parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
+        if data.get(DEST_TYPE_VAR):
+            parts.append(f"destination {data[DEST_TYPE_VAR]}")
+        if data.get(ROLE_VAR):
+            parts.append(f"role {data[ROLE_VAR]}")
+        if data.get(DAY_VAR) not in (None, ""):
+            parts.append(f"works on {working_hours.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
+        if data.get(ON_SHIFT_VAR):
+            parts.append("on shift now")
+        if data.get(CAD_VAR):
+            parts.append(f"CAD {dict(CAD_CHOICES)[data[CAD_VAR]].lower()}")
+        if data.get(DELETION_VAR):
+            parts.append("pending deletion")
+        if data.get(SEARCH_VAR):
+            parts.append(f"text “{data[SEARCH_VAR]}”")
+        return ", ".join(parts) if parts else "all agents"
+
 
 # --- The CAD audit log ---------------------------------------------------------------------------
 
@@ -174,7 +238,7 @@ class CadJobFilter(django_filters.FilterSet):
     """Who, which action, and when: the audit page's filters (invalid values are ignored)."""
 
     created_by = django_filters.ModelChoiceFilter(
-        queryset=lambda request: _job_authors(),
+        queryset=lambda request: users_among(CadJob.objects.values("created_by")),
         label="Started by",
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),
@@ -185,30 +249,22 @@ class CadJobFilter(django_filters.FilterSet):
         empty_label="Any action",
         widget=forms.Select(attrs=SELECT_ATTRS),
     )
-    created_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
-    created_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
-    )
+    created_from = date_from_filter("created_at")
+    created_to = date_to_filter("created_at")
 
     class Meta:
         model = CadJob
         fields: list[str] = []
 
 
-def _job_authors():
-    return (
-        get_user_model()
-        .objects.filter(pk__in=CadJob.objects.values("created_by"))
-        .order_by("username")
-    )
+class CadResultFilter(django_filters.FilterSet):
+    """One job's results by outcome (an unknown outcome shows them all)."""
+
+    outcome = django_filters.ChoiceFilter(choices=CadResult.Outcome.choices)
+
+    class Meta:
+        model = CadResult
+        fields: list[str] = []
 
 
 # --- The change history --------------------------------------------------------------------------
@@ -235,9 +291,6 @@ class ChangeGroupFilter(django_filters.ModelChoiceFilter):
     field_class = ChangeGroupChoiceField
 
 
-DATE_ATTRS = {"type": "date", "class": "form-control form-control-sm"}
-
-
 class AgentChangeFilter(django_filters.FilterSet):
     """Agent (name or id), group, kind of change and date range: the change history's filters.
 
@@ -258,7 +311,7 @@ class AgentChangeFilter(django_filters.FilterSet):
         ),
     )
     group = ChangeGroupFilter(
-        queryset=Group.objects.order_by("name", "group_id"),
+        queryset=_group_choices,
         to_field_name="group_id",
         label="Group",
         empty_label="Any group",
@@ -296,3 +349,36 @@ class AgentChangeFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet[AgentChange]) -> QuerySet[AgentChange]:
         return changes_matching(self.values, changes=queryset)
+
+
+# --- The CSV export audit trail ------------------------------------------------------------------
+
+
+def export_path_choices() -> list[tuple[str, str]]:
+    """The exports that were made, by their path (e.g. /changes.csv)."""
+    paths = CsvExport.objects.order_by("path").values_list("path", flat=True).distinct()
+    return [(path, path) for path in paths]
+
+
+class CsvExportFilter(django_filters.FilterSet):
+    """Who, which export, and when: the audit trail's filters (invalid values are ignored)."""
+
+    user = django_filters.ModelChoiceFilter(
+        queryset=lambda request: users_among(CsvExport.objects.values("user")),
+        label="Who",
+        empty_label="Anyone",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    export = django_filters.ChoiceFilter(
+        field_name="path",
+        choices=export_path_choices,
+        label="Export",
+        empty_label="Any export",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    started_from = date_from_filter("started_at")
+    started_to = date_to_filter("started_at")
+
+    class Meta:
+        model = CsvExport
+        fields: list[str] = []

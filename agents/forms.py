@@ -15,6 +15,7 @@ from django.utils.html import escape
 from agents import working_hours
 from agents.models import CadJob
 from agents.services.staffing_targets import IMPORT_MAX_BYTES, TARGET_MAX
+from agents.team_scope import WHOLE_ACCOUNT, TeamScope
 
 # --- Bulk CAD ----------------------------------------------------------------------------------
 
@@ -173,6 +174,39 @@ class CadUndoForm(IdempotentActionForm):
     )
 
 
+# --- Team scopes ---------------------------------------------------------------------------------
+
+
+class UserScopeForm(forms.Form):
+    """A user's team scope: the whole account, or the groups ticked (at least one)."""
+
+    WHOLE, GROUPS = "all", "groups"
+    extent = forms.ChoiceField(
+        label="Sees and acts on",
+        choices=[(WHOLE, "The whole account"), (GROUPS, "Only the agents of these groups")],
+        widget=forms.RadioSelect,
+    )
+    groups = forms.MultipleChoiceField(
+        label="Groups", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].choices = group_choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("extent") == self.GROUPS and not data.get("groups"):
+            self.add_error("groups", "Tick at least one group, or choose the whole account.")
+        return data
+
+    def scope(self) -> TeamScope:
+        """The scope chosen, after `is_valid()`."""
+        if self.cleaned_data["extent"] == self.WHOLE:
+            return WHOLE_ACCOUNT
+        return TeamScope.of_groups(self.cleaned_data["groups"])
+
+
 # --- Staffing targets ----------------------------------------------------------------------------
 
 
@@ -191,23 +225,26 @@ class TargetScopeForm(forms.Form):
         empty_value=working_hours.DEFAULT_SLOT_MINUTES,
     )
 
-    def __init__(self, *args, group_choices: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, group_choices: list[tuple[str, str]], overall: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.group_ids = {group_id for group_id, _ in group_choices}
+        # Without the overall targets (a team scope), no group means the first one offered.
+        self.fallback = "" if overall else next(iter(group_choices), ("", ""))[0]
 
     def clean_group(self) -> str:
         group_id = self.cleaned_data["group"].strip()
         if group_id and group_id not in self.group_ids:
             raise forms.ValidationError("There is no group with that id; showing overall targets.")
-        return group_id
+        return group_id or self.fallback
 
     def scope(self) -> tuple[str, int, list[str]]:
         """(group_id, slot minutes, warnings), after `is_valid()`."""
         warnings = []
-        group_id = self.cleaned_data.get("group", "")
+        group_id = self.cleaned_data.get("group", self.fallback)
         slot = self.cleaned_data.get("slot", working_hours.DEFAULT_SLOT_MINUTES)
         if "group" in self.errors:
-            warnings.append("There is no group with that id; showing the overall targets.")
+            shown = "the overall targets" if not self.fallback else "the first of your groups"
+            warnings.append(f"There is no group with that id; showing {shown}.")
         if "slot" in self.errors:
             warnings.append("Slots can be 60 or 30 minutes long; showing hours.")
         return group_id, slot, warnings

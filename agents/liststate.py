@@ -10,22 +10,20 @@ agent filters the directory, the selection and the schedules pages share; `Direc
 `ScheduleState` add each page's own parameters, under their own names.
 
 To add a filter: a field on the FilterSet (its name is the query-string key) and, for agents, a
-field on `AgentFilters` with its clause in `agents_matching` and its words in `_filter_words`.
+field on `AgentFilters` with its clause in `agents_matching` and its words in
+`AgentFilter.description`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import ClassVar
+from urllib.parse import quote
+from urllib.parse import urlencode as urlencode_with
 
 import django_filters
-from crispy_forms.bootstrap import StrictButton
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Column, Div, Field, Layout, Row
 from django import forms
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -35,26 +33,18 @@ from django_htmx.http import push_url
 
 from agents import working_hours
 from agents.filters import (
-    CAD_CHOICES,
-    CAD_VAR,
-    DAY_VAR,
-    DELETION_VAR,
-    DEST_TYPE_VAR,
-    GROUP_VAR,
-    ON_SHIFT_VAR,
-    ROLE_VAR,
-    SEARCH_VAR,
-    STATUS_ACTIVE,
-    STATUS_VAR,
     AgentChangeFilter,
     AgentFilter,
     CadJobFilter,
+    CadResultFilter,
+    CsvExportFilter,
 )
-from agents.models import Agent, AgentChange, CadJob, CadResult
+from agents.forms import TargetScopeForm
+from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
-from agents.services.agent_queries import AgentFilters, group_label
-from agents.tables import CountedPaginator, ListTable
+from agents.services.agent_queries import AgentFilters
+from agents.services.team_scopes import cad_jobs_in_scope
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -63,7 +53,6 @@ SLOT_VAR = "slot"
 # 25 rows fit a laptop screen; 100 is the most a page renders quickly at 100,000 agents.
 PER_PAGE_CHOICES = (25, 50, 100)
 DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
-SLOT_CHOICES = [(60, "Hours"), (30, "Half hours")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +76,6 @@ class PageForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, initial=1)
 
 
-@dataclass(frozen=True, slots=True)
-class ListPage:
-    page: Page
-
-
 class ListState:
     """A list page's validated query string, and every link that keeps it.
 
@@ -102,6 +86,8 @@ class ListState:
 
     filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
     display_form_class: ClassVar[type[forms.Form] | None] = None
+    # Whether a filter value that did not parse is named in a notice (else silently dropped).
+    notice_ignored_filters: ClassVar[bool] = True
 
     def __init__(self, params: QueryDict, *, path: str):
         self.params = params
@@ -115,6 +101,19 @@ class ListState:
         )
         self.display = self._clean_display(params)
         self._values = self._valid_values()
+        if PAGE_VAR in self.display_errors:
+            self.notices.append("The page number was not a positive whole number; showing page 1.")
+
+    @property
+    def rejected(self) -> bool:
+        """Whether a value of the query was dropped (said in a notice, or by the page itself)."""
+        filter_errors = self.filterset is not None and bool(self.filterset.form.errors)
+        return bool(self.notices or self.display_errors or filter_errors)
+
+    @property
+    def page_number(self) -> int:
+        """The page asked for (1 when the list has no pages or the number did not parse)."""
+        return self.display.get(PAGE_VAR, 1)
 
     # --- parsing -------------------------------------------------------------------------------
 
@@ -142,6 +141,8 @@ class ListState:
             errors = self.filterset.form.errors
             for name in self.filterset.form.fields:
                 if name in errors:
+                    if not self.notice_ignored_filters:
+                        continue
                     shown = ", ".join(f"“{v}”" for v in self.params.getlist(name)[:3])
                     label = str(self.filterset.form.fields[name].label or name).lower()
                     self.notices.append(f"Ignored {label} {shown}: {' '.join(errors[name])}")
@@ -168,85 +169,22 @@ class ListState:
 
     # --- the filter form ------------------------------------------------------------------------
 
-    filter_form_id: ClassVar[str] = "list-filter"
-    filter_form_label: ClassVar[str] = "Filters"
-    # The text search, laid out first and wider, searched as the user types (with htmx).
-    search_field: ClassVar[str | None] = None
-    wide_fields: ClassVar[tuple[str, ...]] = ()  # laid out after the search, a little wider
-    # The region the filter form updates by htmx; None: a plain GET form that reloads the page.
-    filter_target: ClassVar[str | None] = None
-    # What makes the form apply itself (besides submit): its selects change.
-    filter_change_trigger: ClassVar[str] = "select"
-
     @property
     def filter_fields(self) -> list[tuple[str, str]]:
         """Display values the filter form carries along (hidden), so filtering keeps them."""
         return []
 
-    @cached_property
-    def filter_helper(self) -> FormHelper:
-        """The filter form's crispy layout: the search, the wide fields, then the others."""
-        form_id = self.filter_form_id
-        helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_action = self.path
-        helper.form_id = form_id
-        helper.form_class = "filter-form card card-body py-2 px-3"
-        helper.form_show_errors = False  # the page's notices say what was ignored
-        helper.label_class = "small mb-1"
-        helper.attrs = {
-            "role": "search",
-            "aria-label": self.filter_form_label,
-            # What filters.js counts for the "Filters (n)" summary on small screens.
-            "data-filter-names": " ".join(self.filter_names),
-        }
-        # `/` anywhere on the page comes back to the search box (keyboard.js).
-        search_htmx = {"data_shortcut_search": "", "aria_keyshortcuts": "/"}
-        if self.filter_target:
-            triggers = ", ".join(
-                f"#{form_id} {t.strip()}" for t in self.filter_change_trigger.split(",")
-            )
-            helper.attrs |= {
-                "hx-get": self.path,
-                "hx-target": self.filter_target,
-                "hx-push-url": "true",
-                "hx-sync": "this:replace",
-                "hx-trigger": f"change from:({triggers}), submit",
-            }
-            search_htmx |= {
-                "hx_get": self.path,
-                "hx_trigger": "input changed delay:300ms, search",
-                "hx_target": self.filter_target,
-                "hx_push_url": "true",
-                "hx_include": "closest form",
-                "hx_sync": "closest form:replace",
-            }
-        columns = []
-        for name in self.filter_names:
-            if name == self.search_field:
-                search = Field(name, **search_htmx)
-                columns.insert(0, Column(search, css_class="col-12 col-md-6 col-xl-3"))
-            elif name in self.wide_fields:
-                columns.append(Column(name, css_class="col-12 col-md-6 col-xl-2"))
-            elif not self.filterset.form.fields[name].widget.is_hidden:
-                columns.append(Column(name, css_class="col-6 col-md-3 col-xl filter-col"))
-        helper.layout = Layout(
-            Row(
-                *columns,
-                HTML('{% include "partials/filter_display_fields.html" %}'),
-                Div(
-                    StrictButton("Apply filters", type="submit", css_class="btn-primary btn-sm"),
-                    # A full page load, so the form's fields are cleared too.
-                    HTML(
-                        '<a class="btn btn-outline-secondary btn-sm" '
-                        'href="{{ list.clear_url }}">Clear</a>'
-                    ),
-                    css_class="col-12 col-xl-auto d-flex gap-2",
-                ),
-                css_class="g-2 align-items-end",
-            )
-        )
-        return helper
+    @property
+    def form_query(self) -> str:
+        """What a filter form's choices show: this state's query without its free-text filters
+        and its page and sort (neither is a field of the form), so a new search or page reuses
+        the choices' markup (`partials/filter_form.html`)."""
+        text = [
+            name
+            for name, definition in self.filterset.filters.items()
+            if isinstance(definition, django_filters.CharFilter)
+        ]
+        return self.query(**dict.fromkeys([*text, PAGE_VAR, SORT_VAR]))
 
     @property
     def active_filter_count(self) -> int:
@@ -300,37 +238,6 @@ class ListState:
     def is_filtered(self) -> bool:
         return any(name in self._values for name in self.filter_names)
 
-    def links_for_page(self, page: Page, page_var: str = PAGE_VAR) -> list[PageLink]:
-        links = []
-        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
-            if number == page.paginator.ELLIPSIS:
-                links.append(PageLink(str(number), ""))
-            else:
-                url = self.url(**{page_var: number})
-                links.append(PageLink(str(number), url, number == page.number))
-        return links
-
-    # The links of the page shown (`current_page`).
-
-    @property
-    def current_page(self) -> Page:
-        """The page of results shown: by default the one `get_results` fetched."""
-        return self.result.page
-
-    @cached_property
-    def page_links(self) -> list[PageLink]:
-        return self.links_for_page(self.current_page)
-
-    @property
-    def previous_url(self) -> str:
-        page = self.current_page
-        return self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
-
-    @property
-    def next_url(self) -> str:
-        page = self.current_page
-        return self.url(**{PAGE_VAR: page.next_page_number()}) if page.has_next() else ""
-
     # --- the address bar ----------------------------------------------------------------------
 
     def redirect_to_clean_url(self, request: HttpRequest) -> HttpResponse | None:
@@ -338,7 +245,7 @@ class ListState:
         form sent without JavaScript carries every field, empty or default. None when the URL
         is clean already (in any order), for htmx and other methods, and when a value was
         rejected (its notice needs the URL as typed)."""
-        if request.method != "GET" or request.htmx or self.notices or self.display_errors:
+        if request.method != "GET" or request.htmx or self.rejected:
             return None
         if set(self.params) - {*self.filter_names, *self.display}:
             return None  # keys this page does not know: left as typed, not a form's doing
@@ -353,17 +260,11 @@ class ListState:
         `current_url` instead (`?q=sharma`, not `?q=sharma&status=&per_page=25`)."""
         if request.method != "GET" or not request.htmx or request.htmx.history_restore_request:
             return
-        if self.notices or self.display_errors:
+        if self.rejected:
             return
         if self.params.urlencode() == self.query().removeprefix("?"):
             return
         push_url(response, self.current_url)
-
-    def page_notice(self, page: Page, asked: int) -> None:
-        if page.number < asked and page.paginator.count:
-            self.notices.append(
-                f"There is no page {asked}; showing the last page, {page.paginator.num_pages}."
-            )
 
 
 # --- agent lists ---------------------------------------------------------------------------------
@@ -373,10 +274,6 @@ class AgentListState(ListState):
     """A list of agents filtered by the directory's filters (`filters.AgentFilter`)."""
 
     filterset_class = AgentFilter
-    filter_form_id = "agent-filter"
-    filter_form_label = "Filter agents"
-    search_field = SEARCH_VAR
-    wide_fields = (GROUP_VAR,)
 
     def base_queryset(self):
         return Agent.objects.all()
@@ -388,44 +285,12 @@ class AgentListState(ListState):
     @property
     def description(self) -> str:
         """The filters in words, e.g. 'group Sales (#3), active, text “ann”'."""
-        return _filter_words(self.filterset)
+        return self.filterset.description
 
     @classmethod
     def from_filter_query(cls, query: str) -> AgentListState:
         """The state a stored `filter_query` stands for, e.g. an "all matching" selection."""
         return cls(QueryDict(query), path=reverse("agent-list"))
-
-
-def _filter_words(filterset: AgentFilter) -> str:
-    filterset.is_valid()
-    data = filterset.form.cleaned_data
-    parts: list[str] = []
-    groups = data.get(GROUP_VAR)
-    if groups:
-        word = "group" if len(groups) == 1 else "groups"
-        parts.append(f"{word} {', '.join(group_label(g) for g in groups)}")
-    if data.get(STATUS_VAR):
-        parts.append("active" if data[STATUS_VAR] == STATUS_ACTIVE else "inactive")
-    if data.get(DEST_TYPE_VAR):
-        parts.append(f"destination {data[DEST_TYPE_VAR]}")
-    if data.get(ROLE_VAR):
-        parts.append(f"role {data[ROLE_VAR]}")
-    if data.get(DAY_VAR) not in (None, ""):
-        parts.append(f"works on {working_hours.WEEKDAY_NAMES[int(data[DAY_VAR])]}")
-    if data.get(ON_SHIFT_VAR):
-        parts.append("on shift now")
-    if data.get(CAD_VAR):
-        parts.append(f"CAD {dict(CAD_CHOICES)[data[CAD_VAR]].lower()}")
-    if data.get(DELETION_VAR):
-        parts.append("pending deletion")
-    if data.get(SEARCH_VAR):
-        parts.append(f"text “{data[SEARCH_VAR]}”")
-    return ", ".join(parts) if parts else "all agents"
-
-
-def filter_description(query: str) -> str:
-    """A stored filter (`filter_query`) in words."""
-    return AgentListState.from_filter_query(query).description
 
 
 # --- the directory -------------------------------------------------------------------------------
@@ -457,20 +322,11 @@ class DirectoryState(AgentListState):
     """The directory page (and its CSV export and refresh): agent filters, sort, page, size."""
 
     display_form_class = DirectoryDisplayForm
-    filter_target = "#agent-table-region"
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("agent-list"))
         if PER_PAGE_VAR in self.display_errors:
             self.notices.append(f"Pages can hold 25, 50 or 100 rows; showing {DEFAULT_PER_PAGE}.")
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: agent_queries.DirectoryListing | None = None
-        self.page: Page | None = None  # the table's page, once `configure_table` paged it
-
-    @property
-    def current_page(self) -> Page:
-        return self.page
 
     @property
     def sort(self) -> str:
@@ -487,41 +343,6 @@ class DirectoryState(AgentListState):
     @property
     def per_page(self) -> int:
         return self.display[PER_PAGE_VAR]
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self, *, now: datetime | None = None) -> agent_queries.DirectoryListing:
-        """The agents this state's filters select, with their counts (as ChangeList.get_results);
-        `configure_table` then sorts and pages them."""
-        self.result = agent_queries.agent_directory_listing(filters=self.filters, now=now)
-        return self.result
-
-    def configure_table(self, table: ListTable) -> None:
-        """Sort and page `table` (from `get_results`' agents) as this state asks, and hand it
-        its links: django-tables2's `RequestConfig`, from validated values instead of the raw
-        query string (a bad page number is a notice, never an error)."""
-        table.order_by = self.sort
-        table.paginate(
-            CountedPaginator,
-            per_page=self.per_page,
-            page=self.page_number,
-            count=self.result.matching_count,
-        )
-        self.page = table.page
-        self.page_notice(table.page, self.page_number)
-        table.sort_headers = self.sort_headers
-        table.page_links = self.page_links
-        table.previous_url = self.previous_url
-        table.next_url = self.next_url
-        table.htmx_target = self.filter_target
-        table.caption = f"Agents, {self.sort_caption}"
-
-    def export_rows(self):
-        return agent_queries.agent_export_rows(
-            filters=self.filters, sort=self.sort_key, descending=self.descending
-        )
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -570,7 +391,7 @@ class ScheduleDisplayForm(forms.Form):
 
     slot = forms.TypedChoiceField(
         required=False,
-        choices=SLOT_CHOICES,
+        choices=working_hours.SLOT_SIZES,
         coerce=int,
         initial=working_hours.DEFAULT_SLOT_MINUTES,
     )
@@ -591,13 +412,6 @@ class ScheduleState(AgentListState):
     def slot_minutes(self) -> int:
         return self.display[SLOT_VAR]
 
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def agents(self):
-        return agent_queries.agents_matching(self.filters)
-
     # --- links ---------------------------------------------------------------------------------
 
     @property
@@ -611,7 +425,7 @@ class ScheduleState(AgentListState):
         """(minutes, text, url, current) for each slot size."""
         return [
             (value, text, self.url(**{SLOT_VAR: value, PAGE_VAR: None}), value == self.slot_minutes)
-            for value, text in SLOT_CHOICES
+            for value, text in working_hours.SLOT_SIZES
         ]
 
     @property
@@ -628,14 +442,6 @@ class ScheduleState(AgentListState):
         query = self.query(**{PAGE_VAR: None})
         return reverse("schedules-slot") + (f"{query}&" if query else "?")
 
-    def timeline_links(self, page: Page) -> tuple[list[PageLink], str, str]:
-        """The timeline's page links, previous and next URLs."""
-        previous = (
-            self.url(**{PAGE_VAR: page.previous_page_number()}) if page.has_previous() else ""
-        )
-        following = page.has_next() and self.url(**{PAGE_VAR: page.next_page_number()})
-        return self.links_for_page(page), previous or "", following or ""
-
 
 # --- the change history --------------------------------------------------------------------------
 
@@ -645,11 +451,6 @@ class ChangeListState(ListState):
 
     filterset_class = AgentChangeFilter
     display_form_class = PageForm
-    filter_form_id = "change-filter"
-    filter_form_label = "Filter changes"
-    search_field = "agent"
-    filter_target = "#change-table-region"
-    filter_change_trigger = "select, input[type=date]"
 
     @property
     def filter_fields(self) -> list[tuple[str, str]]:
@@ -664,9 +465,6 @@ class ChangeListState(ListState):
 
     def __init__(self, params: QueryDict, *, path: str | None = None):
         super().__init__(params, path=path or reverse("change-list"))
-        if PAGE_VAR in self.display_errors:
-            self.notices.append("The page number was not a positive whole number; showing page 1.")
-        self.result: changes_service.ChangePage | None = None
 
     def base_queryset(self):
         return AgentChange.objects.all()
@@ -674,20 +472,6 @@ class ChangeListState(ListState):
     @cached_property
     def filters(self) -> changes_service.ChangeFilters:
         return self.filterset.values
-
-    @property
-    def page_number(self) -> int:
-        return self.display[PAGE_VAR]
-
-    def get_results(self) -> changes_service.ChangePage:
-        self.result = changes_service.change_page(
-            filters=self.filters, page_number=self.page_number
-        )
-        self.page_notice(self.result.page, self.page_number)
-        return self.result
-
-    def export_rows(self):
-        return changes_service.change_export_rows(filters=self.filters)
 
     # --- links ---------------------------------------------------------------------------------
 
@@ -698,56 +482,35 @@ class ChangeListState(ListState):
 
 # --- CAD jobs ------------------------------------------------------------------------------------
 
-JOBS_PER_PAGE = 25
-RESULTS_PER_PAGE = 50
 
-
-class PagedListState(ListState):
-    """A list whose only display option is its page number."""
-
-    display_form_class = PageForm
-    per_page: ClassVar[int] = 25
-
-    def get_page(self, queryset) -> Page:
-        self.result = ListPage(Paginator(queryset, self.per_page).get_page(self.display[PAGE_VAR]))
-        return self.result.page
-
-
-class CadJobListState(PagedListState):
+class CadJobListState(ListState):
     """The CAD audit log: who, which action, when (`filters.CadJobFilter`), and the page."""
 
     filterset_class = CadJobFilter
-    per_page = JOBS_PER_PAGE
-    filter_form_id = "cad-job-filter"
-    filter_form_label = "Filter CAD jobs"
-    filter_target = "#job-table-region"
-    filter_change_trigger = "select, input[type=date]"
+    display_form_class = PageForm
+    # The page lists the filters it did not understand in one alert of its own.
+    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("cad-job-list"))
 
     def base_queryset(self):
-        return CadJob.objects.select_related("created_by").order_by("-created_at")
+        # The jobs that touched the user's team: the filters narrow these.
+        return cad_jobs_in_scope(
+            CadJob.objects.select_related("created_by").order_by("-created_at")
+        )
 
 
-class CadResultFilter(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(choices=CadResult.Outcome.choices)
-
-    class Meta:
-        model = CadResult
-        fields: list[str] = []
-
-
-class CadResultListState(PagedListState):
+class CadResultListState(ListState):
     """One job's per-agent results: by outcome, and the page."""
 
     filterset_class = CadResultFilter
-    per_page = RESULTS_PER_PAGE
+    display_form_class = PageForm
+    # An unknown outcome shows every result, as "All" does.
+    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict, *, job: CadJob):
         super().__init__(params, path=reverse("cad-job-detail", args=[job.public_id]))
-        # An unknown outcome shows every result, as "All" does.
-        self.notices.clear()
 
     @property
     def outcome(self) -> str:
@@ -759,3 +522,53 @@ class CadResultListState(PagedListState):
         for value, label in CadResult.Outcome.choices:
             links.append((value, label, self.url(outcome=value, page=None)))
         return links
+
+
+# --- the CSV export audit trail ------------------------------------------------------------------
+
+
+class CsvExportListState(ListState):
+    """Who exported what: by user, export and dates (`filters.CsvExportFilter`), and the page."""
+
+    filterset_class = CsvExportFilter
+    display_form_class = PageForm
+
+    def __init__(self, params: QueryDict):
+        super().__init__(params, path=reverse("csv-export-list"))
+
+    def base_queryset(self):
+        return CsvExport.objects.all()
+
+
+# --- staffing targets ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """The staffing targets pages' query string, `?group=<id>&slot=<minutes>`: one group's (or,
+    with no group, the overall) targets in slots of an hour or half an hour. A group that is
+    not known, or a slot size that is not offered, falls back with a notice. Links always name
+    the slot size, so a bookmark keeps it."""
+
+    group_id: str  # "" for the overall targets
+    slot_minutes: int
+    notices: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(
+        cls, params: QueryDict, *, group_choices: list[tuple[str, str]], overall: bool = True
+    ) -> TargetState:
+        form = TargetScopeForm(params, group_choices=group_choices, overall=overall)
+        form.is_valid()
+        group_id, slot_minutes, notices = form.scope()
+        return cls(group_id=group_id, slot_minutes=slot_minutes, notices=tuple(notices))
+
+    @property
+    def query(self) -> str:
+        """The state without "?": `group=…&slot=…` (no group for the overall targets)."""
+        group = [("group", self.group_id)] if self.group_id else []
+        return urlencode_with([*group, ("slot", self.slot_minutes)], quote_via=quote)
+
+    def url(self, name: str = "schedules-targets") -> str:
+        """The page (or form action) `name` with this state."""
+        return f"{reverse(name)}?{self.query}"

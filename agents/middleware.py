@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterable, Iterator
+from contextvars import Context, copy_context
 from urllib.parse import quote
 
 from django.conf import settings
@@ -14,6 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
+
+from agents.services.read_model_cache import one_read_model_version
+from agents.services.team_scopes import team_scope_of
+from agents.team_scope import WHOLE_ACCOUNT, team_scope_active
 
 STARTED_KEY = "_session_started"
 SEEN_KEY = "_session_seen"
@@ -132,4 +138,45 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
+        return response
+
+
+class ReadModelVersionMiddleware:
+    """Each request reads the read model's version once (`one_read_model_version`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with one_read_model_version():
+            return self.get_response(request)
+
+
+def _iterate_in(context: Context, chunks: Iterable) -> Iterator:
+    """`chunks`, each produced inside `context`: a streamed CSV is written after the view has
+    returned, and must still be read within the scope of the request that asked for it."""
+    iterator = iter(chunks)
+    while True:
+        try:
+            chunk = context.run(next, iterator)
+        except StopIteration:
+            return
+        yield chunk
+
+
+class TeamScopeMiddleware:
+    """Each request works within its user's team scope (`agents.team_scope`): every selector
+    reads it, so no view, partial or export can show or change agents outside it. Streamed
+    answers are read within it too."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        scope = team_scope_of(user=user) if user is not None and user.is_authenticated else None
+        with team_scope_active(scope or WHOLE_ACCOUNT):
+            response = self.get_response(request)
+            if response.streaming and not getattr(response, "is_async", False):
+                response.streaming_content = _iterate_in(copy_context(), response.streaming_content)
         return response

@@ -1,7 +1,7 @@
 """The read model (a mirror of the account's agents) and the record of CAD jobs.
 
 Agents, their groups and working windows are copied here from the Agent API by
-`services.read_model_sync`, so the directory can filter, sort and page 100,000 agents without
+`services.read_model_writer`, so the directory can filter, sort and page 100,000 agents without
 calling DeepCall for each page. Secrets never reach these tables: the client drops them.
 """
 
@@ -55,7 +55,7 @@ class Agent(models.Model):
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
     synced_at = models.DateTimeField()
     # A fingerprint of what the sync last wrote for this agent
-    # (services.read_model_sync.agent_digest): an unchanged agent is recognised without reading
+    # (services.read_model_writer.agent_digest): an unchanged agent is recognised without reading
     # its row, windows and groups.
     sync_digest = models.CharField(max_length=32, blank=True, default="")
 
@@ -584,3 +584,47 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.kind} ({self.method}) at {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- Team scopes ---------------------------------------------------------------------------------
+
+
+class UserTeamScope(models.Model):
+    """The DeepCall groups a user is responsible for (`agents.team_scope`). A user without a row
+    sees the whole account. Group ids, not foreign keys: a scope outlives a sync in which a
+    group has no members and leaves the read model, as staffing targets do."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_scope"
+    )
+    group_ids = models.JSONField(default=list)  # sorted DeepCall group ids
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: groups {', '.join(self.group_ids)}"
+
+
+class TeamScopeChange(models.Model):
+    """One change of a user's scope: who changed it, when, and the groups before and after
+    (None: the whole account)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="team_scope_changes",
+    )
+    # Kept as text too, so the record still names both after an account is deleted.
+    username = models.CharField(max_length=150)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=150)  # "manage.py user_scope" from the shell
+    changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)  # group ids, or None for the whole account
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.changed_by_name} set {self.username}'s scope at {self.changed_at:%Y-%m-%d}"

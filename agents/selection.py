@@ -18,28 +18,27 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
+from agents.filters import AgentFilter
 from agents.forms import MAX_EXPLICIT_IDS
-from agents.liststate import AgentListState
 from agents.models import Agent, CadSelection
-from agents.services.agent_queries import agent_matching_count
+from agents.services.agent_queries import AgentFilters
+from agents.services.agent_selection import (
+    agents_selected,
+    agents_selected_among,
+    agents_selected_count,
+)
 
 
 @dataclass
 class Selection:
     agent_ids: set[str] = field(default_factory=set)
-    # The directory's `AgentListState.filter_query` when "all matching" a filter.
+    # The directory's filters alone as a query string (`ListState.filter_query`) when "all
+    # matching" a filter.
     all_matching_query: str | None = None
     excluded_ids: set[str] = field(default_factory=set)  # unticked rows of "all matching"
-    # Ids of the page on show that the "all matching" filter covers (set by `mark_page`).
-    _page_matches: set[str] = field(default_factory=set)
-
-    def is_selected(self, agent_id: str) -> bool:
-        if self.all_matching_query is not None:
-            return agent_id in self._page_matches and agent_id not in self.excluded_ids
-        return agent_id in self.agent_ids
 
     @property
     def is_empty(self) -> bool:
@@ -49,46 +48,43 @@ class Selection:
     def is_all_matching(self) -> bool:
         return self.all_matching_query is not None
 
-    def _matching_state(self) -> AgentListState:
-        return AgentListState.from_filter_query(self.all_matching_query or "")
+    def _matching_filterset(self) -> AgentFilter:
+        return AgentFilter(QueryDict(self.all_matching_query or ""), queryset=Agent.objects.all())
+
+    @property
+    def matching(self) -> AgentFilters | None:
+        """The "all matching" filter as the services take it (None for picked rows)."""
+        if self.all_matching_query is None:
+            return None
+        return self._matching_filterset().values
+
+    def _selected(self) -> dict:
+        """This selection as `services.agent_selection` takes it."""
+        return {
+            "agent_ids": self.agent_ids,
+            "matching": self.matching,
+            "excluded_ids": self.excluded_ids,
+        }
 
     def agents(self) -> QuerySet[Agent]:
         """The agents this selection stands for."""
-        if self.all_matching_query is not None:
-            agents = self._matching_state().filterset.qs
-            if self.excluded_ids:
-                agents = agents.exclude(agent_id__in=self.excluded_ids)
-            return agents
-        return Agent.objects.filter(agent_id__in=self.agent_ids)
+        return agents_selected(**self._selected())
+
+    def count(self) -> int:
+        return agents_selected_count(**self._selected())
+
+    def ticks(self, page_agent_ids: list[str]) -> frozenset[str]:
+        """Which rows on show the selection covers (one query at most)."""
+        return agents_selected_among(page_agent_ids, **self._selected())
 
     @property
     def description(self) -> str:
         if self.all_matching_query is None:
             return "agents picked one by one"
-        text = f"all agents matching {self._matching_state().description}"
+        text = f"all agents matching {self._matching_filterset().description}"
         if self.excluded_ids:
             text += f", except {len(self.excluded_ids)} unticked"
         return text
-
-    def mark_page(self, page_agent_ids: list[str]) -> None:
-        """Work out which rows on show an "all matching" selection covers (one query)."""
-        if self.all_matching_query is None or not page_agent_ids:
-            return
-        matching = self._matching_state().filterset.qs
-        self._page_matches = set(
-            matching.filter(agent_id__in=page_agent_ids).values_list("agent_id", flat=True)
-        )
-
-    def count(self) -> int:
-        if self.all_matching_query is not None:
-            state = self._matching_state()
-            excluded = (
-                state.filterset.qs.filter(agent_id__in=self.excluded_ids).count()
-                if self.excluded_ids
-                else 0
-            )
-            return agent_matching_count(state.filters) - excluded
-        return len(self.agent_ids)
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -176,24 +172,3 @@ def selection_save(request: HttpRequest, selection: Selection) -> None:
         stored.excluded_ids = set(selection.excluded_ids)
 
     selection_change(request, replace)
-
-
-def bulk_bar_context(
-    request: HttpRequest,
-    state: AgentListState,
-    *,
-    matching_count: int,
-    selection: Selection | None = None,
-) -> dict:
-    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
-    selection = selection or selection_for(request)
-    query = state.filter_query
-    return {
-        "selection": selection,
-        "selected_count": selection.count(),
-        "matching_count": matching_count,
-        "filter_query": query,
-        "all_matching_active": selection.is_all_matching
-        and selection.all_matching_query == query
-        and not selection.excluded_ids,
-    }

@@ -57,4 +57,5 @@ urlpatterns = [
     path("users/", users.user_list, name="user-list"),
     path("users/<int:user_id>/disable/", users.user_disable, name="user-disable"),
     path("users/<int:user_id>/enable/", users.user_enable, name="user-enable"),
+    path("users/<int:user_id>/scope/", users.user_scope, name="user-scope"),
 ]

@@ -14,7 +14,7 @@ The contract (docs: agent-api.md, "working"):
 - 0–0 means "no hours set", never a 24-hour shift.
 - "On duty in a slot" means on duty at the slot's first minute.
 
-Decisions taken where the contract is silent (each one tested in tests/test_schedules.py):
+Decisions taken where the contract is silent (each one tested in tests/test_working_hours.py):
 
 - Any window whose `from` equals its `to` (0–0, and also e.g. 540–540) covers no minute and is
   treated as "no hours set". A window listing no day covers nothing either.
@@ -48,6 +48,7 @@ from agents.models import WorkingWindow
 
 MINUTES_PER_DAY = 1440
 DAYS_PER_WEEK = 7
+ALL_DAYS_MASK = (1 << DAYS_PER_WEEK) - 1  # bits 0 (Monday) to 6 (Sunday)
 MINUTES_PER_WEEK = MINUTES_PER_DAY * DAYS_PER_WEEK
 # The contract's end-of-day marker: `to` = 1439 means 24:00, not 23:59.
 END_OF_DAY_MARKER = 1439
@@ -65,8 +66,10 @@ WEEKDAY_SHORT_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 WEEKDAY_CHOICES: list[tuple[int, str]] = list(enumerate(WEEKDAY_NAMES))
 WEEKDAY_SHORT_CHOICES: list[tuple[int, str]] = list(enumerate(WEEKDAY_SHORT_NAMES))
 
-# Slot sizes the coverage heatmap offers: an hour reads well; half an hour is still legible.
-SLOT_MINUTES_CHOICES: tuple[int, ...] = (60, 30)
+# Slot sizes the coverage heatmap and the staffing targets offer, and their names: an hour
+# reads well; half an hour is still legible.
+SLOT_SIZES: tuple[tuple[int, str], ...] = ((60, "Hours"), (30, "Half hours"))
+SLOT_MINUTES_CHOICES: tuple[int, ...] = tuple(minutes for minutes, _ in SLOT_SIZES)
 DEFAULT_SLOT_MINUTES = 60
 
 NO_HOURS_TEXT = "No hours set"
@@ -127,6 +130,15 @@ def window_days(window: WindowLike) -> tuple[int, ...]:
     if days is not None:
         return tuple(sorted({d for d in days if 0 <= d < DAYS_PER_WEEK}))
     return days_from_mask(window.weekday_mask)
+
+
+def window_mask(window: WindowLike) -> int:
+    """A window's weekdays as a `weekday_mask`, whether it is a model or a client record (the
+    mask as stored, without going through the list of days: this runs for every row shown)."""
+    days = getattr(window, "weekdays", None)
+    if days is not None:
+        return mask_from_days(days)
+    return window.weekday_mask & ALL_DAYS_MASK
 
 
 def _clamp(minute: int) -> int:
@@ -275,9 +287,7 @@ def local_weekday_minute(at: datetime) -> tuple[int, int]:
 
 def window_covers(window: WindowLike, weekday: int, minute: int) -> bool:
     """True when the window covers that minute of that weekday (account time)."""
-    return _covers(
-        mask_from_days(window_days(window)), window.start_minute, window.end_minute, weekday, minute
-    )
+    return _covers(window_mask(window), window.start_minute, window.end_minute, weekday, minute)
 
 
 def _covers(mask: int, start_minute: int, end_minute: int, weekday: int, minute: int) -> bool:
@@ -367,6 +377,14 @@ def works_on_day_q(weekday: int) -> Q:
 # --- timeline --------------------------------------------------------------------------------
 
 
+def rebuilt_from_fields(instance) -> tuple:
+    """Pickle a frozen slots dataclass as its constructor and field values: reading it back
+    calls `__init__` once, where the default pickling sets each field through `dataclasses`'
+    generic `__setstate__`. The timeline's drawings are read back from the cache on every
+    page, a few hundred of these each."""
+    return type(instance), tuple(getattr(instance, name) for name in instance.__slots__)
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """The part of one window that falls on one weekday, ready to draw as a bar."""
@@ -378,6 +396,9 @@ class Segment:
     window_text: str  # the whole window, humanised
     continued: bool = False  # the after-midnight tail of a window that started the day before
 
+    def __reduce__(self):
+        return rebuilt_from_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class WeekSegments:
@@ -386,6 +407,9 @@ class WeekSegments:
     days: tuple[tuple[Segment, ...], ...]  # 7 entries, Monday first
     no_hours_set: bool
     summary: str  # windows_humanise of the same windows
+
+    def __reduce__(self):
+        return rebuilt_from_fields(self)
 
 
 def windows_week_segments(windows: Iterable[WindowLike]) -> WeekSegments:

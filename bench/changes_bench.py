@@ -5,7 +5,7 @@
     .venv/bin/python bench/changes_bench.py 100000 3   # and fewer runs (default 7)
 
 A fresh temporary SQLite file (production-like settings), one full sync from a sandbox of that
-many agents, then the sync's database side (`_apply_listing`: diff, writes and, with recording
+many agents, then the sync's database side (`read_model_write_listing`: diff, writes and, with recording
 on, the history) timed on listings fetched once, so DeepCall's paging does not blur the
 figure. Each case runs with recording on and with it off (the sync's change log and snapshots
 replaced by no-ops: the sync without a history), alternately, and compares medians:
@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # The same temporary database and production-like settings as the directory benchmark.
-from directory_bench import _configure
+from directory_bench import configure
 
 DEFAULT_SIZE = 100_000
 RUNS = 7
@@ -58,35 +58,35 @@ class _NoLog:
 
 @contextmanager
 def _recording(on: bool):
-    from agents.services import read_model_sync
+    from agents.services import read_model_writer
 
     if on:
         yield
         return
-    writer = read_model_sync.ReadModelWriter
-    saved = read_model_sync.ChangeLog, writer._held_snapshot, writer._record_snapshot
-    read_model_sync.ChangeLog = _NoLog
+    writer = read_model_writer.ReadModelWriter
+    saved = read_model_writer.ChangeLog, writer._held_snapshot, writer._record_snapshot
+    read_model_writer.ChangeLog = _NoLog
     writer._held_snapshot = writer._record_snapshot = lambda *args, **kwargs: None
     try:
         yield
     finally:
-        read_model_sync.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
+        read_model_writer.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
 
 
 def _apply_ms(listing, *, record: bool) -> float:
     from django.utils import timezone
 
-    from agents.services.read_model_sync import _apply_listing
+    from agents.services.read_model_writer import read_model_write_listing
 
     with _recording(record):
         started = time.perf_counter()
-        _apply_listing(listing, now=timezone.now())
+        read_model_write_listing(listing, now=timezone.now())
         return (time.perf_counter() - started) * 1000
 
 
 def run(size: int, runs: int = RUNS) -> int:
     with tempfile.TemporaryDirectory(prefix="changes-bench-") as tmp:
-        _configure(str(Path(tmp) / "bench.sqlite3"))
+        configure(str(Path(tmp) / "bench.sqlite3"))
         from django.conf import settings
         from django.core.management import call_command
 

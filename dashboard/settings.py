@@ -107,7 +107,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_filters",
-    "django_tables2",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks_db",
@@ -138,6 +137,9 @@ MIDDLEWARE = [
     "agents.middleware.SessionLifetimeMiddleware",
     # A session that still owes its second factor opens nothing else (agents/two_factor.py).
     "agents.two_factor.SecondFactorMiddleware",
+    # The user's team scope, read by every selector (agents/team_scope.py).
+    "agents.middleware.TeamScopeMiddleware",
+    "agents.middleware.ReadModelVersionMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -301,8 +303,6 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-# Every django-tables2 table: Bootstrap 5 markup, with the list state's sort and page links.
-DJANGO_TABLES2_TEMPLATE = "tables/list_table.html"
 
 # --- Security ------------------------------------------------------------------------------
 

@@ -59,7 +59,9 @@ def test_run_script_serves_the_dashboard_and_stops_on_ctrl_c(running_dashboard):
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/healthz/", timeout=2).status_code == 200:
+            # honcho starts the sandbox and the web server side by side: either may be last.
+            healthy = httpx.get(f"{base}/healthz/", timeout=2).status_code == 200
+            if healthy and port_open(sandbox_port):
                 break
         except httpx.HTTPError:
             pass

@@ -11,7 +11,8 @@ from agents.services.agent_queries import (
     agents_matching,
 )
 from agents.services.home import database_ok, home_summary
-from agents.services.read_model_sync import agent_sync, agent_sync_request, sync_status
+from agents.services.read_model_status import sync_status
+from agents.services.read_model_sync import agent_sync, agent_sync_request
 
 __all__ = [
     "agent_detail",

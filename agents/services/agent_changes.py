@@ -7,7 +7,7 @@ sync that rolls back leaves no history, and two syncs never record the same chan
 one diffs against what the first wrote). Only the fields in `AgentChange.Field` are compared:
 never a secret, which the client dropped long before.
 
-Reading: `changes_matching` (typed `ChangeFilters`), `change_page` and `change_export_rows` for
+Reading: `changes_matching` (typed `ChangeFilters`), `change_rows` and `change_export_rows` for
 the page and the CSV, `agent_changes_for` for an agent's panel, `changes_unseen_count` for the
 home page. Retention: `agent_change_prune`, run on the
 worker as `agent_change_prune_task` after each sync, never by a web request.
@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Min, Q, QuerySet
 from django.tasks import task
 from django.utils import timezone
 
@@ -33,6 +32,8 @@ from agents.services.agent_queries import (
     group_display_name,
     neutralise_cell,
 )
+from agents.services.read_model_cache import cached_per_version
+from agents.services.team_scopes import changes_in_scope, group_id_in_scope
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -271,7 +272,7 @@ def changes_unseen_count(*, user) -> tuple[int, datetime | None]:
     a surprise of thousands: the retention period bounds it anyway.
     """
     seen = changes_seen_at(user=user)
-    changes = AgentChange.objects.all()
+    changes = changes_in_scope()
     if seen is not None:
         changes = changes.filter(recorded_at__gt=seen)
     return changes.count(), seen
@@ -302,8 +303,12 @@ class ChangeFilters:
 def changes_matching(
     filters: ChangeFilters, *, changes: QuerySet[AgentChange] | None = None
 ) -> QuerySet[AgentChange]:
-    """The changes (of `changes`, by default all) that `filters` selects, newest first."""
+    """The changes (of `changes`, by default all) that `filters` selects within the team scope
+    in force (`services.team_scopes.changes_in_scope`), newest first."""
     queryset = AgentChange.objects.all() if changes is None else changes
+    if not (filters.group_id and group_id_in_scope(filters.group_id)):
+        # A group of the scope already keeps the history to the scope.
+        queryset = changes_in_scope(queryset)
     if filters.agent:
         queryset = queryset.filter(
             Q(agent_id=filters.agent) | Q(agent_name__icontains=filters.agent)
@@ -333,22 +338,24 @@ def changes_matching(
     return queryset.order_by("-recorded_at", "-id")
 
 
+def change_matching_count(filters: ChangeFilters) -> int:
+    """How many changes `filters` selects (in the team scope), counted once for each filter
+    until a change is recorded or pruned: the history's newest and oldest ids are part of the
+    key (two index lookups), as counting a team's changes reads every row's groups."""
+    bounds = AgentChange.objects.aggregate(oldest=Min("id"), newest=Max("id"))
+    return cached_per_version(
+        "change-count",
+        lambda: changes_matching(filters).count(),
+        filters,
+        bounds["oldest"],
+        bounds["newest"],
+    )
+
+
 # --- the page and the CSV ----------------------------------------------------------------------
 
 # 50 rows: a week of a busy account's changes on two screens, rendered in a few ms.
 CHANGES_PER_PAGE = 50
-
-
-@dataclass
-class ChangePage:
-    page: Page
-    rows: list[ShownChange]
-
-
-def change_page(*, filters: ChangeFilters, page_number: int) -> ChangePage:
-    """One page of the changes `filters` selects (the last page when the number is past it)."""
-    page = Paginator(changes_matching(filters), CHANGES_PER_PAGE).get_page(page_number)
-    return ChangePage(page=page, rows=change_rows(page.object_list))
 
 
 # The CSV's header: people's spreadsheets and scripts read these names, so they never change.
@@ -390,7 +397,7 @@ def _value_text(change: AgentChange, value: object, duplicated: frozenset[str]) 
 
 def agent_changes_for(*, agent_id: str, limit: int = AGENT_PANEL_CHANGES) -> list[ShownChange]:
     """One agent's latest changes, newest first."""
-    return change_rows(AgentChange.objects.filter(agent_id=agent_id)[:limit])
+    return change_rows(changes_in_scope(AgentChange.objects.filter(agent_id=agent_id))[:limit])
 
 
 def change_export_rows(*, filters: ChangeFilters) -> Iterator[list[str]]:

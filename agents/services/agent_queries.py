@@ -2,9 +2,8 @@
 
 Everything reads the local read model (see `services.read_model_sync`); nothing here calls
 DeepCall or reads a query string. Callers pass validated values: `AgentFilters` (built by the
-web layer's list state from the FilterSet) and a sort key from `SORT_KEYS`. The directory
-page's table (django-tables2, `agents/tables.py`) sorts with `agents_sorted` and pages the
-listing itself.
+web layer's FilterSet) and a sort key from `SORT_KEYS`. The directory view sorts the listing
+with `agents_sorted`, pages it and reads the page with `agent_page_rows`.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
 from agents.services.cad_ledger import cad_ledger_version, cad_states
 from agents.services.read_model_cache import cached_per_version
+from agents.services.team_scopes import agents_in_scope
+from agents.team_scope import active_team_scope
 
 DEFAULT_SORT = "id"
 # The sortable columns: the sort key -> the ordering, ascending. Each ends with the id, so
@@ -127,8 +128,9 @@ class AgentFilters:
 def agents_matching(
     filters: AgentFilters, *, now: datetime | None = None, agents: QuerySet[Agent] | None = None
 ) -> QuerySet[Agent]:
-    """The agents (of `agents`, by default all) that `filters` selects, unordered."""
-    queryset = Agent.objects.all() if agents is None else agents
+    """The agents (of `agents`, by default all) that `filters` selects within the team scope in
+    force (`agents.team_scope`), unordered."""
+    queryset = agents_in_scope(agents, within_groups=filters.group_pks)
     for term in filters.text.lower().split():
         queryset = queryset.filter(search_text__contains=term)  # search_text is lower case
     if filters.group_pks:
@@ -171,8 +173,9 @@ def duplicated_group_names() -> frozenset[str]:
 
 
 def agent_total_count() -> int:
-    """How many agents the copy holds (the "of N agents" beside a filtered count)."""
-    return cached_per_version("agent-count", Agent.objects.count)
+    """How many agents the copy holds in the team scope (the "of N agents" beside a filtered
+    count)."""
+    return cached_per_version("agent-count", lambda: agents_in_scope().count())
 
 
 def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) -> int:
@@ -199,7 +202,8 @@ def distinct_agent_values(field: str) -> tuple[str, ...]:
     return cached_per_version(
         "distinct",
         lambda: tuple(
-            Agent.objects.exclude(**{field: ""})
+            agents_in_scope()
+            .exclude(**{field: ""})
             .order_by(field)
             .values_list(field, flat=True)
             .distinct()
@@ -275,6 +279,14 @@ class ListedGroup:
 
     group_id: str
     name: str
+
+
+def agent_page_rows(agents: QuerySet[Agent]) -> list[Agent]:
+    """A page of agents (a slice of a sorted `agents_matching`), read once, each with its
+    `listed_groups` and `listed_windows` (`attach_groups_and_hours`)."""
+    rows = list(agents)
+    attach_groups_and_hours(rows)
+    return rows
 
 
 def attach_groups_and_hours(agents: list[Agent]) -> None:
@@ -400,8 +412,13 @@ class AgentDetail:
 
 
 def agent_detail(*, agent_id: str) -> AgentDetail | None:
-    """Everything the dashboard knows about one agent, or None when it is not in the directory."""
-    agent = Agent.objects.filter(agent_id=agent_id).prefetch_related("groups", "windows").first()
+    """Everything the dashboard knows about one agent, or None when it is not in the directory
+    or not in the team scope (the two are not told apart)."""
+    agent = (
+        agents_in_scope(Agent.objects.filter(agent_id=agent_id))
+        .prefetch_related("groups", "windows")
+        .first()
+    )
     if agent is None:
         return None
     duplicated = duplicated_group_names()
@@ -422,5 +439,8 @@ def agent_detail(*, agent_id: str) -> AgentDetail | None:
 
 
 def agent_deleted_upstream_at(*, agent_id: str) -> datetime | None:
-    """When a sync last saw this agent listed as deleted in DeepCall, or None if it never did."""
+    """When a sync last saw this agent listed as deleted in DeepCall, or None if it never did
+    (or the user has a team scope: a deleted agent's groups are not known)."""
+    if not active_team_scope().is_whole_account:
+        return None
     return DeletedAgent.objects.filter(agent_id=agent_id).values_list("seen_at", flat=True).first()

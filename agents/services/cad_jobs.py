@@ -58,6 +58,13 @@ from agents.services.task_workers import (
     task_workers_alive,
     worker_stop_requested,
 )
+from agents.services.team_scopes import (
+    agent_ids_out_of_scope,
+    cad_results_in_scope,
+    out_of_scope_message,
+    team_scope_of,
+)
+from agents.team_scope import active_team_scope
 from agents.upstream import get_deepcall_client
 
 logger = logging.getLogger("agents.cad")
@@ -171,6 +178,12 @@ def cad_job_create(
     if action not in CadJob.Action.values:
         raise CadJobRefused("Unknown action: choose Enable CAD or Disable CAD.")
     ids = list(dict.fromkeys(str(i) for i in agent_ids))
+    # Whoever calls, a job reaches only agents in its author's team scope: a new job with any
+    # agent outside it is refused; a retry or an undo acts on those inside it only.
+    outside = set(agent_ids_out_of_scope(ids, team_scope_of(user=user)))
+    if outside and kind == CadJob.Kind.NEW:
+        raise CadJobRefused(out_of_scope_message(len(outside)))
+    ids = [i for i in ids if i not in outside]
     size = _batch_size()
     try:
         with transaction.atomic():
@@ -320,8 +333,10 @@ def cad_job_retry_failed(*, job: CadJob, user, idempotency_key: str) -> CadJob:
         job,
         user=user,
         idempotency_key=idempotency_key,
-        results=job.results.filter(
-            outcome__in=[CadResult.Outcome.FAILED, CadResult.Outcome.NOT_ATTEMPTED]
+        results=cad_results_in_scope(
+            job.results.filter(
+                outcome__in=[CadResult.Outcome.FAILED, CadResult.Outcome.NOT_ATTEMPTED]
+            )
         ),
         action=job.action,
         kind=CadJob.Kind.RETRY,
@@ -365,7 +380,9 @@ def cad_undo_plan(job: CadJob) -> UndoPlan:
     restore: list[str] = []
     unknown: list[str] = []
     kept = 0
-    rows = job.results.filter(outcome=CadResult.Outcome.SUCCEEDED).order_by("agent_name", "id")
+    rows = cad_results_in_scope(job.results.filter(outcome=CadResult.Outcome.SUCCEEDED)).order_by(
+        "agent_name", "id"
+    )
     names: list[tuple[str, str]] = []
     for agent_id, name, before in rows.values_list("agent_id", "agent_name", "state_before"):
         if before in (CadResult.Before.ON, CadResult.Before.OFF):
@@ -861,7 +878,16 @@ def cad_jobs_resume() -> list[CadJob]:
 
 
 def cad_job_results(job: CadJob, *, outcome: str | None = None) -> QuerySet[CadResult]:
-    results = job.results.order_by("outcome", "agent_name", "agent_id")
+    """The job's per-agent results (of one outcome) for the team scope in force: a job that
+    touched agents outside it shows only those in it (`cad_job_results_hidden` counts the rest)."""
+    results = cad_results_in_scope(job.results.order_by("outcome", "agent_name", "agent_id"))
     if outcome in CadResult.Outcome.values:
         results = results.filter(outcome=outcome)
     return results
+
+
+def cad_job_results_hidden(job: CadJob) -> int:
+    """How many of the job's results are of agents outside the team scope in force."""
+    if active_team_scope().is_whole_account:
+        return 0
+    return job.results.count() - cad_results_in_scope(job.results.all()).count()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Max, QuerySet
 
-from agents.models import Agent, CadJob, CadResult, CadState
+from agents.models import CadJob, CadResult, CadState
+from agents.services.team_scopes import agents_in_scope
 
 
 def cad_state_filter_ids(*, state: str) -> QuerySet:
@@ -31,6 +32,17 @@ def cad_states(agent_ids) -> dict[str, CadState]:
     }
 
 
+def cad_states_listed(agent_ids) -> dict[str, CadState]:
+    """The ledger rows of a page of agents, by agent id, with only what a list shows of them:
+    the state, when, and who set it (one query; `cad_states` also reads the job)."""
+    rows = (
+        CadState.objects.filter(agent_id__in=list(agent_ids))
+        .select_related("set_by")
+        .only("agent_id", "state", "set_at", "set_by__username")
+    )
+    return {row.agent_id: row for row in rows}
+
+
 def cad_ledger_version() -> str:
     """Changes whenever the ledger does: part of the cache key of anything a `cad` filter
     selects (the read model's version does not move when a CAD job sets agents)."""
@@ -39,10 +51,11 @@ def cad_ledger_version() -> str:
 
 
 def cad_on_count() -> int:
-    """Agents of the directory with CAD on, as set here (deleted agents are not in it)."""
+    """Agents of the directory (in the team scope) with CAD on, as set here (deleted agents are
+    not in it)."""
     return (
         CadState.objects.filter(state=CadState.State.ON)
-        .filter(agent_id__in=Agent.objects.values("agent_id"))
+        .filter(agent_id__in=agents_in_scope().values("agent_id"))
         .count()
     )
 

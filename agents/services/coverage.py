@@ -6,11 +6,10 @@ only fetches the read model efficiently and shapes the figures for templates and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,12 +37,18 @@ class TimelineBar:
     end_minute: int  # exclusive
     label: str  # the segment's full text, for screen readers and the tooltip
 
+    def __reduce__(self):
+        return working_hours.rebuilt_from_fields(self)
+
 
 @dataclass(frozen=True, slots=True)
 class TimelineDay:
     today: bool  # the account's current weekday, where the "now" line is drawn
     name: str
     bars: tuple[TimelineBar, ...]
+
+    def __reduce__(self):
+        return working_hours.rebuilt_from_fields(self)
 
 
 def _week_drawing(
@@ -79,8 +84,7 @@ class TimelineRow:
 
 
 @dataclass(frozen=True, slots=True)
-class TimelinePage:
-    page: Page
+class Timeline:
     rows: list[TimelineRow]
     now: datetime  # in the account's time zone
     now_weekday: int
@@ -92,16 +96,14 @@ class TimelinePage:
         return f"{name} {working_hours.format_minute(self.now_minute)}"
 
 
-def schedule_timeline_page(
-    *, agents: QuerySet[Agent], page_number: int, now: datetime
-) -> TimelinePage:
-    """One page of the weekly timeline: each agent's bars per weekday and whether on shift now.
+def schedule_timeline(*, agents: Iterable[Agent], now: datetime) -> Timeline:
+    """The weekly timeline of `agents` (a page of them): each one's bars per weekday and whether
+    on shift now.
 
-    Only the page's agents have their windows fetched (one query), so the cost does not grow
-    with the size of the account. A page number out of range shows the last page.
+    Only these agents have their windows fetched (one query), so the cost does not grow with
+    the size of the account.
     """
-    page = Paginator(agents, TIMELINE_PAGE_SIZE).get_page(page_number)
-    page_agents = list(page.object_list)
+    page_agents = list(agents)
     windows_of = windows_by_agent([agent.pk for agent in page_agents])
     weekday, minute = working_hours.local_weekday_minute(now)
     # Drawing the weeks is most of a timeline page's time, and shifts repeat across a call
@@ -126,8 +128,7 @@ def schedule_timeline_page(
                 days=days,
             )
         )
-    return TimelinePage(
-        page=page,
+    return Timeline(
         rows=rows,
         now=now.astimezone(working_hours.account_zone()),
         now_weekday=weekday,
@@ -209,7 +210,9 @@ class Coverage:
         return bands
 
 
-def _level(count: int, max_count: int) -> int:
+def heatmap_level(count: int, max_count: int) -> int:
+    """The heatmap shade of a slot with `count` agents on duty, when the busiest has
+    `max_count`: 0 for none, else 1 to HEATMAP_LEVELS in equal steps of the busiest."""
     if count <= 0 or max_count <= 0:
         return 0
     return max(1, -(-count * HEATMAP_LEVELS // max_count))  # ceil, 1..HEATMAP_LEVELS
@@ -217,7 +220,7 @@ def _level(count: int, max_count: int) -> int:
 
 def _level_bounds(level: int, max_count: int) -> tuple[int, int]:
     # The counts c >= 1 with (level - 1) * max < c * LEVELS <= level * max, the inverse of
-    # `_level`'s ceiling; (low, high) with low > high when no count falls in the level.
+    # `heatmap_level`'s ceiling; (low, high) with low > high when no count falls in the level.
     low = (level - 1) * max_count // HEATMAP_LEVELS + 1
     return low, level * max_count // HEATMAP_LEVELS
 
@@ -282,7 +285,7 @@ def coverage_for(
                     weekday=weekday,
                     minute=minute,
                     count=count,
-                    level=_level(count, max_count),
+                    level=heatmap_level(count, max_count),
                     label=_cell_label(weekday, minute, slot_minutes, count, target),
                     target=target,
                     shortfall=short,

@@ -7,11 +7,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents import working_hours
-from agents.models import Agent, CadJob, Group
+from agents.models import CadJob
 from agents.services.agent_changes import changes_unseen_count
 from agents.services.agent_queries import duplicated_group_names, group_display_name
 from agents.services.cad_ledger import cad_on_count
-from agents.services.read_model_sync import sync_status
+from agents.services.read_model_status import sync_status
+from agents.services.team_scopes import agents_in_scope, cad_jobs_in_scope, groups_in_scope
 
 # The busiest groups listed on the home page; the directory's filter has them all.
 HOME_TOP_GROUPS = 10
@@ -33,14 +34,15 @@ def home_summary(*, user) -> dict:
 
     Recent CAD jobs only for users who may see them (agents.view_cadjob).
     """
-    counts = Agent.objects.aggregate(
-        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
-    )
-    on_shift = Agent.objects.filter(working_hours.agent_on_shift_q(timezone.now())).count()
+    agents = agents_in_scope()
+    counts = agents.aggregate(total=Count("pk"), active=Count("pk", filter=Q(is_active=True)))
+    on_shift = agents.filter(working_hours.agent_on_shift_q(timezone.now())).count()
     duplicated = duplicated_group_names()
     groups = [
         (group, group_display_name(group, duplicated), group.agent_count)
-        for group in Group.objects.annotate(agent_count=Count("agents"))
+        # A group in scope has all its agents in scope: its count is whole.
+        for group in groups_in_scope()
+        .annotate(agent_count=Count("agents"))
         .filter(agent_count__gt=0)
         .order_by("-agent_count", "name", "group_id")[:HOME_TOP_GROUPS]
     ]
@@ -48,7 +50,9 @@ def home_summary(*, user) -> dict:
     unseen, seen_at = changes_unseen_count(user=user) if can_see_changes else (0, None)
     can_see_jobs = user.has_perm("agents.view_cadjob")
     recent_jobs = (
-        list(CadJob.objects.select_related("created_by")[:HOME_RECENT_JOBS]) if can_see_jobs else []
+        list(cad_jobs_in_scope(CadJob.objects.select_related("created_by"))[:HOME_RECENT_JOBS])
+        if can_see_jobs
+        else []
     )
     return {
         "agents_total": counts["total"],

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from agents.client_address import client_ip
@@ -69,11 +68,6 @@ def sign_in_events_matching(filters: SignInFilters) -> QuerySet:
     if filters.date_to:
         events = events.filter(at__date__lte=filters.date_to)
     return events
-
-
-def sign_in_event_page(*, filters: SignInFilters, page_number: int) -> Page:
-    """One page of the record (the last page when the number is past it)."""
-    return Paginator(sign_in_events_matching(filters), EVENTS_PER_PAGE).get_page(page_number)
 
 
 def _method_of(user) -> str:

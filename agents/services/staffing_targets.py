@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.functional import cached_property
 
@@ -25,6 +26,8 @@ from agents import working_hours
 from agents.models import Group, StaffingTarget, StaffingTargetChange
 from agents.services.agent_queries import group_label
 from agents.services.locks import lock_until_commit
+from agents.services.team_scopes import group_id_in_scope, groups_in_scope
+from agents.team_scope import active_team_scope
 
 # Targets are stored at the finest slot the heatmap offers.
 STORED_SLOT_MINUTES = 30
@@ -79,16 +82,24 @@ def staffing_targets(*, group_id: str, slot_minutes: int) -> dict[Slot, int]:
 
 def staffing_target_groups() -> list[tuple[str, str]]:
     """(group_id, label) of every group targets can be set for: the read model's groups, and
-    any group that still has targets after it left the read model."""
-    choices = {g.group_id: group_label(g) for g in Group.objects.all()}
+    any group that still has targets after it left the read model; within a team scope, only
+    its groups (and no overall targets: see `staffing_targets_overall_allowed`)."""
+    choices = {g.group_id: group_label(g) for g in groups_in_scope()}
     for group_id in (
         StaffingTarget.objects.exclude(group_id=OVERALL)
         .order_by()
         .values_list("group_id", flat=True)
         .distinct()
     ):
-        choices.setdefault(group_id, f"Group #{group_id} (no agents now)")
+        if group_id_in_scope(group_id):
+            choices.setdefault(group_id, f"Group #{group_id} (no agents now)")
     return sorted(choices.items(), key=lambda item: item[1].lower())
+
+
+def staffing_targets_overall_allowed() -> bool:
+    """Whether the whole account's targets may be read and set: not within a team scope, whose
+    user is responsible for some groups only."""
+    return active_team_scope().is_whole_account
 
 
 def staffing_target_group_name(group_id: str) -> str:
@@ -148,7 +159,7 @@ def staffing_target_scope(*, group_pks: Iterable[int], slot_minutes: int) -> Tar
     """The targets that apply to a heatmap filtered to the groups `group_pks` (primary keys, as
     `AgentFilters` holds them; see `TargetScope`)."""
     group_pks = set(group_pks)
-    if len(group_pks) > 1:
+    if len(group_pks) > 1 or not (group_pks or staffing_targets_overall_allowed()):
         return TargetScope(group_id=None, slot_minutes=slot_minutes)
     group_id = OVERALL
     if group_pks:
@@ -167,6 +178,8 @@ def _targets_replace(*, group_id: str, slot_minutes: int, user, action: str, bui
     the database can (PostgreSQL), so two managers saving at once do not undo each other's
     other slots. Returns how many slots of `slot_minutes` changed (0 writes nothing).
     """
+    if not group_id_in_scope(group_id):
+        raise PermissionDenied("These targets are outside the groups you are responsible for.")
     # Row locks cannot cover a slot nobody has set yet: two saves creating it would collide.
     lock_until_commit(f"staffing-targets:{group_id}")
     current = {
@@ -307,6 +320,8 @@ def staffing_targets_clear(*, group_id: str, slot_minutes: int, user) -> int:
 def staffing_target_changes(*, group_id: str | None = None, limit: int = CHANGES_SHOWN):
     """The latest changes, newest first; of one group when `group_id` is given."""
     changes = StaffingTargetChange.objects.all()
+    if not staffing_targets_overall_allowed():
+        changes = changes.filter(group_id__in=[g for g, _ in staffing_target_groups()])
     if group_id is not None:
         changes = changes.filter(group_id=group_id)
     return list(changes[:limit])

@@ -6,12 +6,11 @@ status, exports); the home page and health check here.
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agents import services
 from agents.services.readiness import readiness_check
+from agents.views.lists import render_list
 
 
 @require_GET
@@ -35,9 +34,5 @@ def readyz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     # The counts come from the local copy: refresh it in the background when it is stale.
     services.agent_sync_request(trigger="ttl")
-    template_name = "home.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#home-live"  # the page's own poll
-    response = render(request, template_name, services.home_summary(user=request.user))
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+    # An htmx request is the page's own poll: only its live part.
+    return render_list(request, "home.html", "home-live", services.home_summary(user=request.user))

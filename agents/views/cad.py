@@ -10,8 +10,9 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reselect, reswap, retarget, trigger_client_event
 
@@ -24,21 +25,54 @@ from agents.forms import (
 )
 from agents.liststate import AgentListState, CadJobListState, CadResultListState
 from agents.models import CadJob
-from agents.selection import (
-    Selection,
-    bulk_bar_context,
-    selection_change,
-    selection_save,
-)
+from agents.selection import Selection, selection_change, selection_for, selection_save
 from agents.services import cad_jobs as cad_service
 from agents.services.agent_queries import agent_matching_count
 from agents.services.task_workers import task_workers_alive
+from agents.services.team_scopes import (
+    agent_ids_out_of_scope,
+    cad_job_visible,
+    out_of_scope_message,
+)
+from agents.views.lists import list_page, render_list
 
 BULK_BAR_TEMPLATE = "cad/partials/bulk_bar.html"
+JOBS_PER_PAGE = 25
+RESULTS_PER_PAGE = 50
+
+
+def bulk_bar_context(
+    request: HttpRequest,
+    state: AgentListState,
+    *,
+    matching_count: int,
+    selection: Selection | None = None,
+) -> dict:
+    """What the bulk bar shows, for the directory view and the selection endpoint alike."""
+    selection = selection or selection_for(request)
+    query = state.filter_query
+    return {
+        "selection": selection,
+        "selected_count": selection.count(),
+        "matching_count": matching_count,
+        "filter_query": query,
+        "all_matching_active": selection.is_all_matching
+        and selection.all_matching_query == query
+        and not selection.excluded_ids,
+    }
 
 
 def _back_to_directory(filter_query: str) -> HttpResponse:
     return redirect(AgentListState.from_filter_query(filter_query).url())
+
+
+def _job_in_scope(public_id, queryset=None) -> CadJob:
+    """The job, or 404 when it touched no agent of the user's team scope (as if it did not
+    exist)."""
+    job = get_object_or_404(queryset if queryset is not None else CadJob, public_id=public_id)
+    if not cad_job_visible(job):
+        raise Http404("No such CAD job.")
+    return job
 
 
 @require_POST
@@ -50,6 +84,9 @@ def selection_update(request: HttpRequest) -> HttpResponse:
         return HttpResponse("That selection change could not be read.", status=400)
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
     op = form.cleaned_data["op"]
+    posted = {*form.cleaned_data["add"], *form.cleaned_data["remove"]}
+    if outside := agent_ids_out_of_scope(posted):
+        return HttpResponse(out_of_scope_message(len(outside)), status=403)
 
     def change(selection: Selection) -> None:
         if op == SelectionChangeForm.OP_CLEAR:
@@ -83,6 +120,9 @@ def job_confirm(request: HttpRequest) -> HttpResponse:
     state = AgentListState.from_filter_query(form.cleaned_data["query"])
     # Without JavaScript the ticked boxes arrive with the form instead of one by one.
     ticked = set(request.POST.getlist("agent_id"))
+    if outside := agent_ids_out_of_scope(ticked):
+        messages.error(request, out_of_scope_message(len(outside)))
+        return redirect(state.url())
     selection = selection_change(request, lambda selection: selection.add(ticked))
     action = form.cleaned_data["action"]
     preview = cad_service.selection_preview(
@@ -138,6 +178,9 @@ def job_start(request: HttpRequest) -> HttpResponse:
             excluded_ids=set(data["excluded_ids"]),
         )
     else:
+        if outside := agent_ids_out_of_scope(data["agent_ids"]):
+            messages.error(request, out_of_scope_message(len(outside)))
+            return _back_to_directory("")
         selection = Selection(agent_ids=set(data["agent_ids"]))
     try:
         job = cad_service.cad_job_start(
@@ -160,9 +203,7 @@ def job_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("agents.view_cadjob", raise_exception=True)
 def job_detail(request: HttpRequest, public_id) -> HttpResponse:
-    job = get_object_or_404(
-        CadJob.objects.select_related("created_by", "source_job"), public_id=public_id
-    )
+    job = _job_in_scope(public_id, CadJob.objects.select_related("created_by", "source_job"))
     # It finished while the page watched: the whole page, every result with it, takes the
     # place of the one on screen in this answer, rather than in a reload after it.
     finished_while_watched = (
@@ -172,11 +213,14 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
     # Nobody should wait on a job that cannot run: its page says so while no worker is alive.
     no_worker = not job.is_finished and not task_workers_alive().exists()
     if request.htmx and request.GET.get("progress") and not finished_while_watched:
-        return render(
+        response = render(
             request, "cad/job_detail.html#job-progress", {"job": job, "no_worker": no_worker}
         )
+        patch_vary_headers(response, ("HX-Request",))
+        return response
     results_state = CadResultListState(request.GET, job=job)
-    page = results_state.get_page(cad_service.cad_job_results(job, outcome=results_state.outcome))
+    results = cad_service.cad_job_results(job, outcome=results_state.outcome)
+    page = list_page(results_state, results, per_page=RESULTS_PER_PAGE)
     can_run = request.user.has_perm("agents.run_cad_jobs")
     context = {
         "job": job,
@@ -185,19 +229,19 @@ def job_detail(request: HttpRequest, public_id) -> HttpResponse:
         "list": results_state,
         "can_retry": can_run and job.is_finished and (job.failed or job.not_attempted),
         "can_undo": can_run and job.is_finished and job.succeeded,
+        "hidden_results": cad_service.cad_job_results_hidden(job),
         "idempotency_key": cad_service.new_idempotency_key(),
     }
     template_name = "cad/job_detail.html"
     if finished_while_watched:
         response = render(request, template_name, context)
+        patch_vary_headers(response, ("HX-Request",))
         return reselect(retarget(reswap(response, "outerHTML"), "#main"), "#main")
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#job-results"
-    return render(request, template_name, context)
+    return render_list(request, template_name, "job-results", context)
 
 
 def _follow_up(request: HttpRequest, public_id, start) -> HttpResponse:
-    job = get_object_or_404(CadJob, public_id=public_id)
+    job = _job_in_scope(public_id)
     form = IdempotentActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That form was out of date; please try again.")
@@ -225,7 +269,7 @@ def job_retry(request: HttpRequest, public_id) -> HttpResponse:
 def job_undo(request: HttpRequest, public_id) -> HttpResponse:
     """GET: what undoing would do, agent state by agent state, and the choice for agents whose
     state before is not known. POST: start the undo."""
-    job = get_object_or_404(CadJob.objects.select_related("created_by"), public_id=public_id)
+    job = _job_in_scope(public_id, CadJob.objects.select_related("created_by"))
     if not job.is_finished:
         messages.error(request, "This job is still running: undo it once it has finished.")
         return redirect("cad-job-detail", public_id=job.public_id)
@@ -262,14 +306,12 @@ def job_undo(request: HttpRequest, public_id) -> HttpResponse:
 def job_list(request: HttpRequest) -> HttpResponse:
     state = CadJobListState(request.GET)
     # Any filter that was not understood leaves the list unfiltered, and says so.
-    valid = not state.notices
-    page = state.get_page(state.filterset.qs if valid else state.base_queryset())
+    valid = not state.rejected
+    jobs = state.filterset.qs if valid else state.base_queryset()
+    page = list_page(state, jobs, per_page=JOBS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
     context = {"list": state, "filter": state.filterset, "page": page, "invalid": not valid}
-    template_name = "cad/job_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template_name += "#job-table"
-    response = render(request, template_name, context)
+    response = render_list(request, "cad/job_list.html", "job-table", context)
     state.push_clean_url(request, response)
     return response

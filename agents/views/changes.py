@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agents.export_limit import csv_export_response
 from agents.liststate import ChangeListState
 from agents.services import agent_changes as changes_service
-from agents.views.directory import _is_partial
+from agents.views.lists import list_page, render_list, wants_partial
 
 LIST_TEMPLATE = "changes/change_list.html"
 
@@ -26,23 +24,26 @@ LIST_TEMPLATE = "changes/change_list.html"
 @permission_required("agents.view_agent", raise_exception=True)
 def change_list(request: HttpRequest) -> HttpResponse:
     state = ChangeListState(request.GET)
-    result = state.get_results()
+    changes = changes_service.changes_matching(state.filters)
+    page = list_page(
+        state,
+        changes,
+        per_page=changes_service.CHANGES_PER_PAGE,
+        count=changes_service.change_matching_count(state.filters),
+    )
     if clean := state.redirect_to_clean_url(request):
         return clean
-    template_name = LIST_TEMPLATE
-    if _is_partial(request):
-        template_name += "#change-table"
-    else:
+    if not wants_partial(request):
         # Opening the history is what "since your last visit" on the home page counts from.
         changes_service.changes_mark_seen(user=request.user)
     context = {
         "list": state,
-        "changes": result,
+        "page": page,
+        "rows": changes_service.change_rows(page.object_list),
         "can_export": request.user.has_perm("agents.export_agents"),
     }
-    response = render(request, template_name, context)
+    response = render_list(request, LIST_TEMPLATE, "change-table", context)
     state.push_clean_url(request, response)
-    patch_vary_headers(response, ("HX-Request",))
     return response
 
 
@@ -55,7 +56,7 @@ def change_export(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_export_response(
         request,
-        rows=state.export_rows(),
+        rows=changes_service.change_export_rows(filters=state.filters),
         filter_query=state.query().removeprefix("?"),
         filename=f"agent-changes-{stamp}.csv",
     )

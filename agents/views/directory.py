@@ -2,7 +2,7 @@
 
 HTTP only: `DirectoryState` reads the query string and makes the links, the services read the
 read model; the freshness of the copy and the background refresh are
-`agents.services.read_model_sync`'s.
+`agents.services.read_model_sync`'s and `read_model_status`'s.
 """
 
 from __future__ import annotations
@@ -19,46 +19,47 @@ from django.views.decorators.http import require_GET, require_POST
 
 from agents.export_limit import csv_export_response
 from agents.liststate import DirectoryState
-from agents.selection import bulk_bar_context, selection_for
+from agents.selection import selection_for
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
+from agents.services.cad_ledger import cad_states_listed
 from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
-from agents.services.read_model_sync import (
-    TRIGGER_BUTTON,
-    TRIGGER_TTL,
-    agent_sync_request,
-    sync_status,
-)
+from agents.services.read_model_status import SyncStatus, sync_status
+from agents.services.read_model_sync import TRIGGER_BUTTON, TRIGGER_TTL, agent_sync_request
 from agents.tables import AgentTable
+from agents.views.cad import bulk_bar_context
+from agents.views.lists import list_page, render_list, wants_partial
 
 LIST_TEMPLATE = "agents/agent_list.html"
 DETAIL_TEMPLATE = "agents/agent_detail.html"
 
 
-def _is_partial(request: HttpRequest) -> bool:
-    # A history restore (back button with htmx's cache off) needs the whole page.
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
-    listing = state.get_results()
+def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatus) -> dict:
+    listing = agent_queries.agent_directory_listing(filters=state.filters)
+    ordered = agent_queries.agents_sorted(
+        listing.agents, sort=state.sort_key, descending=state.descending, now=listing.now
+    )
+    page = list_page(state, ordered, per_page=state.per_page, count=listing.matching_count)
+    # Nothing matches: the page says so without reading one (the count is cached).
+    agents = agent_queries.agent_page_rows(page.object_list) if page.count else []
+    agent_ids = [agent.agent_id for agent in agents]
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
     table = AgentTable(
-        listing.agents,
-        selection=selection,
+        agents=agents,
+        cad_states=cad_states_listed(agent_ids),
         duplicated_names=listing.duplicated_names,
         now=listing.now,
-        can_select=can_select,
+        page=page,
+        sort_headers=state.sort_headers,
+        caption=f"Agents, {state.sort_caption}",
+        ticked_ids=selection.ticks(agent_ids) if selection is not None else None,
         can_see_cad_jobs=request.user.has_perm("agents.view_cadjob"),
     )
-    state.configure_table(table)
-    if selection is not None:
-        selection.mark_page([agent.agent_id for agent in table.page_agents])
-    status = sync_status()
     return {
         "list": state,
         "directory": listing,
+        "page": page,
         "table": table,
         "sync": status,
         "can_export": request.user.has_perm("agents.export_agents"),
@@ -73,17 +74,15 @@ def _list_context(request: HttpRequest, state: DirectoryState) -> dict:
     }
 
 
-def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
-    template_name = LIST_TEMPLATE
-    if _is_partial(request):
-        template_name += "#agent-table"
+def _render_list(
+    request: HttpRequest, params: QueryDict, *, status: SyncStatus | None = None
+) -> HttpResponse:
     state = DirectoryState(params)
-    context = _list_context(request, state)
+    context = _list_context(request, state, status or sync_status())
     if clean := state.redirect_to_clean_url(request):
         return clean
-    response = render(request, template_name, context)
+    response = render_list(request, LIST_TEMPLATE, "agent-table", context)
     state.push_clean_url(request, response)
-    patch_vary_headers(response, ("HX-Request",))
     return response
 
 
@@ -92,8 +91,10 @@ def _render_list(request: HttpRequest, params: QueryDict) -> HttpResponse:
 @permission_required("agents.view_agent", raise_exception=True)
 def agent_list(request: HttpRequest) -> HttpResponse:
     # A stale copy is refreshed in the background; this page shows the previous one meanwhile.
-    agent_sync_request(trigger=TRIGGER_TTL)
-    return _render_list(request, request.GET)
+    status = sync_status()
+    if agent_sync_request(trigger=TRIGGER_TTL, status=status):
+        status = sync_status()  # the refresh just queued shows
+    return _render_list(request, request.GET, status=status)
 
 
 @require_GET
@@ -101,7 +102,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
 @permission_required("agents.view_agent", raise_exception=True)
 def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
     detail = agent_queries.agent_detail(agent_id=agent_id)
-    partial = _is_partial(request)
+    partial = wants_partial(request)
     template_name = DETAIL_TEMPLATE + ("#agent-detail" if partial else "")
     context = {
         "detail": detail,
@@ -134,9 +135,12 @@ def agent_detail(request: HttpRequest, agent_id: str) -> HttpResponse:
 def agent_export(request: HttpRequest) -> HttpResponse:
     state = DirectoryState(request.GET)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    rows = agent_queries.agent_export_rows(
+        filters=state.filters, sort=state.sort_key, descending=state.descending
+    )
     return csv_export_response(
         request,
-        rows=state.export_rows(),
+        rows=rows,
         filter_query=state.query().removeprefix("?"),
         filename=f"agents-{stamp}.csv",
     )
@@ -156,7 +160,7 @@ def agent_refresh(request: HttpRequest) -> HttpResponse:
         text = "A refresh is already under way; the directory updates when it finishes."
     # The form carries the directory's query string, so the user comes back to the same view.
     state = DirectoryState(QueryDict(request.POST.get("query", "").removeprefix("?")))
-    if _is_partial(request):
+    if wants_partial(request):
         return _render_list(request, state.params)
     messages.info(request, text)
     return redirect(state.url())

@@ -20,6 +20,8 @@ from agents.export_limit import csv_export_response
 from agents.liststate import ScheduleState
 from agents.services import coverage as coverage_service
 from agents.services import staffing_targets as target_service
+from agents.services.agent_queries import agent_matching_count, agents_matching
+from agents.views.lists import list_page, render_list, wants_partial
 
 
 class SlotForm(forms.Form):
@@ -27,10 +29,6 @@ class SlotForm(forms.Form):
 
     slot_day = forms.TypedChoiceField(choices=working_hours.WEEKDAY_CHOICES, coerce=int)
     slot_minute = forms.IntegerField(min_value=0, max_value=working_hours.MINUTES_PER_DAY - 1)
-
-
-def _is_partial(request) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _target_scope(state: ScheduleState) -> target_service.TargetScope:
@@ -50,29 +48,29 @@ def _targets_url(scope: target_service.TargetScope, slot_minutes: int) -> str:
 @permission_required("agents.view_schedules", raise_exception=True)
 def schedule_overview(request):
     state = ScheduleState(request.GET)
-    agents = state.agents()
-    now = working_hours.account_now()
-    timeline = coverage_service.schedule_timeline_page(
-        agents=agents, page_number=state.page_number, now=now
+    agents = agents_matching(state.filters)
+    page = list_page(
+        state,
+        agents,
+        per_page=coverage_service.TIMELINE_PAGE_SIZE,
+        count=agent_matching_count(state.filters),
     )
-    page_links, previous_url, next_url = state.timeline_links(timeline.page)
+    now = working_hours.account_now()
+    timeline = coverage_service.schedule_timeline(agents=page.object_list, now=now)
     if clean := state.redirect_to_clean_url(request):
         return clean
     context = {
         "list": state,
+        "page": page,
         "timeline": timeline,
-        "page_links": page_links,
-        "previous_url": previous_url,
-        "next_url": next_url,
         "time_zone": working_hours.account_zone().key,
         "weekday_names": working_hours.WEEKDAY_NAMES,
     }
     template_name = "schedules/overview.html"
-    if _is_partial(request):
+    if wants_partial(request):
         # Only the page links swap by htmx; the heatmap does not change with the page.
-        response = render(request, template_name + "#timeline", context)
+        response = render_list(request, template_name, "timeline", context)
         state.push_clean_url(request, response)
-        response["Vary"] = "HX-Request"
         return response
     target_scope = _target_scope(state)
     coverage_args = {
@@ -88,9 +86,7 @@ def schedule_overview(request):
         "target_scope": target_scope,
         "targets_url": _targets_url(target_scope, state.slot_minutes),
     }
-    response = render(request, template_name, context)
-    response["Vary"] = "HX-Request"
-    return response
+    return render_list(request, template_name, "timeline", context)
 
 
 @require_GET
@@ -99,7 +95,7 @@ def schedule_overview(request):
 def coverage_export(request):
     state = ScheduleState(request.GET)
     coverage = coverage_service.coverage_for(
-        state.agents(), state.slot_minutes, targets=_target_scope(state).targets
+        agents_matching(state.filters), state.slot_minutes, targets=_target_scope(state).targets
     )
     return csv_export_response(
         request,
@@ -119,7 +115,7 @@ def slot_detail(request):
     form = SlotForm(request.GET)
     context = {"list": state}
     template_name = "schedules/slot.html"
-    partial = _is_partial(request)
+    partial = wants_partial(request)
     if partial:
         template_name += "#slot-detail"
     if not form.is_valid():
@@ -131,7 +127,7 @@ def slot_detail(request):
         return render(request, template_name, context, status=200 if partial else 400)
     weekday, minute = form.cleaned_data["slot_day"], form.cleaned_data["slot_minute"]
     context["slot"] = coverage_service.slot_on_duty(
-        agents=state.agents(),
+        agents=agents_matching(state.filters),
         weekday=weekday,
         minute=minute,
         slot_minutes=state.slot_minutes,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from agents.account_lists import SignInListState
-from agents.views.directory import _is_partial
+from agents.services import sign_in_record
+from agents.views.lists import list_page, render_list
 
 LIST_TEMPLATE = "status/sign_in_list.html"
 
@@ -20,11 +19,11 @@ LIST_TEMPLATE = "status/sign_in_list.html"
 @permission_required("agents.view_signinevent", raise_exception=True)
 def sign_in_list(request: HttpRequest) -> HttpResponse:
     state = SignInListState(request.GET)
-    page = state.get_results()
+    events = sign_in_record.sign_in_events_matching(state.filters)
+    page = list_page(state, events, per_page=sign_in_record.EVENTS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
-    template_name = LIST_TEMPLATE + ("#sign-in-table" if _is_partial(request) else "")
-    response = render(request, template_name, {"list": state, "page": page})
+    context = {"list": state, "page": page}
+    response = render_list(request, LIST_TEMPLATE, "sign-in-table", context)
     state.push_clean_url(request, response)
-    patch_vary_headers(response, ("HX-Request",))
     return response

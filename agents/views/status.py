@@ -2,12 +2,12 @@
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from agents.services import connection_check
 from agents.services.cooldown import CONNECTION_CHECK_COOLDOWN_S, cooldown_start
 from agents.services.task_workers import task_workers_status
+from agents.views.lists import render_list
 
 
 @require_http_methods(["GET", "POST"])
@@ -22,12 +22,9 @@ def upstream_status(request: HttpRequest) -> HttpResponse:
             cooldown_message = f"DeepCall was checked moments ago; check again in {wait} s."
         else:
             connection_check.upstream_check()
-    template_name = "status/upstream_status.html"
-    if request.htmx:
-        template_name += "#connection-check"
     context = (
         connection_check.upstream_status()
         | task_workers_status()
         | {"cooldown_message": cooldown_message}
     )
-    return render(request, template_name, context)
+    return render_list(request, "status/upstream_status.html", "connection-check", context)

@@ -8,19 +8,16 @@ to the grid.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from agents import working_hours
 from agents.export_limit import csv_export_response
-from agents.forms import TargetFillForm, TargetGridForm, TargetImportForm, TargetScopeForm
+from agents.forms import TargetFillForm, TargetGridForm, TargetImportForm
+from agents.liststate import TargetState
 from agents.services import staffing_targets as target_service
 
 VIEW_PERMISSION = "agents.view_staffingtarget"
@@ -28,18 +25,12 @@ CHANGE_PERMISSION = "agents.change_staffingtarget"
 LOG_PERMISSION = "agents.view_staffingtargetchange"
 
 
-def _scope(request) -> tuple[str, int, list[str]]:
-    """(group_id, slot minutes, warnings) from the query string; bad values fall back."""
-    form = TargetScopeForm(request.GET, group_choices=target_service.staffing_target_groups())
-    form.is_valid()
-    return form.scope()
-
-
-def _grid_url(group_id: str, slot_minutes: int) -> str:
-    query = f"slot={slot_minutes}"
-    if group_id:
-        query = f"group={quote(group_id, safe='')}&{query}"
-    return f"{reverse('schedules-targets')}?{query}"
+def _state(request) -> TargetState:
+    return TargetState.from_query(
+        request.GET,
+        group_choices=target_service.staffing_target_groups(),
+        overall=target_service.staffing_targets_overall_allowed(),
+    )
 
 
 def _changed_message(slots_changed: int, slot_minutes: int) -> str:
@@ -51,27 +42,26 @@ def _changed_message(slots_changed: int, slot_minutes: int) -> str:
 
 def _render_grid(
     request,
+    state: TargetState,
     *,
-    group_id,
-    slot_minutes,
-    warnings,
     grid_form=None,
     import_form=None,
     fill_form=None,
     status=200,
 ):
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     current = target_service.staffing_targets(group_id=group_id, slot_minutes=slot_minutes)
     if grid_form is None:
         grid_form = TargetGridForm(slot_minutes=slot_minutes, initial=current)
     can_change = request.user.has_perm(CHANGE_PERMISSION)
-    query = _grid_url(group_id, slot_minutes).partition("?")[2]
     context = {
         "group_id": group_id,
         "group_name": target_service.staffing_target_group_name(group_id),
         "group_choices": target_service.staffing_target_groups(),
+        "overall_allowed": target_service.staffing_targets_overall_allowed(),
         "slot_minutes": slot_minutes,
-        "slot_choices": [(60, "Hours"), (30, "Half hours")],
-        "warnings": warnings,
+        "slot_choices": working_hours.SLOT_SIZES,
+        "warnings": state.notices,
         "grid": grid_form.rows(),
         "grid_form": grid_form,
         "slot_headers": [
@@ -80,7 +70,7 @@ def _render_grid(
         ],
         "target_count": len(current),
         "can_change": can_change,
-        "query": query,
+        "query": state.query,
         "fill_form": fill_form or TargetFillForm(slot_minutes=slot_minutes),
         "import_form": import_form or TargetImportForm(),
         "changes": target_service.staffing_target_changes()
@@ -96,25 +86,19 @@ def _render_grid(
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def target_grid(request):
-    group_id, slot_minutes, warnings = _scope(request)
-    return _render_grid(request, group_id=group_id, slot_minutes=slot_minutes, warnings=warnings)
+    return _render_grid(request, _state(request))
 
 
 @require_POST
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_save(request):
-    group_id, slot_minutes, warnings = _scope(request)
+    state = _state(request)
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetGridForm(request.POST, slot_minutes=slot_minutes)
     if not form.is_valid():
         messages.error(request, "Nothing was saved: some targets are not valid (marked below).")
-        return _render_grid(
-            request,
-            group_id=group_id,
-            slot_minutes=slot_minutes,
-            warnings=warnings,
-            grid_form=form,
-        )
+        return _render_grid(request, state, grid_form=form)
     changed = target_service.staffing_targets_set(
         group_id=group_id,
         slot_minutes=slot_minutes,
@@ -122,24 +106,19 @@ def target_save(request):
         user=request.user,
     )
     messages.success(request, _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return redirect(state.url())
 
 
 @require_POST
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_fill(request):
-    group_id, slot_minutes, warnings = _scope(request)
+    state = _state(request)
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetFillForm(request.POST, slot_minutes=slot_minutes)
     if not form.is_valid():
         messages.error(request, "Nothing was filled: see the fill form below.")
-        return _render_grid(
-            request,
-            group_id=group_id,
-            slot_minutes=slot_minutes,
-            warnings=warnings,
-            fill_form=form,
-        )
+        return _render_grid(request, state, fill_form=form)
     data = form.cleaned_data
     changed = target_service.staffing_targets_fill(
         group_id=group_id,
@@ -151,15 +130,16 @@ def target_fill(request):
         user=request.user,
     )
     messages.success(request, _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return redirect(state.url())
 
 
 def _whole_grid_change(request, change) -> HttpResponse:
     """A change that takes nothing but the grid's group and slot size (copy Monday, clear)."""
-    group_id, slot_minutes, _ = _scope(request)
+    state = _state(request)
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     changed = change(group_id=group_id, slot_minutes=slot_minutes, user=request.user)
     messages.success(request, _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return redirect(state.url())
 
 
 @require_POST
@@ -180,7 +160,8 @@ def target_clear(request):
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_import(request):
-    group_id, slot_minutes, warnings = _scope(request)
+    state = _state(request)
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetImportForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -191,31 +172,26 @@ def target_import(request):
             form.add_error("file", [str(problem) for problem in invalid.errors])
     if not form.is_valid():
         messages.error(request, "The file was not imported and no target changed.")
-        return _render_grid(
-            request,
-            group_id=group_id,
-            slot_minutes=slot_minutes,
-            warnings=warnings,
-            import_form=form,
-        )
+        return _render_grid(request, state, import_form=form)
     changed = target_service.staffing_targets_import(
         group_id=group_id, slot_minutes=slot_minutes, values=values, user=request.user
     )
     messages.success(request, "Imported. " + _changed_message(changed, slot_minutes))
-    return redirect(_grid_url(group_id, slot_minutes))
+    return redirect(state.url())
 
 
 @require_GET
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def target_export(request):
-    group_id, slot_minutes, _ = _scope(request)
+    state = _state(request)
+    group_id, slot_minutes = state.group_id, state.slot_minutes
     name = f"targets-{group_id}" if group_id else "targets"
     safe_name = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
     return csv_export_response(
         request,
         rows=target_service.staffing_target_csv_rows(group_id=group_id, slot_minutes=slot_minutes),
-        filter_query=urlencode([("group", group_id)] * bool(group_id) + [("slot", slot_minutes)]),
+        filter_query=state.query,
         filename=f"{safe_name}.csv",
         lineterminator="\n",
         stream=False,

@@ -150,6 +150,7 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "exports": "/exports/",
         "sign-ins": "/sign-ins/",
         "users": "/users/",
+        "user-scope": f"/users/{job.created_by_id}/scope/",
         "account": "/accounts/",
         "password-change": "/accounts/password/",
     }
@@ -165,6 +166,7 @@ PAGE_SHOWS = {
     "exports": "/agents/export.csv",
     "sign-ins": "Signed in",
     "users": "Password and code",
+    "user-scope": "Changes of scope",
     "account": "Two-factor sign-in",
     "targets-of-a-group": "Recent changes of targets",
     "schedules-of-a-group-short": "short",

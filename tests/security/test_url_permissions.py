@@ -38,6 +38,7 @@ ACCESS = {
     "user-list": (CAD, 200, 405),
     "user-disable": (CAD, 405, 302),
     "user-enable": (CAD, 405, 302),
+    "user-scope": (CAD, 200, 200),  # an empty form comes back with its errors
     "home": (DIRECTORY, 200, 405),
     "agent-list": (DIRECTORY, 200, 405),
     "agent-export": (DIRECTORY, 200, 405),

@@ -94,3 +94,30 @@ def test_a_searchs_count_follows_each_sync_and_on_shift_follows_the_clock(monkey
         at = monday_0930_in_kolkata + timedelta(minutes=later)
         monkeypatch.setattr(timezone, "now", lambda at=at: at)
         assert matching(on_shift=True) == on_shift
+
+
+@pytest.mark.django_db
+def test_one_request_reads_one_version_and_a_sync_it_runs_moves_it_on():
+    Agent.objects.create(agent_id="1", name="A", role_name="Agent", synced_at=timezone.now())
+    new_sync()
+    before = read_model_cache.read_model_version()
+    with read_model_cache.one_read_model_version():
+        assert read_model_cache.read_model_version() == before
+        new_sync()  # another process's sync, mid-request: this page keeps its version
+        assert read_model_cache.read_model_version() == before
+        after = read_model_cache.read_model_version(fresh=True)  # as a sync run here does
+        assert after != before
+        assert read_model_cache.read_model_version() == after
+    assert read_model_cache.read_model_version() == after
+
+
+@pytest.mark.django_db
+def test_a_page_that_read_the_sync_status_reads_no_version_again(django_assert_num_queries):
+    from agents.services.read_model_status import sync_status
+
+    Agent.objects.create(agent_id="1", name="A", role_name="Agent", synced_at=timezone.now())
+    new_sync()
+    with read_model_cache.one_read_model_version():
+        status = sync_status()
+        with django_assert_num_queries(0):
+            assert read_model_cache.read_model_version() == status.read_model_version

@@ -13,14 +13,13 @@ from agents.deepcall.records import AgentListing
 from agents.models import Agent, Group, SyncRun, WorkingWindow
 from agents.sandbox.data import published_agents
 from agents.sandbox.server import start_in_thread
-from agents.services.read_model_sync import (
+from agents.services.read_model_status import sync_status
+from agents.services.read_model_sync import agent_sync, agent_sync_request
+from agents.services.read_model_writer import (
     ReadModelWriter,
-    _apply_listing,
     agent_id_sort_key,
     agent_search_text,
-    agent_sync,
-    agent_sync_request,
-    sync_status,
+    read_model_write_listing,
 )
 from agents.upstream import reset_deepcall_client
 from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS, SANDBOX_TEST_AGENTS
@@ -239,7 +238,7 @@ def test_long_values_from_the_api_are_stored_whole():
         "working": [{"wDays": ["MON"], "from": 540, "to": 1020}],
     }
     record = parse_agent(raw)
-    _apply_listing(AgentListing(agents=(record,)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(record,)), now=timezone.now())
 
     agent = Agent.objects.get(agent_id=long_id)
     assert (agent.name, agent.address, agent.role_name) == ("N" * 300, "A" * 2000, "R" * 300)

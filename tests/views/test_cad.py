@@ -377,3 +377,24 @@ def test_kept_ids_and_exclusions_are_bounded(admin_client, agents):
     too_many = json.dumps([str(n) for n in range(MAX_EXPLICIT_IDS + 1)])
     response = admin_client.post("/cad/selection/", {"op": "update", "add": too_many})
     assert response.status_code == 400
+
+
+def test_the_job_lists_show_a_page_past_the_end_as_the_last_and_say_so(
+    admin_client, admin_user, agents
+):
+    body = admin_client.get("/cad/?page=7").content.decode()
+    assert "There is no page 7" not in body  # no job at all: nothing to page
+    cad_service.cad_job_create(
+        user=admin_user,
+        action="disable",
+        agent_ids=["2"],
+        idempotency_key=cad_service.new_idempotency_key(),
+    )
+    body = admin_client.get("/cad/?page=7").content.decode()
+    assert "There is no page 7; showing the last page, 1." in body
+    assert (
+        admin_client.get("/cad/?page=x")
+        .content.decode()
+        .count("The page number was not a positive whole number; showing page 1.")
+        == 1
+    )

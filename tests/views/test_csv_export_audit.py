@@ -87,3 +87,51 @@ def test_admins_see_each_export(admin_client, agents):
     assert "q=Agent+1" in html
     assert f'<td class="text-end">{len(rows) - 1}</td>' in html
     assert "<td>ada.admin</td>" in html
+
+
+def _exports(user, path: str, count: int, *, days_ago: int = 0) -> None:
+    CsvExport.objects.bulk_create(
+        CsvExport(user=user, username=user.username, path=path, rows=n, completed=True)
+        for n in range(count)
+    )
+    if days_ago:
+        when = timezone.now() - timezone.timedelta(days=days_ago)
+        CsvExport.objects.filter(user=user, path=path).update(started_at=when)
+
+
+def test_the_audit_trail_is_paged_and_filtered_by_user_export_and_dates(
+    admin_client, admin_user, supervisor_user
+):
+    _exports(admin_user, "/changes.csv", 60)
+    _exports(supervisor_user, "/agents/export.csv", 3, days_ago=10)
+
+    first = admin_client.get("/exports/").content.decode()
+    assert "<strong>63</strong> exports" in first
+    assert first.count("<code>/changes.csv</code>") == 50  # the first page: the newest 50
+    assert 'href="/exports/?page=2"' in first
+    last = admin_client.get("/exports/?page=2").content.decode()
+    # The rest: the last 10 of the newest, then the 3 older ones.
+    assert last.count("<td>ada.admin</td>") == 10 and last.count("<td>sam.supervisor</td>") == 3
+
+    theirs = admin_client.get(f"/exports/?user={supervisor_user.pk}").content.decode()
+    assert "<strong>3</strong> exports match" in theirs
+    assert "<code>/changes.csv</code>" not in theirs
+    agents_csv = admin_client.get("/exports/?export=/agents/export.csv").content.decode()
+    assert agents_csv.count("<code>/agents/export.csv</code>") == 3
+    since = (timezone.localdate() - timezone.timedelta(days=2)).isoformat()
+    recent = admin_client.get(f"/exports/?started_from={since}").content.decode()
+    assert "<strong>60</strong> exports match" in recent
+
+
+def test_the_audit_trail_says_what_it_ignored_and_answers_htmx_with_its_table(
+    admin_client, admin_user
+):
+    _exports(admin_user, "/changes.csv", 3)
+
+    page = admin_client.get("/exports/?page=9&started_from=yesterday").content.decode()
+    assert "There is no page 9; showing the last page, 1." in page
+    assert "Ignored from" in page
+    assert page.count("<code>/changes.csv</code>") == 3
+    partial = admin_client.get("/exports/", headers={"HX-Request": "true"})
+    assert "<h1" not in partial.content.decode() and "/changes.csv" in partial.content.decode()
+    assert "HX-Request" in partial["Vary"]

@@ -17,7 +17,7 @@ from agents.deepcall.records import AgentListing, AgentRecord, GroupRef, Working
 from agents.liststate import AgentListState
 from agents.models import Agent, CadJob, CadResult, SyncRun
 from agents.services import agent_queries
-from agents.services.read_model_sync import _apply_listing
+from agents.services.read_model_writer import read_model_write_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ AGENTS = [
 
 @pytest.fixture
 def directory(db):
-    _apply_listing(AgentListing(agents=tuple(AGENTS)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=tuple(AGENTS)), now=timezone.now())
     # A fresh good sync, so the page shows data and queues nothing.
     now = timezone.now()
     SyncRun.objects.create(started_at=now, finished_at=now, outcome="succeeded", agent_count=44)
@@ -94,7 +94,7 @@ def get(client, params=None, htmx=False):
 
 def listed(response):
     """The agents of the page shown, in the table's order."""
-    return response.context["table"].page_agents
+    return response.context["table"].agents
 
 
 def names(response):
@@ -214,13 +214,13 @@ def test_sort_by_groups_and_hours_follows_each_sync(supervisor_client, directory
         groups=(GroupRef("99", "Zulu"),),
         windows=(WorkingWindow((0,), 0, 0), WorkingWindow((1,), 1380, 1439)),
     )
-    _apply_listing(AgentListing(agents=(*AGENTS, late)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(*AGENTS, late)), now=timezone.now())
     assert (first_by("-groups"), first_by("-hours")) == ("Late Larry", "Late Larry")
 
     renamed = dataclasses.replace(
         late, groups=(GroupRef("99", "Able"),), windows=(WorkingWindow((1,), 60, 120),)
     )
-    _apply_listing(AgentListing(agents=(*AGENTS, renamed)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(*AGENTS, renamed)), now=timezone.now())
     assert (first_by("-groups"), first_by("-hours")) == (by_group, by_hours)
 
 
@@ -249,7 +249,7 @@ def test_unknown_sort_falls_back_to_default_without_error(supervisor_client, dir
 
 def test_paging_and_page_size(supervisor_client, directory):
     response = get(supervisor_client, {"page": "2"}, htmx=True)
-    assert len(names(response)) == 19 and response.context["table"].page.number == 2
+    assert len(names(response)) == 19 and response.context["page"].page.number == 2
     response = get(supervisor_client, {"per_page": "50"}, htmx=True)
     assert len(names(response)) == 44
     response = get(supervisor_client, {"per_page": "7"}, htmx=True)
@@ -281,7 +281,7 @@ def test_links_keep_the_other_filters_and_drop_invalid_ones(supervisor_client, d
     assert state.sort_headers["name"].url == "/agents/?group=32&sort=name"  # toggles to ascending
     assert state.sort_headers["id"].url == "/agents/?group=32"  # the default sort needs no key
     assert state.sort_headers["email"].url == "/agents/?group=32&sort=email"
-    assert state.next_url == "/agents/?group=32&sort=-name&page=2"
+    assert response.context["page"].next_url == "/agents/?group=32&sort=-name&page=2"
 
 
 def test_no_match_shows_a_clear_filters_link(supervisor_client, directory):
@@ -334,7 +334,7 @@ def test_detail_page_and_panel(manager_client, directory, admin_user):
 
 def test_an_id_with_url_characters_links_to_its_own_page(supervisor_client, directory):
     odd = record("agent 7?#%", "Odd Id", address="the odd one")
-    _apply_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
 
     html = get(supervisor_client, {"q": "odd id"}).content.decode()
     link = re.search(r'<a href="(/agents/[^"]+/)"', html).group(1)
@@ -355,7 +355,7 @@ def test_unknown_agent_is_a_clear_404(supervisor_client, directory):
 
 def test_an_agent_deleted_in_deepcall_says_so_on_its_own_page(supervisor_client, directory):
     gone = record(77, "Gone Person", is_deleted=True)
-    _apply_listing(AgentListing(agents=(*AGENTS, gone)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(*AGENTS, gone)), now=timezone.now())
 
     response = supervisor_client.get(reverse("agent-detail", args=["77"]))
 
@@ -367,7 +367,7 @@ def test_an_agent_deleted_in_deepcall_says_so_on_its_own_page(supervisor_client,
 
 
 def test_an_agent_gone_from_the_listing_points_to_its_history(supervisor_client, directory):
-    _apply_listing(AgentListing(agents=tuple(AGENTS[1:])), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=tuple(AGENTS[1:])), now=timezone.now())
 
     text = supervisor_client.get(reverse("agent-detail", args=["1"])).content.decode()
 
@@ -483,15 +483,10 @@ def test_while_a_refresh_runs_pages_read_its_status_and_write_nothing(
     statements = [q["sql"].lstrip().split()[0].upper() for q in queries.captured_queries]
     assert set(statements) == {"SELECT"}, statements
     sync_reads = [q for q in queries.captured_queries if "agents_syncrun" in q["sql"]]
-    # The status for the staleness check and for the banner; otherwise only the read model's
-    # version, one indexed row, for each cached value.
-    status_reads = [q for q in sync_reads if 'SELECT "agents_syncrun"."id"' in q["sql"]]
-    assert len(status_reads) == 2
-    assert all(
-        'SELECT "agents_syncrun"."read_model_version"' in q["sql"]
-        for q in sync_reads
-        if q not in status_reads
-    )
+    # The status once, for the staleness check and the banner; the read model's version for
+    # every cached value of the page comes with it.
+    assert len(sync_reads) == 1
+    assert 'SELECT "agents_syncrun"."id"' in sync_reads[0]["sql"]
     assert SyncRun.objects.count() == 2
 
 
@@ -505,6 +500,12 @@ def test_the_filter_form_shows_each_querys_values_and_the_choices_after_a_sync(
     assert 'value="lee"' in form_html({"q": "lee"})
     assert 'value="kumar"' in form_html({"q": "kumar"})  # not the cached form of "lee"
     assert 'value="lee"' in form_html({"q": "lee"})
+    # The choices' markup is shared by searches and pages; each shows its own selections.
+    active = form_html({"q": "lee", "status": "active", "page": "2"})
+    assert 'value="lee"' in active and '<option value="active" selected>' in active
+    inactive = form_html({"q": "kumar", "status": "inactive"})
+    assert 'value="kumar"' in inactive and '<option value="inactive" selected>' in inactive
+    assert '<option value="active" selected>' not in inactive
     assert ">Night lead</option>" not in form_html({})
 
     # A sync that brings a new role: the next page offers it.
@@ -541,7 +542,7 @@ def test_an_id_of_any_characters_is_listed_and_links_to_its_own_page(
     supervisor_client, directory, odd_id
 ):
     odd = record(odd_id, "Odd Id", address="the odd one")
-    _apply_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
+    read_model_write_listing(AgentListing(agents=(*AGENTS, odd)), now=timezone.now())
 
     response = get(supervisor_client, {"q": "odd id"})
     assert names(response) == ["Odd Id"]

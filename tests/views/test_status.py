@@ -74,3 +74,14 @@ def test_a_user_and_password_in_the_base_url_never_show(admin_client, sandbox_se
     for body in (page, checked):
         assert "svc-user" not in body
         assert "s3cret-pass" not in body
+
+
+def test_the_back_button_restores_the_whole_status_page_and_answers_vary_by_htmx(
+    admin_client, sandbox_settings
+):
+    restore = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = admin_client.get("/status/", headers=restore)
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+    partial = admin_client.get("/status/", headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode()

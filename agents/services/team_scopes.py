@@ -1,0 +1,248 @@
+"""Team scopes: whose agents a user sees and acts on, and every change of it (who, when, before,
+after). The rule and the scope in force are `agents.team_scope`'s; here are the selectors every
+other service starts from, one per kind of data, so the scope is applied in one place each:
+
+- agents: `agents_in_scope` (the directory, counts, exports, schedules, selections, the home
+  page start from it through `agent_queries.agents_matching`);
+- groups: `groups_in_scope` (the group filters' choices, the home page's groups, targets);
+- the change history: `changes_in_scope`;
+- CAD: `cad_results_in_scope`, `cad_jobs_in_scope`, `cad_job_visible`, and the check
+  `agent_ids_out_of_scope` that job creation and the posted selections make.
+
+A scope whose groups have no agents now selects nothing: never the whole account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from agents.models import (
+    Agent,
+    AgentChange,
+    CadJob,
+    CadResult,
+    Group,
+    TeamScopeChange,
+    UserTeamScope,
+)
+from agents.services.read_model_cache import cached_per_version
+from agents.team_scope import WHOLE_ACCOUNT, TeamScope, active_team_scope, team_scope_active
+
+# Ids per `IN (…)` when checking posted ids: below every backend's bound-parameter limit.
+ID_CHUNK_SIZE = 500
+
+
+# --- a user's scope ------------------------------------------------------------------------------
+
+
+def team_scope_of(*, user) -> TeamScope:
+    """`user`'s scope; the whole account for users without one (and for no user)."""
+    if user is None or not getattr(user, "pk", None):
+        return WHOLE_ACCOUNT
+    group_ids = UserTeamScope.objects.filter(user=user).values_list("group_ids", flat=True).first()
+    return WHOLE_ACCOUNT if group_ids is None else TeamScope.of_groups(group_ids)
+
+
+def team_scopes_may_change(*, user) -> bool:
+    """Whether `user` may change scopes: an admin (`auth.change_user`) with the whole account;
+    a scoped admin could otherwise widen their own."""
+    return user.has_perm("auth.change_user") and team_scope_of(user=user).is_whole_account
+
+
+@transaction.atomic
+def team_scope_set(
+    *, user, scope: TeamScope, changed_by=None, changed_by_name: str = ""
+) -> TeamScopeChange | None:
+    """Give `user` this scope (`WHOLE_ACCOUNT` removes it) and record the change: who
+    (`changed_by`, or `changed_by_name` from the command line), when, before and after.
+    Returns the record, or None when the scope was already so (nothing recorded). Raises
+    PermissionDenied when `changed_by` may not change scopes (`team_scopes_may_change`)."""
+    if changed_by is not None and not team_scopes_may_change(user=changed_by):
+        raise PermissionDenied("Only an admin with the whole account may change team scopes.")
+    row = UserTeamScope.objects.select_for_update().filter(user=user).first()
+    before = None if row is None else sorted(row.group_ids)
+    after = None if scope.group_ids is None else sorted(scope.group_ids)
+    if before == after:
+        return None
+    if after is None:
+        UserTeamScope.objects.filter(user=user).delete()
+    else:
+        UserTeamScope.objects.update_or_create(user=user, defaults={"group_ids": after})
+    return TeamScopeChange.objects.create(
+        user=user,
+        username=user.get_username(),
+        changed_by=changed_by,
+        changed_by_name=changed_by.get_username() if changed_by else changed_by_name,
+        before=before,
+        after=after,
+    )
+
+
+def team_scope_changes(*, user) -> QuerySet[TeamScopeChange]:
+    """Every change of `user`'s scope, newest first."""
+    return TeamScopeChange.objects.filter(user=user).select_related("changed_by")
+
+
+def team_scopes_of(users: Iterable) -> dict[int, TeamScope]:
+    """The scope of each of `users` by primary key (one query, for a page of users)."""
+    rows = UserTeamScope.objects.filter(user__in=list(users)).values_list("user_id", "group_ids")
+    return {user_id: TeamScope.of_groups(group_ids) for user_id, group_ids in rows}
+
+
+def team_scope_label(scope: TeamScope | list[str] | None) -> str:
+    """A scope in words: "Whole account", or its groups by name and id ("Sales (#501)"); a
+    group with no agents now is "Group #503". Takes a scope or a record's list of ids."""
+    if isinstance(scope, TeamScope):
+        scope = None if scope.group_ids is None else sorted(scope.group_ids)
+    if scope is None:
+        return "Whole account"
+    if not scope:
+        return "No groups"
+    names = dict(Group.objects.filter(group_id__in=scope).values_list("group_id", "name"))
+    return ", ".join(f"{names[g]} (#{g})" if g in names else f"Group #{g}" for g in sorted(scope))
+
+
+def team_scope_group_choices(scope: TeamScope) -> list[tuple[str, str]]:
+    """(group id, label) of every group a scope can name: the read model's, and those of
+    `scope` that have no agents now."""
+    choices = {g.group_id: f"{g.name} (#{g.group_id})" for g in Group.objects.all()}
+    for group_id in scope.group_ids or ():
+        choices.setdefault(group_id, f"Group #{group_id} (no agents now)")
+    return sorted(choices.items(), key=lambda item: item[1].lower())
+
+
+# --- selectors -----------------------------------------------------------------------------------
+
+
+def _scope_group_pks(scope: TeamScope) -> tuple[int, ...]:
+    return cached_per_version(
+        "scope-group-pks",
+        lambda: tuple(
+            Group.objects.filter(group_id__in=sorted(scope.group_ids or ())).values_list(
+                "pk", flat=True
+            )
+        ),
+        scope.cache_key,
+    )
+
+
+def agent_in_scope_q(scope: TeamScope | None = None) -> Q:
+    """Agents in the scope (by default, the one in force): any of their groups is in it."""
+    scope = scope or active_team_scope()
+    if scope.is_whole_account:
+        return Q()
+    links = Agent.groups.through.objects.filter(
+        agent_id=OuterRef("pk"), group_id__in=_scope_group_pks(scope)
+    )
+    # EXISTS, not a join: an agent in two of the scope's groups is still one row.
+    return Q(Exists(links))
+
+
+def agents_in_scope(
+    agents: QuerySet[Agent] | None = None, *, within_groups: Collection[int] = ()
+) -> QuerySet[Agent]:
+    """The agents (of `agents`, by default all) in the scope in force.
+
+    `within_groups`: group primary keys the caller already keeps the agents to (a group
+    filter); when the scope holds them all, every such agent is in it and no second test is
+    made (a team lead's filter by one of their groups costs what an unscoped one does)."""
+    agents = Agent.objects.all() if agents is None else agents
+    scope = active_team_scope()
+    if scope.is_whole_account:
+        return agents
+    if within_groups and set(within_groups) <= set(_scope_group_pks(scope)):
+        return agents
+    return agents.filter(agent_in_scope_q(scope))
+
+
+def groups_in_scope(groups: QuerySet[Group] | None = None) -> QuerySet[Group]:
+    """The groups (of `groups`, by default all) in the scope in force."""
+    groups = Group.objects.all() if groups is None else groups
+    scope = active_team_scope()
+    if scope.is_whole_account:
+        return groups
+    return groups.filter(group_id__in=sorted(scope.group_ids))
+
+
+def group_id_in_scope(group_id: str) -> bool:
+    """Whether the DeepCall group `group_id` is in the scope in force ("" is the whole
+    account's, in scope only for the whole account)."""
+    scope = active_team_scope()
+    if scope.is_whole_account:
+        return True
+    return bool(group_id) and group_id in scope.group_ids
+
+
+def agent_ids_out_of_scope(agent_ids: Collection[str], scope: TeamScope | None = None) -> list[str]:
+    """Which of `agent_ids` are not agents in the scope (by default, the one in force): out of
+    it, or unknown, which a scoped user cannot tell apart. Sorted; [] for the whole account."""
+    scope = scope or active_team_scope()
+    if scope.is_whole_account or not agent_ids:
+        return []
+    ids = sorted(set(agent_ids))
+    found: set[str] = set()
+    with team_scope_active(scope):
+        for start in range(0, len(ids), ID_CHUNK_SIZE):
+            chunk = ids[start : start + ID_CHUNK_SIZE]
+            found.update(
+                agents_in_scope(Agent.objects.filter(agent_id__in=chunk)).values_list(
+                    "agent_id", flat=True
+                )
+            )
+    return [agent_id for agent_id in ids if agent_id not in found]
+
+
+def out_of_scope_message(count: int) -> str:
+    """What a user is told when something they sent names agents outside their groups."""
+    agents = "agent is" if count == 1 else "agents are"
+    return (
+        f"Refused: {count:,} of the {agents} not in the groups you are responsible for "
+        "(or no longer exist). Nothing was changed."
+    )
+
+
+def changes_in_scope(changes: QuerySet[AgentChange] | None = None) -> QuerySet[AgentChange]:
+    """The change history entries (of `changes`, by default all) of agents that were in the
+    scope's groups at the time. A first load names no agent and is the whole account's."""
+    changes = AgentChange.objects.all() if changes is None else changes
+    scope = active_team_scope()
+    if scope.is_whole_account:
+        return changes
+    sep = AgentChange.GROUP_KEY_SEPARATOR
+    in_groups = Q(pk__in=[])
+    for group_id in sorted(scope.group_ids):
+        in_groups |= Q(group_keys__contains=f"{sep}{group_id}{sep}")
+    return changes.filter(in_groups)
+
+
+def cad_results_in_scope(results: QuerySet[CadResult]) -> QuerySet[CadResult]:
+    """The per-agent results (of a job) whose agent is in the scope in force."""
+    if active_team_scope().is_whole_account:
+        return results
+    return results.filter(agent_id__in=agents_in_scope().values("agent_id"))
+
+
+def cad_jobs_in_scope(jobs: QuerySet[CadJob]) -> QuerySet[CadJob]:
+    """The jobs that touched an agent in the scope in force (with a result for one), and the
+    queued or running ones with an agent in it."""
+    if active_team_scope().is_whole_account:
+        return jobs
+    results = cad_results_in_scope(CadResult.objects.filter(job_id=OuterRef("pk")))
+    unfinished = CadJob.objects.filter(status__in=(CadJob.Status.QUEUED, CadJob.Status.RUNNING))
+    visible_unfinished = [
+        job.pk for job in unfinished.only("pk", "agent_ids") if cad_job_visible(job)
+    ]
+    return jobs.filter(Q(Exists(results)) | Q(pk__in=visible_unfinished))
+
+
+def cad_job_visible(job: CadJob) -> bool:
+    """Whether the job touched (or is to touch) an agent in the scope in force."""
+    if active_team_scope().is_whole_account:
+        return True
+    if cad_results_in_scope(job.results.all()).exists():
+        return True
+    return len(agent_ids_out_of_scope(job.agent_ids)) < len(set(job.agent_ids))

@@ -1,0 +1,65 @@
+"""The scope selectors: what each kind of data gives within a scope, a group filter inside or
+outside it, and cached counts kept apart per scope."""
+
+import pytest
+from django.utils import timezone
+
+from agents.models import AgentChange, Group
+from agents.services.agent_changes import ChangeFilters, changes_matching
+from agents.services.agent_queries import AgentFilters, agent_matching_count, agents_matching
+from agents.team_scope import WHOLE_ACCOUNT, TeamScope, parse_group_ids, team_scope_active
+from tests.fixtures.agents import make_agent
+
+pytestmark = pytest.mark.django_db
+
+NORTH = TeamScope.of_groups(["501"])
+
+
+@pytest.fixture
+def agents(db):
+    make_agent(1, "North Only", groups=["501"])
+    make_agent(2, "South Only", groups=["502"])
+    make_agent(3, "Both Teams", groups=["501", "502"])
+    make_agent(4, "No Team")
+    for agent_id, groups in (("1", ["501"]), ("2", ["502"]), ("3", ["501", "502"])):
+        AgentChange.objects.create(
+            recorded_at=timezone.now(),
+            agent_id=agent_id,
+            kind=AgentChange.Kind.ADDED,
+            group_keys=AgentChange.group_keys_for(groups),
+        )
+    return {g.group_id: g.pk for g in Group.objects.all()}
+
+
+def ids(queryset) -> list[str]:
+    return sorted(queryset.values_list("agent_id", flat=True))
+
+
+def test_an_agent_is_in_scope_when_any_of_its_groups_is(agents):
+    with team_scope_active(NORTH):
+        assert ids(agents_matching(AgentFilters())) == ["1", "3"]
+    with team_scope_active(WHOLE_ACCOUNT):
+        assert ids(agents_matching(AgentFilters())) == ["1", "2", "3", "4"]
+
+
+def test_a_group_filter_never_reaches_outside_the_scope(agents):
+    with team_scope_active(NORTH):
+        assert ids(agents_matching(AgentFilters(group_pks=(agents["501"],)))) == ["1", "3"]
+        assert ids(agents_matching(AgentFilters(group_pks=(agents["502"],)))) == ["3"]
+        assert [c.agent_id for c in changes_matching(ChangeFilters(group_id="502"))] == ["3"]
+        assert sorted(c.agent_id for c in changes_matching(ChangeFilters())) == ["1", "3"]
+
+
+def test_cached_counts_are_kept_apart_per_scope(agents):
+    with team_scope_active(WHOLE_ACCOUNT):
+        assert agent_matching_count(AgentFilters(active=True)) == 4
+    with team_scope_active(NORTH):
+        assert agent_matching_count(AgentFilters(active=True)) == 2
+    with team_scope_active(TeamScope.of_groups(["599"])):  # a group with no agents now
+        assert agent_matching_count(AgentFilters(active=True)) == 0
+
+
+def test_group_ids_are_read_from_commas_and_an_empty_list_is_refused():
+    assert parse_group_ids(" 501, 502 ,,") == frozenset({"501", "502"})
+    with pytest.raises(ValueError, match="at least one group id"):
+        parse_group_ids(" , ")
