@@ -13,7 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from agents import working_hours
-from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport, Group
+from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport, Group, SignInEvent
+from agents.roles import ROLE_PERMISSIONS
+from agents.services import sign_in_record, user_accounts
 from agents.services.agent_changes import CHANGE_KIND_ANY_FIELD, ChangeFilters, changes_matching
 from agents.services.agent_queries import (
     CAD_OFF,
@@ -382,3 +384,109 @@ class CsvExportFilter(django_filters.FilterSet):
     class Meta:
         model = CsvExport
         fields: list[str] = []
+
+
+# --- The users page and the sign-in record ---------------------------------------------------
+
+
+USERNAME_SEARCH_ATTRS = {
+    "type": "search",
+    "class": "form-control form-control-sm",
+    "placeholder": "Username",
+    "autocomplete": "off",
+}
+
+
+def _role_choices():
+    return [*((role, role) for role in ROLE_PERMISSIONS), (user_accounts.NO_ROLE, "No role")]
+
+
+def _scope_choices():
+    groups = [(g.group_id, group_label(g)) for g in groups_in_scope()]
+    return [(user_accounts.WHOLE_ACCOUNT_SCOPE, "Whole account"), *groups]
+
+
+class UserFilter(django_filters.FilterSet):
+    """Username, role and status: the users page's filters (parsing only; the service
+    filters, from `values`)."""
+
+    q = django_filters.CharFilter(
+        label="Username",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs=USERNAME_SEARCH_ATTRS),
+    )
+    role = django_filters.ChoiceFilter(
+        choices=_role_choices,
+        label="Role",
+        empty_label="Any role",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[("active", "Active"), ("disabled", "Disabled")],
+        label="Status",
+        empty_label="Active or disabled",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    group = django_filters.ChoiceFilter(
+        choices=_scope_choices,
+        label="Team scope",
+        empty_label="Any scope",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields: list[str] = []
+
+    @property
+    def values(self) -> user_accounts.UserFilters:
+        """The filters that parsed; an invalid value counts as not given."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        return user_accounts.UserFilters(
+            role=data.get("role") or "",
+            status=data.get("status") or "",
+            search=(data.get("q") or "").strip(),
+            scope_group=data.get("group") or "",
+        )
+
+
+class SignInFilter(django_filters.FilterSet):
+    """Username, kind of event, method and dates: the sign-in record's filters."""
+
+    user = django_filters.CharFilter(
+        label="User",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs=USERNAME_SEARCH_ATTRS),
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=SignInEvent.Kind.choices,
+        label="Event",
+        empty_label="Any event",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    method = django_filters.ChoiceFilter(
+        choices=SignInEvent.Method.choices,
+        label="Method",
+        empty_label="Any method",
+        widget=forms.Select(attrs=SELECT_ATTRS),
+    )
+    date_from = django_filters.DateFilter(label="From", widget=forms.DateInput(attrs=DATE_ATTRS))
+    date_to = django_filters.DateFilter(label="To", widget=forms.DateInput(attrs=DATE_ATTRS))
+
+    class Meta:
+        model = SignInEvent
+        fields: list[str] = []
+
+    @property
+    def values(self) -> sign_in_record.SignInFilters:
+        """The filters that parsed; an invalid value counts as not given."""
+        self.is_valid()
+        data = self.form.cleaned_data
+        return sign_in_record.SignInFilters(
+            username=(data.get("user") or "").strip(),
+            kind=data.get("kind") or "",
+            method=data.get("method") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -38,11 +38,13 @@ from agents.filters import (
     CadJobFilter,
     CadResultFilter,
     CsvExportFilter,
+    SignInFilter,
+    UserFilter,
 )
 from agents.forms import TargetScopeForm
 from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport
 from agents.services import agent_changes as changes_service
-from agents.services import agent_queries
+from agents.services import agent_queries, sign_in_record, user_accounts
 from agents.services.agent_queries import AgentFilters
 from agents.services.team_scopes import cad_jobs_in_scope
 
@@ -572,3 +574,31 @@ class TargetState:
     def url(self, name: str = "schedules-targets") -> str:
         """The page (or form action) `name` with this state."""
         return f"{reverse(name)}?{self.query}"
+
+
+class UserListState(ListState):
+    """The users page: username, role and status filters, and the page."""
+
+    filterset_class = UserFilter
+    display_form_class = PageForm
+
+    def __init__(self, params: QueryDict):
+        super().__init__(params, path=reverse("user-list"))
+
+    @cached_property
+    def filters(self) -> user_accounts.UserFilters:
+        return self.filterset.values
+
+
+class SignInListState(ListState):
+    """The sign-in record: user, event, method and date filters, and the page."""
+
+    filterset_class = SignInFilter
+    display_form_class = PageForm
+
+    def __init__(self, params: QueryDict):
+        super().__init__(params, path=reverse("sign-in-list"))
+
+    @cached_property
+    def filters(self) -> sign_in_record.SignInFilters:
+        return self.filterset.values

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from agents.account_lists import SignInListState
+from agents.liststate import SignInListState
 from agents.services import sign_in_record
 from agents.views.lists import list_page, render_list
 

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agents.account_lists import UserListState
 from agents.forms import UserScopeForm
+from agents.liststate import UserListState
 from agents.services import team_scopes, user_accounts
 from agents.team_scope import WHOLE_ACCOUNT
 from agents.views.lists import list_page, render_list
