@@ -140,7 +140,7 @@ def user_has_device(user, *, confirmed: bool = True) -> bool:
 
 # Pages a session that owes a second factor may still open.
 _ALLOWED_WHILE_PENDING = {VERIFY: "two-factor-verify", ENROL: "two-factor-enrol"}
-_ALWAYS_ALLOWED = {"logout", "healthz", "login"}
+_ALWAYS_ALLOWED = {"logout", "healthz", "readyz", "login"}
 
 
 class SecondFactorMiddleware:
