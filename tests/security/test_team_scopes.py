@@ -173,10 +173,11 @@ def test_no_agent_outside_the_scope_appears_at_any_url(client, teams, role):
     urls = _urls(teams)
     assert len(urls) > len(PATTERNS)
     outside = _outside_strings()
+    not_ready = reverse("readyz")  # 503 by design: no task worker runs during these tests
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(url, headers=headers)
-            assert response.status_code < 500, url
+            assert response.status_code < 500 or url == not_ready, url
             body = _body(response)
             leaked = [text for text in outside if text in body]
             assert not leaked, f"{role} saw {leaked} at {url} {headers}"
