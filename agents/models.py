@@ -200,8 +200,6 @@ class AgentChange(models.Model):
     # `group_keys_for` writes them, so "changes in group 13" is one LIKE on either database.
     group_keys = models.TextField(blank=True)
 
-    GROUP_KEY_SEPARATOR = GROUP_KEY_SEPARATOR
-
     class Meta:
         ordering = ["-recorded_at", "-id"]
         indexes = [
