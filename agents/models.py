@@ -13,6 +13,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+# Group ids, each between separators, so "in group 13" is one substring test on either database
+# (`Agent.group_keys`, `AgentChange.group_keys`). Ids are printable text
+# (agents.deepcall.parsing.normalize_id), so the separator never occurs inside one.
+GROUP_KEY_SEPARATOR = "\x1f"
+
+
+def group_keys_for(group_ids) -> str:
+    """The group-keys text of these group ids ("" for none)."""
+    ids = sorted(set(group_ids))
+    sep = GROUP_KEY_SEPARATOR
+    return f"{sep}{sep.join(ids)}{sep}" if ids else ""
+
 
 class Group(models.Model):
     # Ids as long as the client accepts (agents.deepcall.parsing.normalize_id); text fields
@@ -53,6 +65,10 @@ class Agent(models.Model):
     # DeepCall's `preDeleted`: scheduled for deletion but still there, so listed and counted.
     pending_deletion = models.BooleanField(default=False, db_index=True)
     groups = models.ManyToManyField(Group, related_name="agents", blank=True)
+    # The ids of `groups` (`group_keys_for`), written with them by the sync: a team scope's
+    # test is then a substring test on the row rather than a probe of the links per agent
+    # (services.team_scopes.agent_in_scope_q).
+    group_keys = models.TextField(blank=True, default="")
     synced_at = models.DateTimeField()
     # A fingerprint of what the sync last wrote for this agent
     # (services.read_model_writer.agent_digest): an unchanged agent is recognised without reading
@@ -70,6 +86,8 @@ class Agent(models.Model):
                 fields=["sort_start_minute", "agent_id_sort"], name="agent_hours_sort_idx"
             ),
         ]
+        # Not here: on SQLite, migration 0018's index of the default order with `group_keys`
+        # (agent_default_order_scope_idx; a table rebuild by a later migration would drop it).
         permissions = [
             ("export_agents", "Can export the agent directory as CSV"),
             ("refresh_agents", "Can refresh the directory from DeepCall"),
@@ -178,13 +196,9 @@ class AgentChange(models.Model):
     field = models.CharField(max_length=32, choices=Field, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    # The agent's group ids at the time (after the change; before it for a removal), each
-    # between GROUP_KEY_SEPARATORs, so "changes in group 13" is one LIKE on either database.
-    # Ids are printable text (agents.deepcall.parsing.normalize_id), so the separator never
-    # occurs inside one.
+    # The agent's group ids at the time (after the change; before it for a removal), as
+    # `group_keys_for` writes them, so "changes in group 13" is one LIKE on either database.
     group_keys = models.TextField(blank=True)
-
-    GROUP_KEY_SEPARATOR = "\x1f"
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -197,10 +211,7 @@ class AgentChange(models.Model):
         what = self.get_field_display() if self.field else self.get_kind_display()
         return f"{self.recorded_at:%Y-%m-%d %H:%M} {self.agent_id or '-'}: {what}"
 
-    @classmethod
-    def group_keys_for(cls, group_ids) -> str:
-        sep = cls.GROUP_KEY_SEPARATOR
-        return f"{sep}{sep.join(sorted(group_ids))}{sep}" if group_ids else ""
+    group_keys_for = staticmethod(group_keys_for)
 
 
 class ChangesSeen(models.Model):

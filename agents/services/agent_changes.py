@@ -33,7 +33,7 @@ from agents.services.agent_queries import (
     neutralise_cell,
 )
 from agents.services.read_model_cache import cached_per_version
-from agents.services.team_scopes import changes_in_scope, group_id_in_scope
+from agents.services.team_scopes import changes_in_scope, group_id_in_scope, in_any_group_q
 
 # How long changes are kept when DEEPCALL_CHANGE_RETENTION_DAYS is not set: a quarter covers
 # "what changed since the last review" for the teams we know, at a few MB for a busy account.
@@ -314,8 +314,7 @@ def changes_matching(
             Q(agent_id=filters.agent) | Q(agent_name__icontains=filters.agent)
         )
     if filters.group_id:
-        sep = AgentChange.GROUP_KEY_SEPARATOR
-        queryset = queryset.filter(group_keys__contains=f"{sep}{filters.group_id}{sep}")
+        queryset = queryset.filter(in_any_group_q([filters.group_id]))
     if filters.kind == CHANGE_KIND_ANY_FIELD:
         queryset = queryset.filter(kind=Kind.CHANGED)
     elif filters.kind in Field.values:

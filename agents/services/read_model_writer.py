@@ -16,7 +16,7 @@ from django.db import connection, transaction
 
 from agents.deepcall.client import AgentPages
 from agents.deepcall.records import AgentListing, AgentRecord
-from agents.models import Agent, DeletedAgent, Group, WorkingWindow
+from agents.models import Agent, DeletedAgent, Group, WorkingWindow, group_keys_for
 from agents.services.agent_changes import (
     AgentSnapshot,
     ChangeLog,
@@ -51,6 +51,7 @@ AGENT_FIELDS = (
     "sort_group_name",
     "sort_start_minute",
     "pending_deletion",
+    "group_keys",
 )
 
 
@@ -94,6 +95,7 @@ def _agent_values(record: AgentRecord, group_names: dict[str, str]) -> tuple:
         min((group_names[ref.group_id] for ref in record.groups), default=""),
         min((w.start_minute for w in record.windows if not window_is_unset(w)), default=-1),
         bool(record.pending_deletion),
+        group_keys_for(ref.group_id for ref in record.groups),
     )
 
 

@@ -18,7 +18,9 @@ from collections.abc import Collection, Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan
 
 from agents.models import (
     Agent,
@@ -28,6 +30,7 @@ from agents.models import (
     Group,
     TeamScopeChange,
     UserTeamScope,
+    group_keys_for,
 )
 from agents.services.read_model_cache import cached_per_version
 from agents.team_scope import WHOLE_ACCOUNT, TeamScope, active_team_scope, team_scope_active
@@ -130,16 +133,27 @@ def _scope_group_pks(scope: TeamScope) -> tuple[int, ...]:
     )
 
 
+def in_any_group_q(group_ids: Iterable[str]) -> Q:
+    """Rows (agents, or change history entries) whose `group_keys` hold any of `group_ids`;
+    none for no ids. `StrIndex` (instr / strpos), not LIKE: SQLite's LIKE ignores case, and
+    ids are opaque ("ab" and "AB" are two groups)."""
+    in_groups = Q(pk__in=[])
+    for group_id in sorted(set(group_ids)):
+        key = group_keys_for([group_id])
+        in_groups |= Q(GreaterThan(StrIndex("group_keys", Value(key)), 0))
+    return in_groups
+
+
 def agent_in_scope_q(scope: TeamScope | None = None) -> Q:
-    """Agents in the scope (by default, the one in force): any of their groups is in it."""
+    """Agents in the scope (by default, the one in force): any of their groups is in it.
+
+    A test of the agent's own `group_keys`: a deep page walks past several agents of the
+    account for each one in the scope, and a probe of the agent-group links for each made
+    directory page 40 a third slower than the unscoped one (100,000 agents)."""
     scope = scope or active_team_scope()
     if scope.is_whole_account:
         return Q()
-    links = Agent.groups.through.objects.filter(
-        agent_id=OuterRef("pk"), group_id__in=_scope_group_pks(scope)
-    )
-    # EXISTS, not a join: an agent in two of the scope's groups is still one row.
-    return Q(Exists(links))
+    return in_any_group_q(scope.group_ids)
 
 
 def agents_in_scope(
@@ -212,11 +226,7 @@ def changes_in_scope(changes: QuerySet[AgentChange] | None = None) -> QuerySet[A
     scope = active_team_scope()
     if scope.is_whole_account:
         return changes
-    sep = AgentChange.GROUP_KEY_SEPARATOR
-    in_groups = Q(pk__in=[])
-    for group_id in sorted(scope.group_ids):
-        in_groups |= Q(group_keys__contains=f"{sep}{group_id}{sep}")
-    return changes.filter(in_groups)
+    return changes.filter(in_any_group_q(scope.group_ids))
 
 
 def cad_results_in_scope(results: QuerySet[CadResult]) -> QuerySet[CadResult]:

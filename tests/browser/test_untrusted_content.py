@@ -8,7 +8,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from agents.models import Agent, Group, WorkingWindow
+from agents.models import Agent, Group, WorkingWindow, group_keys_for
 from tests.fixtures.browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,6 +39,7 @@ def hostile_agents():
         dids=[DID],
         synced_at=now,
         search_text="hostile",
+        group_keys=group_keys_for(["666"]),
         **VALUES,
     )
     formula = Agent.objects.create(
@@ -53,6 +54,7 @@ def hostile_agents():
         role_name="\rCR",
         synced_at=now,
         search_text="hyperlink",
+        group_keys=group_keys_for(["666"]),
     )
     for agent in (scripted, formula):
         agent.groups.add(group)

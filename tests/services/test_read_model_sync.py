@@ -1,16 +1,18 @@
 """The directory sync against the sandbox over real HTTP: parsing, removals, outages, secrets."""
 
+import importlib
 import json
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from agents.deepcall.parsing import parse_agent
 from agents.deepcall.records import AgentListing
-from agents.models import Agent, Group, SyncRun, WorkingWindow
+from agents.models import Agent, Group, SyncRun, WorkingWindow, group_keys_for
 from agents.sandbox.data import published_agents
 from agents.sandbox.server import start_in_thread
 from agents.services.read_model_status import sync_status
@@ -21,10 +23,16 @@ from agents.services.read_model_writer import (
     agent_search_text,
     read_model_write_listing,
 )
+from agents.services.team_scopes import agents_in_scope
+from agents.team_scope import TeamScope, team_scope_active
 from agents.upstream import reset_deepcall_client
 from tests.fixtures.sandbox import SANDBOX_LISTED_AGENTS, SANDBOX_TEST_AGENTS
 
 pytestmark = pytest.mark.django_db
+
+_GROUP_KEYS_MIGRATION = importlib.import_module("agents.migrations.0018_agent_group_keys")
+fill_group_keys = _GROUP_KEYS_MIGRATION.fill_group_keys
+SCOPE_INDEX = _GROUP_KEYS_MIGRATION.SCOPE_INDEX
 
 
 def test_full_sync_mirrors_every_agent_over_several_pages(deepcall):
@@ -359,3 +367,74 @@ def test_an_unexpected_error_fails_the_run_at_once_and_keeps_the_copy(deepcall, 
     assert run.outcome == SyncRun.Outcome.FAILED and "unexpected error" in run.message
     assert sync_status().in_progress is None and sync_status().last_error == run.message
     assert Agent.objects.count() == held
+
+
+def _listing_of_groups(groups_by_agent: dict[str, list[str]]) -> AgentListing:
+    return AgentListing(
+        agents=tuple(
+            parse_agent(
+                {
+                    "unique_id": agent_id,
+                    "name": f"Agent {agent_id}",
+                    "group": groups,
+                    "groupNames": [{group_id: f"Team {group_id}"} for group_id in groups],
+                }
+            )
+            for agent_id, groups in groups_by_agent.items()
+        )
+    )
+
+
+def _in_scope(*group_ids: str) -> list[str]:
+    with team_scope_active(TeamScope.of_groups(group_ids)):
+        return sorted(agents_in_scope().values_list("agent_id", flat=True))
+
+
+def test_a_team_scope_follows_each_sync_of_the_agents_groups_by_exact_id():
+    """The scope tests the groups the sync wrote on each agent's row: ids are opaque, so one
+    differing only in case, a prefix of another or one with LIKE's wildcards selects only its
+    own agents; an agent moved to another group leaves the old group's scope at the next sync."""
+    read_model_write_listing(
+        _listing_of_groups({"1": ["ab", "5_1"], "2": ["AB"], "3": ["501"], "4": []}),
+        now=timezone.now(),
+    )
+    assert _in_scope("ab") == ["1"]
+    assert _in_scope("AB") == ["2"]
+    assert _in_scope("5_1") == ["1"]
+    assert _in_scope("50") == _in_scope("5%") == _in_scope("01") == []
+    assert _in_scope("501", "AB") == ["2", "3"]
+
+    read_model_write_listing(
+        _listing_of_groups({"1": ["AB"], "2": ["AB"], "3": ["501", "ab"], "4": ["ab"]}),
+        now=timezone.now(),
+    )
+    assert _in_scope("ab") == ["3", "4"]
+    assert _in_scope("AB") == ["1", "2"]
+    assert _in_scope("5_1") == []
+    for agent in Agent.objects.all():  # the row's keys are the links' groups, each once
+        linked = sorted(agent.groups.values_list("group_id", flat=True))
+        assert agent.group_keys == group_keys_for(linked)
+
+
+def test_the_migration_fills_in_the_groups_of_agents_already_held():
+    read_model_write_listing(
+        _listing_of_groups({"1": ["ab", "5_1"], "2": ["AB"], "3": []}), now=timezone.now()
+    )
+    Agent.objects.update(group_keys="")  # as before the migration that added the column
+    assert _in_scope("ab", "AB") == []
+
+    fill_group_keys(django_apps, None)
+
+    assert _in_scope("ab") == ["1"] and _in_scope("AB") == ["2"]
+    assert Agent.objects.get(agent_id="3").group_keys == ""
+
+
+def test_the_scope_index_is_sqlites_only():
+    """On SQLite a scoped deep page reads each agent's groups from the default order's index;
+    PostgreSQL has none (an agent in a few hundred groups would pass its index entry limit)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Agent._meta.db_table)
+    if connection.vendor == "sqlite":
+        assert constraints[SCOPE_INDEX]["columns"] == ["agent_id_sort", "agent_id", "group_keys"]
+    else:
+        assert SCOPE_INDEX not in constraints

@@ -50,6 +50,28 @@ def test_a_group_filter_never_reaches_outside_the_scope(agents):
         assert sorted(c.agent_id for c in changes_matching(ChangeFilters())) == ["1", "3"]
 
 
+def test_the_change_history_of_a_scope_matches_group_ids_exactly(db):
+    """Ids are opaque: "ab" and "AB" are two groups (SQLite's LIKE would take them as one),
+    "5_1" is not a pattern, and "50" is not part of "501"."""
+    for agent_id, groups in (("1", ["ab"]), ("2", ["AB"]), ("3", ["501"]), ("4", ["5_1"])):
+        AgentChange.objects.create(
+            recorded_at=timezone.now(),
+            agent_id=agent_id,
+            kind=AgentChange.Kind.ADDED,
+            group_keys=AgentChange.group_keys_for(groups),
+        )
+
+    def changed(scope: str, group_filter: str = "") -> list[str]:
+        with team_scope_active(TeamScope.of_groups([scope])):
+            changes = changes_matching(ChangeFilters(group_id=group_filter))
+            return sorted(change.agent_id for change in changes)
+
+    assert changed("ab") == changed("ab", group_filter="ab") == ["1"]
+    assert changed("AB") == ["2"]
+    assert changed("5_1") == ["4"]
+    assert changed("50") == changed("5%") == []
+
+
 def test_cached_counts_are_kept_apart_per_scope(agents):
     with team_scope_active(WHOLE_ACCOUNT):
         assert agent_matching_count(AgentFilters(active=True)) == 4
