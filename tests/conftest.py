@@ -1,4 +1,5 @@
 import os
+import threading
 
 import pytest
 
@@ -32,6 +33,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _not_a_task_worker(monkeypatch):
+    """Each test starts as a plain process, not a task worker. A heartbeat recorded by an
+    earlier test names this process's CAD claims after a worker whose row has since been
+    rolled back, and another run would then take them over as a dead worker's."""
+    from agents.services import task_workers
+
+    monkeypatch.setattr(task_workers, "_current_worker_id", "")
+    monkeypatch.setattr(task_workers, "_stop_requested", threading.Event())
 
 
 @pytest.fixture(autouse=True)
