@@ -555,6 +555,7 @@ class TargetState:
     group_id: str  # "" for the overall targets
     slot_minutes: int
     notices: tuple[str, ...] = ()
+    asked_group_id: str = ""  # the group the query named ("" for none)
 
     @classmethod
     def from_query(
@@ -563,7 +564,19 @@ class TargetState:
         form = TargetScopeForm(params, group_choices=group_choices, overall=overall)
         form.is_valid()
         group_id, slot_minutes, notices = form.scope()
-        return cls(group_id=group_id, slot_minutes=slot_minutes, notices=tuple(notices))
+        return cls(
+            group_id=group_id,
+            slot_minutes=slot_minutes,
+            notices=tuple(notices),
+            asked_group_id=params.get("group", "").strip(),
+        )
+
+    @property
+    def group_refused(self) -> bool:
+        """Whether the group asked for is not the one shown: unknown, outside the team scope,
+        or (within a scope) none, the overall targets. A page falls back to another group's
+        grid with a notice; a change must be refused, or it would be saved to that group."""
+        return self.asked_group_id != self.group_id
 
     @property
     def query(self) -> str:

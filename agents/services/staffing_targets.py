@@ -27,7 +27,7 @@ from agents.models import Group, StaffingTarget, StaffingTargetChange
 from agents.services.agent_queries import group_label
 from agents.services.locks import lock_until_commit
 from agents.services.team_scopes import group_id_in_scope, groups_in_scope
-from agents.team_scope import active_team_scope
+from agents.team_scope import GROUP_ID_MAX_LENGTH, active_team_scope
 
 # Targets are stored at the finest slot the heatmap offers.
 STORED_SLOT_MINUTES = 30
@@ -100,6 +100,22 @@ def staffing_targets_overall_allowed() -> bool:
     """Whether the whole account's targets may be read and set: not within a team scope, whose
     user is responsible for some groups only."""
     return active_team_scope().is_whole_account
+
+
+def staffing_target_refused_message(group_id: str) -> str:
+    """Why targets posted for `group_id` ("" for the overall ones) were refused: a group
+    that is not known, or not one of the team scope in force (which a scoped user cannot
+    tell apart, as with agents)."""
+    shown = group_id[:GROUP_ID_MAX_LENGTH]
+    if not group_id:
+        what = "the overall targets are not yours to change (you are responsible for some groups)"
+    elif active_team_scope().is_whole_account:
+        what = f"there is no group #{shown} to set targets for"
+    else:
+        what = (
+            f"group #{shown} is not one of the groups you are responsible for (or no longer exists)"
+        )
+    return f"Refused: {what}. Nothing was saved."
 
 
 def staffing_target_group_name(group_id: str) -> str:

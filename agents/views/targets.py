@@ -33,6 +33,17 @@ def _state(request) -> TargetState:
     )
 
 
+def _changing_state(request) -> tuple[TargetState, HttpResponse | None]:
+    """The state a change is posted with, and the refusal when its group is not one the user
+    may change (`TargetState.group_refused`): a 403 showing the grid, nothing saved. Without
+    it a change would be saved to the group the page falls back to."""
+    state = _state(request)
+    if not state.group_refused:
+        return state, None
+    messages.error(request, target_service.staffing_target_refused_message(state.asked_group_id))
+    return state, _render_grid(request, state, status=403)
+
+
 def _changed_message(slots_changed: int, slot_minutes: int) -> str:
     if not slots_changed:
         return "Nothing changed: the targets were already so."
@@ -93,7 +104,9 @@ def target_grid(request):
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_save(request):
-    state = _state(request)
+    state, refused = _changing_state(request)
+    if refused:
+        return refused
     group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetGridForm(request.POST, slot_minutes=slot_minutes)
     if not form.is_valid():
@@ -113,7 +126,9 @@ def target_save(request):
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_fill(request):
-    state = _state(request)
+    state, refused = _changing_state(request)
+    if refused:
+        return refused
     group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetFillForm(request.POST, slot_minutes=slot_minutes)
     if not form.is_valid():
@@ -135,7 +150,9 @@ def target_fill(request):
 
 def _whole_grid_change(request, change) -> HttpResponse:
     """A change that takes nothing but the grid's group and slot size (copy Monday, clear)."""
-    state = _state(request)
+    state, refused = _changing_state(request)
+    if refused:
+        return refused
     group_id, slot_minutes = state.group_id, state.slot_minutes
     changed = change(group_id=group_id, slot_minutes=slot_minutes, user=request.user)
     messages.success(request, _changed_message(changed, slot_minutes))
@@ -160,7 +177,9 @@ def target_clear(request):
 @login_required
 @permission_required(CHANGE_PERMISSION, raise_exception=True)
 def target_import(request):
-    state = _state(request)
+    state, refused = _changing_state(request)
+    if refused:
+        return refused
     group_id, slot_minutes = state.group_id, state.slot_minutes
     form = TargetImportForm(request.POST, request.FILES)
     if form.is_valid():

@@ -10,6 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -236,11 +237,73 @@ def test_scoped_managers_see_and_edit_only_their_groups_targets(client, teams):
     assert "Overall (all agents)" not in page
     assert f'value="{NORTH}"' in page and f'value="{SOUTH}"' not in page
     save = client.post(
-        reverse("schedules-targets-save") + f"?group={SOUTH}&slot=60", {"t-0-600": "1"}
+        reverse("schedules-targets-save") + f"?group={NORTH}&slot=60", {"t-0-600": "4"}
     )
-    assert save.status_code in (200, 302)
-    assert StaffingTarget.objects.get(group_id=SOUTH, start_minute=600).target == 7
+    assert save.status_code == 302
+    assert StaffingTarget.objects.get(group_id=NORTH, start_minute=600).target == 4
+
+
+TARGET_CHANGES = {
+    "schedules-targets-save": {"t-0-600": "1"},
+    "schedules-targets-fill": {"weekdays": ["0"], "start": "09:00", "end": "17:00", "target": "1"},
+    "schedules-targets-copy-monday": {},
+    "schedules-targets-clear": {},
+}
+
+
+@pytest.mark.parametrize("url_name", [*TARGET_CHANGES, "schedules-targets-import"])
+@pytest.mark.parametrize("group", [SOUTH, "", "no-such-group"])
+def test_targets_posted_for_a_group_outside_the_scope_are_refused_and_nothing_saved(
+    client, teams, url_name, group
+):
+    """Another team's group, none (the overall targets) or an unknown one: refused with why,
+    as a forged agent id is, and saved neither there nor in the group the page falls back to."""
+    client.force_login(teams["users"][MANAGER])
+    before = sorted(
+        StaffingTarget.objects.values_list("group_id", "weekday", "start_minute", "target")
+    )
+    query = f"?group={group}&slot=60" if group else "?slot=60"
+    if url_name == "schedules-targets-import":
+        upload = SimpleUploadedFile("t.csv", b"weekday,start,target\nMonday,10:00,1\n", "text/csv")
+        data = {"file": upload}
+    else:
+        data = TARGET_CHANGES[url_name]
+    response = client.post(reverse(url_name) + query, data)
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Refused:" in body and "Nothing was saved." in body
+    if group == SOUTH:
+        assert f"group #{SOUTH} is not one of the groups you are responsible for" in body
+    after = sorted(
+        StaffingTarget.objects.values_list("group_id", "weekday", "start_minute", "target")
+    )
+    assert after == before
+    assert not StaffingTarget.objects.filter(group_id=NORTH).exists()
+
+
+def test_an_unscoped_manager_posting_an_unknown_group_is_refused_not_saved_overall(
+    client, teams, django_user_model
+):
+    client.force_login(make_user(django_user_model, "mia.everywhere", MANAGER))
+    response = client.post(
+        reverse("schedules-targets-save") + "?group=no-such-group&slot=60", {"t-0-600": "1"}
+    )
+    assert response.status_code == 403
+    assert "there is no group #no-such-group" in response.content.decode()
     assert StaffingTarget.objects.get(group_id="", start_minute=600).target == 9
+
+
+def test_the_heatmap_and_its_csv_ignore_another_teams_group_and_show_no_foreign_targets(
+    client, teams
+):
+    """Asked for the other team's group, the heatmap says it ignored it and shows the scope's
+    agents only, measured against no target (neither that group's 7 nor the overall 9)."""
+    client.force_login(teams["users"][MANAGER])
+    page = client.get(reverse("schedules") + f"?group={SOUTH}").content.decode()
+    assert "Ignored groups" in page
+    rows = _body(client.get(reverse("schedules-coverage-csv") + f"?group={SOUTH}")).splitlines()
+    monday_ten = next(row for row in rows if row.startswith('"Monday","10:00"'))
+    assert monday_ten == '"Monday","10:00","3","",""'  # two north agents and the shared one
 
 
 # --- forged POSTs ---------------------------------------------------------------------------
