@@ -88,8 +88,6 @@ class ListState:
 
     filterset_class: ClassVar[type[django_filters.FilterSet] | None] = None
     display_form_class: ClassVar[type[forms.Form] | None] = None
-    # Whether a filter value that did not parse is named in a notice (else silently dropped).
-    notice_ignored_filters: ClassVar[bool] = True
 
     def __init__(self, params: QueryDict, *, path: str):
         self.params = params
@@ -143,8 +141,7 @@ class ListState:
             errors = self.filterset.form.errors
             for name in self.filterset.form.fields:
                 if name in errors:
-                    if not self.notice_ignored_filters:
-                        continue
+                    # Every list says what it ignored, in these words, and filters by the rest.
                     shown = ", ".join(f"“{v}”" for v in self.params.getlist(name)[:3])
                     label = str(self.filterset.form.fields[name].label or name).lower()
                     self.notices.append(f"Ignored {label} {shown}: {' '.join(errors[name])}")
@@ -490,8 +487,6 @@ class CadJobListState(ListState):
 
     filterset_class = CadJobFilter
     display_form_class = PageForm
-    # The page lists the filters it did not understand in one alert of its own.
-    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict):
         super().__init__(params, path=reverse("cad-job-list"))
@@ -508,8 +503,6 @@ class CadResultListState(ListState):
 
     filterset_class = CadResultFilter
     display_form_class = PageForm
-    # An unknown outcome shows every result, as "All" does.
-    notice_ignored_filters = False
 
     def __init__(self, params: QueryDict, *, job: CadJob):
         super().__init__(params, path=reverse("cad-job-detail", args=[job.public_id]))

@@ -305,13 +305,12 @@ def job_undo(request: HttpRequest, public_id) -> HttpResponse:
 @permission_required("agents.view_cadjob", raise_exception=True)
 def job_list(request: HttpRequest) -> HttpResponse:
     state = CadJobListState(request.GET)
-    # Any filter that was not understood leaves the list unfiltered, and says so.
-    valid = not state.rejected
-    jobs = state.filterset.qs if valid else state.base_queryset()
-    page = list_page(state, jobs, per_page=JOBS_PER_PAGE)
+    # A filter that was not understood is ignored, and the page says so (`page.notices`), as
+    # every list does; the others still apply.
+    page = list_page(state, state.filterset.qs, per_page=JOBS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
-    context = {"list": state, "filter": state.filterset, "page": page, "invalid": not valid}
+    context = {"list": state, "page": page}
     response = render_list(request, "cad/job_list.html", "job-table", context)
     state.push_clean_url(request, response)
     return response

@@ -189,7 +189,28 @@ def test_the_audit_log_filters_by_user_action_and_date(admin_client, admin_user,
     ).content.decode()
     assert body.count("<tr>") == 3
     body = admin_client.get("/cad/?created_from=yesterday&action=bogus").content.decode()
-    assert "not understood" in body
+    assert "Ignored from “yesterday”" in body
+    assert "Ignored action “bogus”" in body
+
+
+def test_the_job_lists_say_which_filter_values_they_ignored_as_the_directory_does(
+    admin_client, admin_user, agents
+):
+    enable = a_job(admin_user, ids=("1",), action="enable")
+    a_job(admin_user, ids=("2",), action="disable")
+    # The bad value is named and dropped; the good one still filters (one job and the header).
+    body = admin_client.get("/cad/?action=bogus&created_by=" + str(admin_user.pk)).content.decode()
+    assert "Ignored action “bogus”: Select a valid choice." in body
+    assert body.count("<tr>") == 3
+    partial = admin_client.get("/cad/?action=bogus", headers={"HX-Request": "true"})
+    assert "Ignored action “bogus”" in partial.content.decode()
+    # A job's results: an unknown outcome shows every result, and says so.
+    results = admin_client.get(f"/cad/{enable.public_id}/?outcome=nonsense").content.decode()
+    assert "Ignored outcome “nonsense”: Select a valid choice." in results
+    swapped = admin_client.get(
+        f"/cad/{enable.public_id}/?outcome=nonsense", headers={"HX-Request": "true"}
+    )
+    assert "Ignored outcome “nonsense”" in swapped.content.decode()
 
 
 def test_an_unknown_job_is_a_clear_404(admin_client, agents):
