@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from agents.models import CsvExport
+from agents.services.team_scopes import team_scope_record
+from agents.team_scope import active_team_scope
 
 # Enough for a few tabs; an export of 100,000 agents takes seconds, so more is a script.
 MAX_EXPORTS_AT_ONCE = 3
@@ -117,6 +119,7 @@ def csv_export_response(
         username=request.user.get_username(),
         path=request.path,
         filter_query=filter_query,
+        scope_keys=team_scope_record(active_team_scope()),
     )
     if stream:
         response = StreamingHttpResponse(slot, content_type="text/csv; charset=utf-8")

@@ -26,7 +26,7 @@ from agents.services.agent_queries import (
     distinct_agent_values,
     group_label,
 )
-from agents.services.team_scopes import groups_in_scope
+from agents.services.team_scopes import csv_exports_in_scope, groups_in_scope
 
 # The agent lists' query-string keys that select agents.
 SEARCH_VAR = "q"
@@ -357,8 +357,8 @@ class AgentChangeFilter(django_filters.FilterSet):
 
 
 def export_path_choices() -> list[tuple[str, str]]:
-    """The exports that were made, by their path (e.g. /changes.csv)."""
-    paths = CsvExport.objects.order_by("path").values_list("path", flat=True).distinct()
+    """The exports that were made (within the team scope in force), by their path."""
+    paths = csv_exports_in_scope().order_by("path").values_list("path", flat=True).distinct()
     return [(path, path) for path in paths]
 
 
@@ -366,7 +366,7 @@ class CsvExportFilter(django_filters.FilterSet):
     """Who, which export, and when: the audit trail's filters (invalid values are ignored)."""
 
     user = django_filters.ModelChoiceFilter(
-        queryset=lambda request: users_among(CsvExport.objects.values("user")),
+        queryset=lambda request: users_among(csv_exports_in_scope().values("user")),
         label="Who",
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),

@@ -42,11 +42,11 @@ from agents.filters import (
     UserFilter,
 )
 from agents.forms import TargetScopeForm
-from agents.models import Agent, AgentChange, CadJob, CadResult, CsvExport
+from agents.models import Agent, AgentChange, CadJob, CadResult
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries, sign_in_record, user_accounts
 from agents.services.agent_queries import AgentFilters
-from agents.services.team_scopes import cad_jobs_in_scope
+from agents.services.team_scopes import cad_jobs_in_scope, csv_exports_in_scope
 
 PAGE_VAR = "page"
 SORT_VAR = "sort"
@@ -532,7 +532,9 @@ class CsvExportListState(ListState):
         super().__init__(params, path=reverse("csv-export-list"))
 
     def base_queryset(self):
-        return CsvExport.objects.all()
+        # A scoped admin sees the exports made within their scope only: the filters of the
+        # others may name agents outside it.
+        return csv_exports_in_scope()
 
 
 # --- staffing targets ----------------------------------------------------------------------------

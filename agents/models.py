@@ -19,6 +19,11 @@ from django.db.models.functions import Lower
 GROUP_KEY_SEPARATOR = "\x1f"
 
 
+# What a record made with the whole account keeps of its author's team scope (`scope_keys`):
+# never the group-keys text of any scope, which is "" or starts with the separator.
+WHOLE_ACCOUNT_KEYS = "*"
+
+
 def group_keys_for(group_ids) -> str:
     """The group-keys text of these group ids ("" for none)."""
     ids = sorted(set(group_ids))
@@ -275,6 +280,10 @@ class CadJob(models.Model):
     # Where the selection came from: the directory's query string, or "" for picked rows.
     filter_query = models.TextField(blank=True)
     filter_description = models.TextField(blank=True)
+    # The team scope its author worked within: `group_keys_for` of its groups, or
+    # WHOLE_ACCOUNT_KEYS (also for jobs made before scopes were recorded). A viewer is shown
+    # the filter description only when their own scope holds it (`made_within_scope`).
+    scope_keys = models.TextField(default=WHOLE_ACCOUNT_KEYS)
     agent_ids = models.JSONField(default=list)
     total = models.PositiveIntegerField(default=0)
     succeeded = models.PositiveIntegerField(default=0)
@@ -512,6 +521,9 @@ class CsvExport(models.Model):
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     path = models.CharField(max_length=200)  # which export, e.g. /changes.csv
     filter_query = models.TextField(blank=True)  # the validated query string, never the raw one
+    # The team scope the export was made within, as `CadJob.scope_keys`: a scoped admin sees
+    # only exports made within their own scope (`csv_exports_in_scope`).
+    scope_keys = models.TextField(default=WHOLE_ACCOUNT_KEYS)
     # Data rows sent, header excluded; None while the download runs (or if the process died).
     rows = models.PositiveIntegerField(null=True)
     completed = models.BooleanField(default=False)  # False: abandoned by the client

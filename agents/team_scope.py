@@ -35,6 +35,13 @@ class TeamScope:
     def is_whole_account(self) -> bool:
         return self.group_ids is None
 
+    def holds(self, other: TeamScope) -> bool:
+        """Whether everything `other` reaches is within this scope: the whole account holds
+        every scope; a set of groups holds only its own subsets (never the whole account)."""
+        if self.group_ids is None:
+            return True
+        return other.group_ids is not None and other.group_ids <= self.group_ids
+
     @property
     def cache_key(self) -> str:
         """A stable text for cache keys: "*" for the whole account, else the sorted ids."""

@@ -63,6 +63,7 @@ from agents.services.team_scopes import (
     cad_results_in_scope,
     out_of_scope_message,
     team_scope_of,
+    team_scope_record,
 )
 from agents.team_scope import active_team_scope
 from agents.upstream import get_deepcall_client
@@ -180,7 +181,8 @@ def cad_job_create(
     ids = list(dict.fromkeys(str(i) for i in agent_ids))
     # Whoever calls, a job reaches only agents in its author's team scope: a new job with any
     # agent outside it is refused; a retry or an undo acts on those inside it only.
-    outside = set(agent_ids_out_of_scope(ids, team_scope_of(user=user)))
+    author_scope = team_scope_of(user=user)
+    outside = set(agent_ids_out_of_scope(ids, author_scope))
     if outside and kind == CadJob.Kind.NEW:
         raise CadJobRefused(out_of_scope_message(len(outside)))
     ids = [i for i in ids if i not in outside]
@@ -221,6 +223,7 @@ def cad_job_create(
                 source_job=source_job,
                 filter_query=filter_query,
                 filter_description=filter_description,
+                scope_keys=team_scope_record(author_scope),
                 agent_ids=to_send,
                 total=len(ids),
                 skipped=len(skipped),

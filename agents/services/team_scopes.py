@@ -7,7 +7,14 @@ other service starts from, one per kind of data, so the scope is applied in one 
 - groups: `groups_in_scope` (the group filters' choices, the home page's groups, targets);
 - the change history: `changes_in_scope`;
 - CAD: `cad_results_in_scope`, `cad_jobs_in_scope`, `cad_job_visible`, and the check
-  `agent_ids_out_of_scope` that job creation and the posted selections make.
+  `agent_ids_out_of_scope` that job creation and the posted selections make;
+- what users typed: a CAD job's filter description and a CSV export's filter name whatever
+  their author searched for, agents outside a viewer's scope too. Each job and export records
+  the scope it was made within (`team_scope_record`); a scoped viewer sees that text only when
+  their scope holds it (`made_within_scope`, `cad_jobs_with_description_in_scope`), and sees
+  only the exports made within their scope (`csv_exports_in_scope`). A job they may see (it
+  touched their agents) but made with a wider scope shows its agents in scope, a count of the
+  rest, and no filter text.
 
 A scope whose groups have no agents now selects nothing: never the whole account.
 """
@@ -18,15 +25,18 @@ from collections.abc import Collection, Iterable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 
 from agents.models import (
+    GROUP_KEY_SEPARATOR,
+    WHOLE_ACCOUNT_KEYS,
     Agent,
     AgentChange,
     CadJob,
     CadResult,
+    CsvExport,
     Group,
     TeamScopeChange,
     UserTeamScope,
@@ -256,3 +266,59 @@ def cad_job_visible(job: CadJob) -> bool:
     if cad_results_in_scope(job.results.all()).exists():
         return True
     return len(agent_ids_out_of_scope(job.agent_ids)) < len(set(job.agent_ids))
+
+
+# --- what was made within a scope ----------------------------------------------------------------
+
+
+def team_scope_record(scope: TeamScope) -> str:
+    """What a CAD job or a CSV export keeps of the scope it was made within (`scope_keys`):
+    its groups' keys (`group_keys_for`), or WHOLE_ACCOUNT_KEYS."""
+    return WHOLE_ACCOUNT_KEYS if scope.is_whole_account else group_keys_for(scope.group_ids)
+
+
+def team_scope_recorded(scope_keys: str) -> TeamScope:
+    """The scope a record's `scope_keys` stands for (WHOLE_ACCOUNT_KEYS: the whole account,
+    which records made before scopes were recorded are taken to be)."""
+    if scope_keys == WHOLE_ACCOUNT_KEYS:
+        return WHOLE_ACCOUNT
+    return TeamScope.of_groups(key for key in scope_keys.split(GROUP_KEY_SEPARATOR) if key)
+
+
+def made_within_scope(scope_keys: str) -> bool:
+    """Whether a record made within `scope_keys` is within the scope in force, so that what
+    its author typed can name no agent outside it."""
+    return active_team_scope().holds(team_scope_recorded(scope_keys))
+
+
+def _scope_keys_within(records: QuerySet) -> list[str]:
+    """The recorded scopes (`scope_keys`) among `records` that the scope in force holds: a
+    handful of distinct values (one per team), tested here rather than in SQL."""
+    recorded = records.exclude(scope_keys=WHOLE_ACCOUNT_KEYS)
+    recorded = recorded.order_by().values_list("scope_keys", flat=True)
+    return sorted(keys for keys in set(recorded.distinct()) if made_within_scope(keys))
+
+
+def csv_exports_in_scope(exports: QuerySet[CsvExport] | None = None) -> QuerySet[CsvExport]:
+    """The CSV exports (of `exports`, by default all) made within the scope in force: their
+    filters were typed by someone who saw no agent outside it."""
+    exports = CsvExport.objects.all() if exports is None else exports
+    if active_team_scope().is_whole_account:
+        return exports
+    return exports.filter(scope_keys__in=_scope_keys_within(CsvExport.objects.all()))
+
+
+def cad_jobs_with_description_in_scope(jobs: QuerySet[CadJob]) -> QuerySet[CadJob]:
+    """`jobs`, each with `description_in_scope`: its filter description when it was made
+    within the scope in force, else "" (another admin's search text may name agents outside
+    it; the job's page says the description is not shown)."""
+    if active_team_scope().is_whole_account:
+        return jobs.annotate(description_in_scope=F("filter_description"))
+    within = _scope_keys_within(CadJob.objects.all())
+    return jobs.annotate(
+        description_in_scope=Case(
+            When(scope_keys__in=within, then=F("filter_description")),
+            default=Value(""),
+            output_field=TextField(),
+        )
+    )

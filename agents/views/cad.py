@@ -32,6 +32,7 @@ from agents.services.task_workers import task_workers_alive
 from agents.services.team_scopes import (
     agent_ids_out_of_scope,
     cad_job_visible,
+    cad_jobs_with_description_in_scope,
     out_of_scope_message,
 )
 from agents.views.lists import list_page, render_list
@@ -203,7 +204,12 @@ def job_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("agents.view_cadjob", raise_exception=True)
 def job_detail(request: HttpRequest, public_id) -> HttpResponse:
-    job = _job_in_scope(public_id, CadJob.objects.select_related("created_by", "source_job"))
+    job = _job_in_scope(
+        public_id,
+        cad_jobs_with_description_in_scope(
+            CadJob.objects.select_related("created_by", "source_job")
+        ),
+    )
     # It finished while the page watched: the whole page, every result with it, takes the
     # place of the one on screen in this answer, rather than in a reload after it.
     finished_while_watched = (
@@ -307,7 +313,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
     state = CadJobListState(request.GET)
     # A filter that was not understood is ignored, and the page says so (`page.notices`), as
     # every list does; the others still apply.
-    page = list_page(state, state.filterset.qs, per_page=JOBS_PER_PAGE)
+    jobs = cad_jobs_with_description_in_scope(state.filterset.qs)
+    page = list_page(state, jobs, per_page=JOBS_PER_PAGE)
     if clean := state.redirect_to_clean_url(request):
         return clean
     context = {"list": state, "page": page}

@@ -306,6 +306,69 @@ def test_the_heatmap_and_its_csv_ignore_another_teams_group_and_show_no_foreign_
     assert monday_ten == '"Monday","10:00","3","",""'  # two north agents and the shared one
 
 
+# --- what other users typed ------------------------------------------------------------------
+
+
+def _download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    _body(response)  # not closed: closing a download closes the test's database connection
+
+
+def test_a_scoped_admin_sees_only_the_exports_made_within_their_scope(client, teams):
+    """Another admin's export filter may name agents outside the scope: a scoped admin sees
+    the exports made within their scope (their own, their team's), as a job's filter text."""
+    boss = teams["boss"]
+    enrol_second_factor(boss)
+    client.force_login(boss)
+    _download(client, reverse("agent-export") + "?q=oskar.outerfield")
+    client.force_login(teams["users"][SUPERVISOR])
+    _download(client, reverse("agent-export") + "?q=nadia")
+    client.force_login(teams["users"][ADMIN])
+    _download(client, reverse("change-export"))
+    page = client.get(reverse("csv-export-list")).content.decode()
+    assert "q=nadia" in page and "sue.north" in page and "abe.north" in page
+    assert "oskar" not in page
+    assert "olga.owner" not in page  # nor among the "Who" filter's choices
+    assert "<strong>2</strong> exports" in page
+    # The admin with the whole account sees every export.
+    client.force_login(boss)
+    page = client.get(reverse("csv-export-list")).content.decode()
+    assert "q=oskar.outerfield" in page and "q=nadia" in page
+    assert "<strong>3</strong> exports" in page
+
+
+def test_a_job_made_with_a_wider_scope_shows_a_scoped_viewer_no_filter_text(client, teams):
+    """The mixed job was made by an admin with the whole account, searching for the other
+    team: its agents in scope and the count of the rest show, its search text does not. A
+    job made within the viewer's scope shows its text."""
+    mixed = teams["mixed"]
+    CadJob.objects.filter(pk=mixed.pk).update(filter_description="text “oskar”, group South")
+    own, _ = cad_service.cad_job_create(
+        user=teams["users"][ADMIN],
+        action="disable",
+        agent_ids=[INSIDE[1][0]],
+        idempotency_key="north-own",
+        filter_description="text “ravi”",
+    )
+    for role in (MANAGER, ADMIN):
+        client.force_login(teams["users"][role])
+        detail = client.get(reverse("cad-job-detail", args=[mixed.public_id])).content.decode()
+        assert INSIDE[0][1] in detail
+        assert "3 more agents of this job are outside the groups" in detail
+        assert "oskar" not in detail and "group South" not in detail
+        assert "selection not shown: made for groups beyond yours" in detail
+        jobs = client.get(reverse("cad-job-list")).content.decode()
+        assert "oskar" not in jobs and "group South" not in jobs
+        assert "text “ravi”" in jobs
+        own_page = client.get(reverse("cad-job-detail", args=[own.public_id])).content.decode()
+        assert "text “ravi”" in own_page
+    enrol_second_factor(teams["boss"])
+    client.force_login(teams["boss"])
+    detail = client.get(reverse("cad-job-detail", args=[mixed.public_id])).content.decode()
+    assert "text “oskar”, group South" in detail
+
+
 # --- forged POSTs ---------------------------------------------------------------------------
 
 
