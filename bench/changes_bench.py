@@ -7,8 +7,9 @@
 A fresh temporary SQLite file (production-like settings), one full sync from a sandbox of that
 many agents, then the sync's database side (`read_model_write_listing`: diff, writes and, with recording
 on, the history) timed on listings fetched once, so DeepCall's paging does not blur the
-figure. Each case runs with recording on and with it off (the sync's change log and snapshots
-replaced by no-ops: the sync without a history), alternately, and compares medians:
+figure. Each case runs with recording on and with it off (`record_changes=False`, the writer's
+public switch: no history entries and no snapshots built for them), alternately, and compares
+medians:
 
 - nothing changed: the same listing again; target: recording costs at most 1.1×.
 - 1 % changed: the sandbox makes random changes to 1 % of its agents (rename, hours, groups,
@@ -22,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 # The same temporary database and production-like settings as the directory benchmark.
@@ -34,54 +34,14 @@ CHANGED_SHARE = 0.01
 TARGETS = {"nothing changed": 1.1, "1 % changed": 1.3}
 
 
-class _NoLog:
-    """The change log of a sync without history: accepts everything, writes nothing."""
-
-    def __init__(self, **kwargs) -> None:
-        self.rows: list = []
-
-    def first_load(self, count) -> None:
-        pass
-
-    def added(self, *args, **kwargs) -> None:
-        pass
-
-    def removed(self, *args, **kwargs) -> None:
-        pass
-
-    def changed(self, *args, **kwargs) -> None:
-        pass
-
-    def save(self) -> int:
-        return 0
-
-
-@contextmanager
-def _recording(on: bool):
-    from agents.services import read_model_writer
-
-    if on:
-        yield
-        return
-    writer = read_model_writer.ReadModelWriter
-    saved = read_model_writer.ChangeLog, writer._held_snapshot, writer._record_snapshot
-    read_model_writer.ChangeLog = _NoLog
-    writer._held_snapshot = writer._record_snapshot = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        read_model_writer.ChangeLog, writer._held_snapshot, writer._record_snapshot = saved
-
-
 def _apply_ms(listing, *, record: bool) -> float:
     from django.utils import timezone
 
     from agents.services.read_model_writer import read_model_write_listing
 
-    with _recording(record):
-        started = time.perf_counter()
-        read_model_write_listing(listing, now=timezone.now())
-        return (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    read_model_write_listing(listing, now=timezone.now(), record_changes=record)
+    return (time.perf_counter() - started) * 1000
 
 
 def run(size: int, runs: int = RUNS) -> int:

@@ -288,10 +288,15 @@ class ReadModelWriter:
     in the same transaction). `finish` removes the agents the listing no longer has, unless it
     ended early. Nothing but ids outlives a page, so memory stays flat however many agents the
     account has.
+
+    `record_changes=False` writes the read model without a change history: no entry, and no
+    snapshot of an agent built for one (`bench/changes_bench.py` measures what recording
+    costs this way). The sync always records.
     """
 
-    def __init__(self, *, now: datetime):
+    def __init__(self, *, now: datetime, record_changes: bool = True):
         self.now = now
+        self.record_changes = record_changes
         self.group_names: dict[str, str] = {}  # the listing's names so far; the newest wins
         self._held_group_names = dict(Group.objects.values_list("group_id", "name"))
         self._group_pk = dict(Group.objects.values_list("group_id", "pk"))
@@ -345,7 +350,7 @@ class ReadModelWriter:
                 self.created += 1
                 rows.append((agent_id, *state.values, self.now, digest))
                 relations.append((agent_id, state, None))
-                if not self.first_load:
+                if self.record_changes and not self.first_load:
                     self.log.added(agent_id, self._record_snapshot(by_id[agent_id], state))
                 continue
             pk, old_state = old
@@ -354,11 +359,12 @@ class ReadModelWriter:
                 digest_only.append((digest, pk))
                 continue
             self.updated += 1
-            self.log.changed(
-                agent_id,
-                before=self._held_snapshot(old_state),
-                after=self._record_snapshot(by_id[agent_id], state),
-            )
+            if self.record_changes:
+                self.log.changed(
+                    agent_id,
+                    before=self._held_snapshot(old_state),
+                    after=self._record_snapshot(by_id[agent_id], state),
+                )
             if old_state.values != state.values:
                 rows.append((agent_id, *state.values, self.now, digest))
             else:
@@ -413,7 +419,7 @@ class ReadModelWriter:
                 .delete()
             )
             self.groups_changed += emptied
-        if self.first_load and self.created:
+        if self.record_changes and self.first_load and self.created:
             self.log.first_load(self.created)
         self._save_log()
         return SyncChanges(
@@ -429,8 +435,9 @@ class ReadModelWriter:
         """Delete these agents from the read model, recording each in the history."""
         for part in _chunks(agent_ids, DELETE_CHUNK_SIZE):
             held = self._held(list(part))
-            for agent_id, (_, state) in held.items():
-                self.log.removed(agent_id, before=self._held_snapshot(state))
+            if self.record_changes:
+                for agent_id, (_, state) in held.items():
+                    self.log.removed(agent_id, before=self._held_snapshot(state))
             Agent.objects.filter(pk__in=[pk for pk, _ in held.values()]).delete()
             self.deleted += len(held)
             self._save_log()
@@ -640,10 +647,13 @@ def read_model_write(pages: AgentPages, *, now: datetime) -> SyncChanges:
 
 
 @transaction.atomic
-def read_model_write_listing(listing: AgentListing, *, now: datetime) -> SyncChanges:
-    """Write a listing already in memory (tests, small accounts) as one page."""
+def read_model_write_listing(
+    listing: AgentListing, *, now: datetime, record_changes: bool = True
+) -> SyncChanges:
+    """Write a listing already in memory (tests, small accounts, benchmarks) as one page;
+    `record_changes=False`: without the change history (see `ReadModelWriter`)."""
     lock_until_commit("agent-sync")
-    writer = ReadModelWriter(now=now)
+    writer = ReadModelWriter(now=now, record_changes=record_changes)
     writer.apply_page(listing.agents)
     keep = {r.agent_id for r in listing.agents} | {s.agent_id for s in listing.skipped}
     return writer.finish(complete=listing.complete, keep_ids=keep)
