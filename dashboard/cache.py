@@ -80,6 +80,13 @@ _outages: dict[str, _Outage] = {}
 _outages_lock = threading.Lock()
 
 
+def forget_outages() -> None:
+    """Forget every outage this process noted: the next call tries Redis again at once (a
+    test that starts its own Redis server on a location an earlier test saw down)."""
+    with _outages_lock:
+        _outages.clear()
+
+
 def _outage_of(location: str) -> _Outage:
     with _outages_lock:
         return _outages.setdefault(location, _Outage())

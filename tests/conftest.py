@@ -1,5 +1,4 @@
 import os
-import threading
 
 import pytest
 
@@ -36,14 +35,15 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
-def _not_a_task_worker(monkeypatch):
+def _not_a_task_worker():
     """Each test starts as a plain process, not a task worker. A heartbeat recorded by an
     earlier test names this process's CAD claims after a worker whose row has since been
     rolled back, and another run would then take them over as a dead worker's."""
-    from agents.services import task_workers
+    from agents.services.task_workers import task_worker_forget
 
-    monkeypatch.setattr(task_workers, "_current_worker_id", "")
-    monkeypatch.setattr(task_workers, "_stop_requested", threading.Event())
+    task_worker_forget()
+    yield
+    task_worker_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -677,8 +677,10 @@ def _interrupt(job_id: int, batch: CadBatch) -> CadJob:
     unfinished = CadBatch.objects.filter(job_id=job_id).exclude(state=CadBatch.State.DONE)
     try:
         for left in unfinished:
-            _record_batch(
-                job, left, [(i, CadOutcome.NOT_ATTEMPTED, reason, None) for i in left.agent_ids]
+            cad_batch_record(
+                job=job,
+                batch=left,
+                outcomes=[(i, CadOutcome.NOT_ATTEMPTED, reason, None) for i in left.agent_ids],
             )
     except DatabaseError:
         logger.exception("CAD job %s: could not record its unfinished agents", job.public_id)
@@ -756,11 +758,12 @@ def _run_batch(job: CadJob, batch: CadBatch, stop: Event, stop_reason: list[str]
                 # too. Stop sending, so the job ends within one timeout and can be retried.
                 stop_reason.append(DEEPCALL_STALLED)
                 stop.set()
-    _record_batch(job, batch, outcomes)
+    cad_batch_record(job=job, batch=batch, outcomes=outcomes)
 
 
-def _record_batch(job: CadJob, batch: CadBatch, outcomes) -> None:
+def cad_batch_record(*, job: CadJob, batch: CadBatch, outcomes) -> None:
     """Write a batch's results, the ledger for its successes and "done", in one transaction.
+    `outcomes`: (agent id, outcome, DeepCall's message, its code) for each agent of the batch.
 
     The batch row is locked first, and a batch already done is left alone: a batch recorded
     twice (a worker that outlived its lease) moves neither the ledger nor the counters.
@@ -821,10 +824,10 @@ def _update_counters(job_id: int) -> None:
 
 def _give_up_pending(job: CadJob, reason: str) -> None:
     for batch in CadBatch.objects.filter(job_id=job.pk, state=CadBatch.State.PENDING):
-        _record_batch(
-            job,
-            batch,
-            [
+        cad_batch_record(
+            job=job,
+            batch=batch,
+            outcomes=[
                 (str(i), CadOutcome.NOT_ATTEMPTED, f"Not sent: {reason}", None)
                 for i in batch.agent_ids
             ],

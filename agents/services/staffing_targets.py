@@ -66,7 +66,7 @@ def _stored(group_id: str) -> dict[Slot, int]:
     }
 
 
-def _at_slot_size(halves: Mapping[Slot, int], slot_minutes: int) -> dict[Slot, int]:
+def targets_at_slot_size(halves: Mapping[Slot, int], slot_minutes: int) -> dict[Slot, int]:
     """Half-hour targets read in slots of `slot_minutes`: the largest target set in each."""
     slots: dict[Slot, int] = {}
     for (weekday, minute), target in halves.items():
@@ -77,7 +77,7 @@ def _at_slot_size(halves: Mapping[Slot, int], slot_minutes: int) -> dict[Slot, i
 
 def staffing_targets(*, group_id: str, slot_minutes: int) -> dict[Slot, int]:
     """The group's targets ("" = overall) per slot of `slot_minutes`; unset slots are absent."""
-    return _at_slot_size(_stored(group_id), slot_minutes)
+    return targets_at_slot_size(_stored(group_id), slot_minutes)
 
 
 def staffing_target_groups() -> list[tuple[str, str]]:
@@ -261,7 +261,7 @@ def staffing_targets_set(
     """
 
     def build(halves: dict[Slot, int]) -> dict[Slot, int]:
-        shown = _at_slot_size(halves, slot_minutes)
+        shown = targets_at_slot_size(halves, slot_minutes)
         edits = {slot: value for slot, value in values.items() if shown.get(slot) != value}
         return _set_slots(halves, edits, slot_minutes)
 

@@ -50,6 +50,16 @@ def worker_request_stop() -> None:
     _stop_requested.set()
 
 
+def task_worker_forget() -> None:
+    """This process is a plain one again, not a task worker: no worker id, no stop requested.
+    Tests start here: a heartbeat recorded by an earlier test would otherwise name this
+    process's CAD claims after a worker whose row is gone, and a stop asked for by one would
+    keep the next from taking work."""
+    global _current_worker_id
+    _current_worker_id = ""
+    _stop_requested.clear()
+
+
 def task_worker_beat(*, worker_id: str) -> None:
     """Record that this worker is alive (the first beat registers it)."""
     global _current_worker_id

@@ -26,11 +26,11 @@ def redis_server():
 
 
 @pytest.fixture
-def redis_cache(settings, redis_server, monkeypatch):
+def redis_cache(settings, redis_server):
     """The default cache on this module's own redis-server, which is up at the start."""
     redis_server.stop()
     redis_server.start()
-    monkeypatch.setattr(fallback_cache, "_outages", {})
+    fallback_cache.forget_outages()
     settings.CACHES = {
         "default": {
             "BACKEND": "dashboard.cache.FallbackRedisCache",

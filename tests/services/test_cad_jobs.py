@@ -145,7 +145,9 @@ def test_a_crashed_worker_loses_nothing_and_reports_nothing_twice(synced, admin_
     batch1 = CadBatch.objects.get(job=job, number=1)
     batch1.state = CadBatch.State.RUNNING
     batch1.save()
-    cad_service._record_batch(job, batch1, [(i, "succeeded", "", None) for i in batch1.agent_ids])
+    cad_service.cad_batch_record(
+        job=job, batch=batch1, outcomes=[(i, "succeeded", "", None) for i in batch1.agent_ids]
+    )
     CadBatch.objects.filter(job=job, number=2).update(
         state=CadBatch.State.RUNNING, claimed_at=timezone.now() - cad_service.CLAIM_LEASE * 2
     )
@@ -216,7 +218,9 @@ def test_a_worker_that_died_after_the_last_batch_leaves_a_job_resume_finishes(
     settings.TASKS = QUEUED
     job = start(admin_user, some_ids(10))
     batch = CadBatch.objects.get(job=job)
-    cad_service._record_batch(job, batch, [(i, "succeeded", "", None) for i in batch.agent_ids])
+    cad_service.cad_batch_record(
+        job=job, batch=batch, outcomes=[(i, "succeeded", "", None) for i in batch.agent_ids]
+    )
     CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.RUNNING)  # then it died
 
     assert [j.pk for j in cad_service.cad_jobs_resume()] == [job.pk]
@@ -375,7 +379,7 @@ def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settin
     settings.DEEPCALL_CAD_CONCURRENCY = 1
     ids = some_ids(30)
     job = start(admin_user, ids)
-    record = cad_service._record_batch
+    record = cad_service.cad_batch_record
     failures = iter([True])
 
     def record_once_failing(*args, **kwargs):
@@ -383,7 +387,7 @@ def test_a_passing_database_error_only_delays_a_batch(synced, admin_user, settin
             raise OperationalError("injected: database is locked")
         return record(*args, **kwargs)
 
-    monkeypatch.setattr(cad_service, "_record_batch", record_once_failing)
+    monkeypatch.setattr(cad_service, "cad_batch_record", record_once_failing)
     job = cad_service.cad_job_run(job_id=job.pk)
     assert job.status == CadJob.Status.RUNNING
     assert CadBatch.objects.get(job=job, number=1).last_error == "OperationalError"

@@ -118,7 +118,9 @@ def test_a_batch_recorded_twice_moves_neither_the_ledger_nor_the_counts(
 
     def record():
         outcome = next(outcomes_to_record)
-        cad_service._record_batch(job, batch, [(i, outcome, "", None) for i in ids])
+        cad_service.cad_batch_record(
+            job=job, batch=batch, outcomes=[(i, outcome, "", None) for i in ids]
+        )
 
     _, errors = run_at_once(record)
 

@@ -16,13 +16,13 @@ MONDAY_NINE = (0, 9 * 60)
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_setting_the_same_new_slot_at_once_both_succeed(manager_user, monkeypatch):
     # Each save pauses between reading the targets and writing them, so the two overlap.
-    at_slot_size = targets_module._at_slot_size
+    at_slot_size = targets_module.targets_at_slot_size
 
     def slowly(*args, **kwargs):
         time.sleep(0.3)
         return at_slot_size(*args, **kwargs)
 
-    monkeypatch.setattr(targets_module, "_at_slot_size", slowly)
+    monkeypatch.setattr(targets_module, "targets_at_slot_size", slowly)
     values = iter([12, 30])
 
     def save():

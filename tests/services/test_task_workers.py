@@ -1,6 +1,5 @@
 """Workers' heartbeats: who is alive, a dead worker's batches taken over, a stopping worker."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,12 +16,6 @@ def beat(worker_id: str, *, seconds_ago: float = 0) -> None:
     TaskWorker.objects.filter(worker_id=worker_id).update(
         last_seen_at=timezone.now() - timedelta(seconds=seconds_ago)
     )
-
-
-@pytest.fixture(autouse=True)
-def _not_stopping(monkeypatch):
-    monkeypatch.setattr(task_workers, "_stop_requested", threading.Event())
-    monkeypatch.setattr(task_workers, "_current_worker_id", "")
 
 
 @pytest.mark.django_db
@@ -87,7 +80,7 @@ def test_a_stopping_worker_takes_no_more_batches_and_the_job_is_queued_for_anoth
     assert synced.calls.get("setCad", 0) == 0
     assert DBTaskResult.objects.count() == queued_before + 1
 
-    task_workers._stop_requested.clear()  # another worker runs it
+    task_workers.task_worker_forget()  # another worker runs it
     job = cad_service.cad_job_run(job_id=job.pk)
     assert job.status == CadJob.Status.SUCCEEDED
     assert CadResult.objects.filter(job=job).count() == 30
