@@ -186,3 +186,24 @@ def test_the_worker_prunes_after_each_sync(deepcall, settings):
     agent_sync_task.call(trigger="command")
     assert not AgentChange.objects.filter(agent_id="old").exists()
     assert agent_change_prune_task.call() == 0
+
+
+def test_the_writer_without_recording_writes_the_same_agents_and_no_history(deepcall):
+    """`record_changes=False` (what bench/changes_bench.py compares against): the read model
+    is written as with recording, and no history entry is made, neither the first load nor a
+    change."""
+    from agents.models import Agent
+    from agents.services.read_model_writer import read_model_write_listing
+    from agents.upstream import get_deepcall_client
+
+    read_model_write_listing(
+        get_deepcall_client().list_agents(), now=timezone.now(), record_changes=False
+    )
+    assert Agent.objects.count() == SANDBOX_LISTED_AGENTS
+    mutate(deepcall, hours={"4": WEEKDAYS_9_TO_6})
+    read_model_write_listing(
+        get_deepcall_client().list_agents(), now=timezone.now(), record_changes=False
+    )
+    windows = Agent.objects.get(agent_id="4").windows.values_list("start_minute", "end_minute")
+    assert list(windows) == [(540, 1080)]
+    assert not AgentChange.objects.exists()
