@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from agents.client_address import client_ip
 from agents.models import SignInEvent
+from agents.services.team_scopes import sign_in_events_in_scope
 from agents.services.user_accounts import user_session_forget, user_session_record
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ def sign_in_event_record(
 
 
 def sign_in_events_matching(filters: SignInFilters) -> QuerySet:
-    """Events the filters select, newest first."""
-    events = SignInEvent.objects.all()
+    """Events the filters select (of the users in the team scope in force), newest first."""
+    events = sign_in_events_in_scope(SignInEvent.objects.all())
     if filters.username:
         events = events.filter(username__icontains=filters.username)
     if filters.kind:

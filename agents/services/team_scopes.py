@@ -14,7 +14,12 @@ other service starts from, one per kind of data, so the scope is applied in one 
   their scope holds it (`made_within_scope`, `cad_jobs_with_description_in_scope`), and sees
   only the exports made within their scope (`csv_exports_in_scope`). A job they may see (it
   touched their agents) but made with a wider scope shows its agents in scope, a count of the
-  rest, and no filter text.
+  rest, and no filter text;
+- people: `users_in_scope` (the users page, disabling and enabling) and `sign_in_events_in_scope`
+  (the sign-in record). A scoped admin sees and manages the users whose own scope theirs holds:
+  not the whole account's users nor another team's, whose usernames (often email addresses, a
+  team lead's may be an agent's too) and sign-ins are that team's business. A sign-in that
+  names no account (a failure with whatever was typed) is the whole account's.
 
 A scope whose groups have no agents now selects nothing: never the whole account.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
@@ -38,6 +44,7 @@ from agents.models import (
     CadResult,
     CsvExport,
     Group,
+    SignInEvent,
     TeamScopeChange,
     UserTeamScope,
     group_keys_for,
@@ -322,3 +329,27 @@ def cad_jobs_with_description_in_scope(jobs: QuerySet[CadJob]) -> QuerySet[CadJo
             output_field=TextField(),
         )
     )
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def users_in_scope(users: QuerySet | None = None) -> QuerySet:
+    """The users (of `users`, by default all) whose own team scope the scope in force holds;
+    users without a scope have the whole account, which only the whole account holds."""
+    users = get_user_model().objects.all() if users is None else users
+    scope = active_team_scope()
+    if scope.is_whole_account:
+        return users
+    # One row per scoped user (a few hundred at most), tested here: a JSON list is not
+    # compared alike on every database.
+    rows = UserTeamScope.objects.values_list("user_id", "group_ids")
+    within = [user_id for user_id, group_ids in rows if scope.holds(TeamScope.of_groups(group_ids))]
+    return users.filter(pk__in=within)
+
+
+def sign_in_events_in_scope(events: QuerySet[SignInEvent]) -> QuerySet[SignInEvent]:
+    """The sign-in events (of `events`) of users in the scope in force (`users_in_scope`)."""
+    if active_team_scope().is_whole_account:
+        return events
+    return events.filter(user__in=users_in_scope().values("pk"))

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents.models import SingleSignOnIdentity, UserSession, UserTeamScope
 from agents.roles import ROLE_PERMISSIONS
+from agents.services.team_scopes import users_in_scope
 
 # A page of the users list: a call center's dashboard has tens of users, rarely hundreds.
 USERS_PER_PAGE = 50
@@ -85,11 +86,12 @@ def user_enable(*, user) -> None:
 
 
 def users_matching(filters: UserFilters) -> QuerySet:
-    """Users the filters select, by username, with their roles, single sign-on identity and
-    whether they have an authenticator."""
+    """Users the filters select (within the team scope in force: `users_in_scope`), by
+    username, with their roles, single sign-on identity and whether they have an
+    authenticator."""
     users = (
-        get_user_model()
-        .objects.order_by("username")
+        users_in_scope()
+        .order_by("username")
         .select_related("sso_identity")
         .prefetch_related(
             Prefetch(

@@ -104,8 +104,9 @@ def user_scope(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @permission_required("auth.change_user", raise_exception=True)
 def user_disable(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Disable the account: it can no longer sign in, and its sessions end now."""
-    user = get_object_or_404(get_user_model(), pk=user_id)
+    """Disable the account: it can no longer sign in, and its sessions end now. A user outside
+    the admin's team scope answers 404, as on the users page they are not listed."""
+    user = get_object_or_404(team_scopes.users_in_scope(), pk=user_id)
     if user == request.user:
         messages.error(request, "You cannot disable your own account.")
         return _back_to_list(request)
@@ -121,8 +122,8 @@ def user_disable(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @permission_required("auth.change_user", raise_exception=True)
 def user_enable(request: HttpRequest, user_id: int) -> HttpResponse:
-    """Let a disabled account sign in again."""
-    user = get_object_or_404(get_user_model(), pk=user_id)
+    """Let a disabled account sign in again (a user outside the team scope: 404)."""
+    user = get_object_or_404(team_scopes.users_in_scope(), pk=user_id)
     user_accounts.user_enable(user=user)
     messages.success(request, f"{user.get_username()} can sign in again.")
     return _back_to_list(request)

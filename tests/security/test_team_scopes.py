@@ -14,7 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from agents.models import AgentChange, CadJob, CadResult, CadSelection, StaffingTarget
+from agents.models import (
+    AgentChange,
+    CadJob,
+    CadResult,
+    CadSelection,
+    SignInEvent,
+    StaffingTarget,
+)
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
 from agents.services import cad_jobs as cad_service
 from agents.services.team_scopes import team_scope_set
@@ -120,7 +127,20 @@ def teams(settings, django_user_model):
             enrol_second_factor(user)
         team_scope_set(user=user, scope=TeamScope.of_groups([NORTH]), changed_by=boss)
         users[role] = user
-    return {"users": users, "boss": boss, "mixed": mixed, "south_only": south_only}
+        SignInEvent.objects.create(user=user, username=username, kind="signed_in", method="code")
+    # The other team's lead signs in with her email, which is also an agent's of that team;
+    # a failed sign-in names another.
+    south_lead = make_user(django_user_model, OUTSIDE[1][2], SUPERVISOR)
+    team_scope_set(user=south_lead, scope=TeamScope.of_groups([SOUTH]), changed_by=boss)
+    SignInEvent.objects.create(user=south_lead, username=OUTSIDE[1][2], kind="signed_in")
+    SignInEvent.objects.create(username=OUTSIDE[0][2], kind="failed", method="password")
+    return {
+        "users": users,
+        "boss": boss,
+        "south_lead": south_lead,
+        "mixed": mixed,
+        "south_only": south_only,
+    }
 
 
 def _outside_strings() -> list[str]:
@@ -154,7 +174,7 @@ def _urls(teams) -> list[str]:
     samples = {
         "agent_id": [INSIDE[0][0], OUTSIDE[0][0], BOTH[0], "7399"],
         "public_id": [teams["mixed"].public_id, teams["south_only"].public_id],
-        "user_id": [teams["boss"].pk],
+        "user_id": [teams["boss"].pk, teams["south_lead"].pk],
     }
     urls = []
     for key, (pattern, _route) in sorted(PATTERNS.items()):
@@ -367,6 +387,34 @@ def test_a_job_made_with_a_wider_scope_shows_a_scoped_viewer_no_filter_text(clie
     client.force_login(teams["boss"])
     detail = client.get(reverse("cad-job-detail", args=[mixed.public_id])).content.decode()
     assert "text “oskar”, group South" in detail
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def test_a_scoped_admin_sees_and_manages_only_the_users_of_their_scope(client, teams):
+    """The users page and the sign-in record list the users whose scope the admin's holds:
+    not the whole account's owner, not the other team's lead (whose username is an outside
+    agent's email), not a failed sign-in's typed name. Disabling one of them answers 404."""
+    client.force_login(teams["users"][ADMIN])
+    users = client.get(reverse("user-list")).content.decode()
+    assert "sue.north" in users and "max.north" in users and "abe.north" in users
+    assert "olga.owner" not in users and "south.example" not in users
+    sign_ins = client.get(reverse("sign-in-list")).content.decode()
+    assert "sue.north" in sign_ins
+    assert "south.example" not in sign_ins and "olga.owner" not in sign_ins
+    for other in (teams["south_lead"], teams["boss"]):
+        response = client.post(reverse("user-disable", args=[other.pk]))
+        assert response.status_code == 404
+        other.refresh_from_db()
+        assert other.is_active
+    response = client.post(reverse("user-disable", args=[teams["users"][SUPERVISOR].pk]))
+    assert response.status_code == 302
+    # The admin with the whole account sees everyone, and every sign-in.
+    enrol_second_factor(teams["boss"])
+    client.force_login(teams["boss"])
+    sign_ins = client.get(reverse("sign-in-list")).content.decode()
+    assert OUTSIDE[1][2] in sign_ins and OUTSIDE[0][2] in sign_ins
 
 
 # --- forged POSTs ---------------------------------------------------------------------------
