@@ -13,6 +13,7 @@ from agents.services.agent_queries import duplicated_group_names, group_display_
 from agents.services.cad_ledger import cad_on_count
 from agents.services.read_model_status import sync_status
 from agents.services.team_scopes import agents_in_scope, cad_jobs_in_scope, groups_in_scope
+from agents.team_scope import active_team_scope
 
 # The busiest groups listed on the home page; the directory's filter has them all.
 HOME_TOP_GROUPS = 10
@@ -61,6 +62,9 @@ def home_summary(*, user) -> dict:
         "agents_cad_on": cad_on_count(),
         "top_groups": groups,
         "sync": sync_status(),
+        # A sync's counts are the whole account's: a user with a team scope sees their own
+        # figures above, not how many agents the account has.
+        "account_counts_shown": active_team_scope().is_whole_account,
         "can_see_jobs": can_see_jobs,
         "recent_jobs": recent_jobs,
         "time_zone": working_hours.account_zone().key,

@@ -21,6 +21,7 @@ from agents.models import (
     CadSelection,
     SignInEvent,
     StaffingTarget,
+    SyncRun,
 )
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
 from agents.services import cad_jobs as cad_service
@@ -415,6 +416,24 @@ def test_a_scoped_admin_sees_and_manages_only_the_users_of_their_scope(client, t
     client.force_login(teams["boss"])
     sign_ins = client.get(reverse("sign-in-list")).content.decode()
     assert OUTSIDE[1][2] in sign_ins and OUTSIDE[0][2] in sign_ins
+
+
+def test_the_home_page_shows_a_scoped_user_no_account_wide_counts(client, teams):
+    now = timezone.now()
+    SyncRun.objects.create(
+        started_at=now,
+        finished_at=now,
+        outcome="succeeded",
+        agent_count=98765,
+        message="4321 new, 0 changed, 0 removed, 94444 unchanged.",
+    )
+    client.force_login(teams["users"][SUPERVISOR])
+    home = client.get(reverse("home")).content.decode()
+    assert "98,765" not in home and "4321 new" not in home
+    assert '<span class="stat-value">3</span>' in home  # the scope's own agents
+    client.force_login(teams["users"][MANAGER])
+    partial = client.get(reverse("home"), headers={"HX-Request": "true"}).content.decode()
+    assert "98,765" not in partial
 
 
 # --- forged POSTs ---------------------------------------------------------------------------
