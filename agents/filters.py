@@ -26,7 +26,7 @@ from agents.services.agent_queries import (
     distinct_agent_values,
     group_label,
 )
-from agents.services.team_scopes import csv_exports_in_scope, groups_in_scope
+from agents.services.team_scopes import cad_jobs_in_scope, csv_exports_in_scope, groups_in_scope
 
 # The agent lists' query-string keys that select agents.
 SEARCH_VAR = "q"
@@ -240,7 +240,10 @@ class CadJobFilter(django_filters.FilterSet):
     """Who, which action, and when: the audit page's filters (invalid values are ignored)."""
 
     created_by = django_filters.ModelChoiceFilter(
-        queryset=lambda request: users_among(CadJob.objects.values("created_by")),
+        # Who started the jobs the user may see (within a team scope, those touching it).
+        queryset=lambda request: users_among(
+            cad_jobs_in_scope(CadJob.objects.all()).values("created_by")
+        ),
         label="Started by",
         empty_label="Anyone",
         widget=forms.Select(attrs=SELECT_ATTRS),

@@ -119,8 +119,13 @@ def teams(settings, django_user_model):
     StaffingTarget.objects.create(group_id=SOUTH, weekday=0, start_minute=600, target=7)
     StaffingTarget.objects.create(group_id="", weekday=0, start_minute=600, target=9)
     boss = make_user(django_user_model, "olga.owner", ADMIN)
+    # The other team's admin signs in with her email, which is also an agent's of that team.
+    south_lead = make_user(django_user_model, OUTSIDE[1][2], ADMIN)
+    team_scope_set(user=south_lead, scope=TeamScope.of_groups([SOUTH]), changed_by=boss)
     mixed = _finished_job(boss, "mixed-job", [*INSIDE, *OUTSIDE])
-    south_only = _finished_job(boss, "south-job", OUTSIDE[:2], outcome=CadResult.Outcome.FAILED)
+    south_only = _finished_job(
+        south_lead, "south-job", OUTSIDE[:2], outcome=CadResult.Outcome.FAILED
+    )
     users = {}
     for role, username in ((SUPERVISOR, "sue.north"), (MANAGER, "max.north"), (ADMIN, "abe.north")):
         user = make_user(django_user_model, username, role)
@@ -129,10 +134,7 @@ def teams(settings, django_user_model):
         team_scope_set(user=user, scope=TeamScope.of_groups([NORTH]), changed_by=boss)
         users[role] = user
         SignInEvent.objects.create(user=user, username=username, kind="signed_in", method="code")
-    # The other team's lead signs in with her email, which is also an agent's of that team;
-    # a failed sign-in names another.
-    south_lead = make_user(django_user_model, OUTSIDE[1][2], SUPERVISOR)
-    team_scope_set(user=south_lead, scope=TeamScope.of_groups([SOUTH]), changed_by=boss)
+    # Her sign-in, and a failed one naming another agent of that team.
     SignInEvent.objects.create(user=south_lead, username=OUTSIDE[1][2], kind="signed_in")
     SignInEvent.objects.create(username=OUTSIDE[0][2], kind="failed", method="password")
     return {
