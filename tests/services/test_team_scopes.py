@@ -85,3 +85,24 @@ def test_group_ids_are_read_from_commas_and_an_empty_list_is_refused():
     assert parse_group_ids(" 501, 502 ,,") == frozenset({"501", "502"})
     with pytest.raises(ValueError, match="at least one group id"):
         parse_group_ids(" , ")
+
+
+def test_a_scope_holds_its_own_groups_and_fewer_and_only_the_whole_account_holds_it():
+    both = TeamScope.of_groups(["501", "502"])
+    assert both.holds(NORTH) and both.holds(both) and both.holds(TeamScope.of_groups([]))
+    assert not NORTH.holds(both) and not NORTH.holds(WHOLE_ACCOUNT)
+    assert WHOLE_ACCOUNT.holds(both) and WHOLE_ACCOUNT.holds(WHOLE_ACCOUNT)
+
+
+def test_a_recorded_scope_reads_back_as_the_scope_it_was():
+    from agents.services.team_scopes import team_scope_record, team_scope_recorded
+
+    for scope in (
+        WHOLE_ACCOUNT,
+        NORTH,
+        TeamScope.of_groups(["ab", "AB", "5*01"]),
+        TeamScope.of_groups([]),
+    ):
+        assert team_scope_recorded(team_scope_record(scope)) == scope
+    # A group named "*" is not the whole account.
+    assert team_scope_recorded(team_scope_record(TeamScope.of_groups(["*"]))) != WHOLE_ACCOUNT
