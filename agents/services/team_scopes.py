@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
@@ -48,6 +49,17 @@ def team_scope_of(*, user) -> TeamScope:
         return WHOLE_ACCOUNT
     group_ids = UserTeamScope.objects.filter(user=user).values_list("group_ids", flat=True).first()
     return WHOLE_ACCOUNT if group_ids is None else TeamScope.of_groups(group_ids)
+
+
+def signed_in_team_scope(user) -> TeamScope:
+    """The scope of a request's signed-in user: read with the user by the authentication
+    backend (`agents.auth`), so no query; `team_scope_of` for a user read any other way."""
+    if not get_user_model().team_scope.is_cached(user):
+        return team_scope_of(user=user)
+    try:
+        return TeamScope.of_groups(user.team_scope.group_ids)
+    except UserTeamScope.DoesNotExist:
+        return WHOLE_ACCOUNT
 
 
 def team_scopes_may_change(*, user) -> bool:
