@@ -21,7 +21,10 @@ class PermissionsInOneQuery:
 
     def get_user(self, user_id):
         user = (
-            get_user_model()._default_manager.select_related("team_scope").filter(pk=user_id).first()
+            get_user_model()
+            ._default_manager.select_related("team_scope")
+            .filter(pk=user_id)
+            .first()
         )
         return user if user is not None and self.user_can_authenticate(user) else None
 
