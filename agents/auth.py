@@ -20,13 +20,12 @@ class PermissionsInOneQuery:
     team scope (`services.team_scopes.signed_in_team_scope`)."""
 
     def get_user(self, user_id):
-        user = (
-            get_user_model()
-            ._default_manager.select_related("team_scope")
-            .filter(pk=user_id)
-            .first()
-        )
-        return user if user is not None and self.user_can_authenticate(user) else None
+        users = get_user_model()._default_manager.select_related("team_scope")
+        try:
+            user = users.get(pk=user_id)
+        except users.model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
