@@ -18,7 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from agents.services.read_model_cache import one_read_model_version
-from agents.services.team_scopes import team_scope_of
+from agents.services.team_scopes import signed_in_team_scope
 from agents.team_scope import WHOLE_ACCOUNT, team_scope_active
 
 STARTED_KEY = "_session_started"
@@ -174,7 +174,7 @@ class TeamScopeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        scope = team_scope_of(user=user) if user is not None and user.is_authenticated else None
+        scope = signed_in_team_scope(user) if user is not None and user.is_authenticated else None
         with team_scope_active(scope or WHOLE_ACCOUNT):
             response = self.get_response(request)
             if response.streaming and not getattr(response, "is_async", False):

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from agents.auth import PermissionsInOneQuery
 from agents.models import SingleSignOnIdentity
 from agents.roles import ROLE_PERMISSIONS
 
@@ -95,7 +96,7 @@ def refuse(request: HttpRequest, reason: str) -> None:
     setattr(request, REFUSAL_ATTRIBUTE, reason)
 
 
-class SingleSignOnBackend(OIDCAuthenticationBackend):
+class SingleSignOnBackend(PermissionsInOneQuery, OIDCAuthenticationBackend):
     """mozilla-django-oidc's backend with discovery, full ID token checks and roles."""
 
     def __init__(self, *args, **kwargs):

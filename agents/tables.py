@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from agents import working_hours
 from agents.models import Agent, CadState
 from agents.services.agent_queries import group_display_name
+from agents.services.cad_ledger import ListedCadState
 from agents.templatetags.cad_state import cad_state_label
 
 DETAIL_TARGET = "#agent-detail-body"
@@ -65,7 +66,7 @@ class AgentTable:
     """One page of the directory, ready to draw."""
 
     agents: list[Agent]  # with `listed_groups` and `listed_windows` attached
-    cad_states: dict[str, CadState]  # the ledger's rows by agent id (absent: not set here)
+    cad_states: dict[str, ListedCadState]  # the ledger's by agent id (absent: not set here)
     duplicated_names: frozenset[str]  # group names shown with their id
     now: datetime  # the instant "on shift now" is judged at
     page: object  # views.lists.ListPage: the page links below the table
@@ -193,7 +194,7 @@ class AgentTable:
         set_by = f" by {state.set_by or 'a deleted user'}" if self.can_see_cad_jobs else ""
         return format_html(
             '<span class="badge {}" title="{}">{}</span>',
-            "text-bg-success" if state.state == state.State.ON else "text-bg-secondary",
+            "text-bg-success" if state.state == CadState.State.ON else "text-bg-secondary",
             f"As set here{set_by} on {timezone.localtime(state.set_at):%d %b %Y %H:%M}",
             label,
         )

@@ -215,9 +215,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Auth ----------------------------------------------------------------------------------
 
+# agents.auth.RoleBackend is Django's ModelBackend reading permissions in one query.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "agents.auth.RoleBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -462,7 +463,7 @@ if not PASSWORD_LOGIN and not OIDC_ISSUER:
 if OIDC_ISSUER:
     AUTHENTICATION_BACKENDS.append("agents.single_sign_on.SingleSignOnBackend")
 if not PASSWORD_LOGIN:
-    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+    AUTHENTICATION_BACKENDS.remove("agents.auth.RoleBackend")
 # mozilla-django-oidc: PKCE and a nonce on every sign-in; its callback is ours.
 OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET

@@ -2,13 +2,14 @@
 
 Everything reads the local read model (see `services.read_model_sync`); nothing here calls
 DeepCall or reads a query string. Callers pass validated values: `AgentFilters` (built by the
-web layer's FilterSet) and a sort key from `SORT_KEYS`. The directory view sorts the listing
-with `agents_sorted`, pages it and reads the page with `agent_page_rows`.
+web layer's FilterSet) and a sort key from `SORT_KEYS`. The directory view puts the listing in
+order with `agent_directory_order`, pages it and reads the page with `agent_page_rows`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
@@ -16,6 +17,7 @@ from itertools import batched
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
@@ -228,11 +230,16 @@ def group_display_name(group, duplicated: frozenset[str]) -> str:
 class DirectoryListing:
     """The agents a directory view lists, for the web layer's table to sort and page."""
 
-    agents: QuerySet[Agent]  # unordered; only the columns the table shows (`LIST_FIELDS`)
+    filters: AgentFilters
     total_count: int  # every agent in the read model
     matching_count: int  # cached per read-model version: the table's paginator is told it
     duplicated_names: frozenset[str]
     now: datetime  # the instant "on shift now" (filter, sort and column) is judged at
+
+    @cached_property
+    def agents(self) -> QuerySet[Agent]:
+        """Unordered; only the columns the table shows (`LIST_FIELDS`)."""
+        return agents_matching(self.filters, now=self.now).only(*LIST_FIELDS)
 
 
 def _ordering(sort: str, descending: bool) -> list:
@@ -256,16 +263,50 @@ def agents_sorted(
     return agents.order_by(*_ordering(sort, descending))
 
 
+def agent_directory_order(
+    listing: DirectoryListing, *, sort: str, descending: bool = False
+) -> QuerySet[Agent] | Sequence[int]:
+    """What the directory pages through: the listing's agents in the order of `sort`
+    (`agent_page_rows` reads a page of it).
+
+    Within a team scope, their primary keys in that order, worked out once per read-model
+    version for these filters, as their count is: a page of a sorted queryset walks past every
+    agent before it, out of the scope too, so with a sixth of the account in scope a deep page
+    walked six times as far as the whole account's (README, Performance). Not for a text
+    search, where every new term would make a list of its own.
+    """
+    filters = listing.filters
+
+    def ordered() -> QuerySet[Agent]:
+        return agents_sorted(listing.agents, sort=sort, descending=descending, now=listing.now)
+
+    if active_team_scope().is_whole_account or filters.text:
+        return ordered()
+    by_clock = filters.on_shift or sort == "on_shift"
+    minute = working_hours.local_weekday_minute(listing.now) if by_clock else None
+    # The ledger moves with every CAD job, not with the syncs the cache follows.
+    ledger = cad_ledger_version() if filters.cad else None
+    return cached_per_version(
+        "scoped-order",
+        lambda: array("q", ordered().values_list("pk", flat=True)),
+        filters,
+        sort,
+        descending,
+        minute,
+        ledger,
+    )
+
+
 def agent_directory_listing(
     *, filters: AgentFilters, now: datetime | None = None
 ) -> DirectoryListing:
-    """The agents `filters` selects (a lazy queryset: nothing is read until a page of it is)
-    and their counts. The caller sorts with `agents_sorted`, slices out a page and gives its
-    agents their groups and hours with `attach_groups_and_hours`."""
+    """The agents `filters` selects (built when first asked for, and read only a page at a
+    time) and their counts. The caller puts them in order with `agent_directory_order`, slices out a
+    page and reads it with `agent_page_rows`."""
     now = now or timezone.now()
     matching = agent_matching_count(filters, now=now)
     return DirectoryListing(
-        agents=agents_matching(filters, now=now).only(*LIST_FIELDS),
+        filters=filters,
         total_count=matching if filters.is_empty else agent_total_count(),
         matching_count=matching,
         duplicated_names=duplicated_group_names(),
@@ -281,10 +322,14 @@ class ListedGroup:
     name: str
 
 
-def agent_page_rows(agents: QuerySet[Agent]) -> list[Agent]:
-    """A page of agents (a slice of a sorted `agents_matching`), read once, each with its
-    `listed_groups` and `listed_windows` (`attach_groups_and_hours`)."""
-    rows = list(agents)
+def agent_page_rows(agents: QuerySet[Agent] | Sequence[int]) -> list[Agent]:
+    """A page of agents (a slice of `agent_directory_order`: agents, or their primary keys in
+    order), read once, each with its `listed_groups` and `listed_windows`."""
+    if isinstance(agents, QuerySet):
+        rows = list(agents)
+    else:
+        by_pk = Agent.objects.only(*LIST_FIELDS).in_bulk(list(agents))
+        rows = [by_pk[pk] for pk in agents if pk in by_pk]
     attach_groups_and_hours(rows)
     return rows
 

@@ -11,6 +11,9 @@ known.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Count, Max, QuerySet
 
 from agents.models import CadJob, CadResult, CadState
@@ -32,15 +35,26 @@ def cad_states(agent_ids) -> dict[str, CadState]:
     }
 
 
-def cad_states_listed(agent_ids) -> dict[str, CadState]:
-    """The ledger rows of a page of agents, by agent id, with only what a list shows of them:
-    the state, when, and who set it (one query; `cad_states` also reads the job)."""
-    rows = (
-        CadState.objects.filter(agent_id__in=list(agent_ids))
-        .select_related("set_by")
-        .only("agent_id", "state", "set_at", "set_by__username")
+@dataclass(frozen=True, slots=True)
+class ListedCadState:
+    """A ledger row as a list shows it: the state, when, and who set it (their username; None
+    once that user is deleted)."""
+
+    state: str
+    set_at: datetime
+    set_by: str | None
+
+
+def cad_states_listed(agent_ids) -> dict[str, ListedCadState]:
+    """The ledger's state of a page of agents, by agent id, with only what a list shows of it
+    (one query, read as plain values: model instances of the row and its user cost more than
+    the query; `cad_states` also reads the job)."""
+    rows = CadState.objects.filter(agent_id__in=list(agent_ids)).values_list(
+        "agent_id", "state", "set_at", "set_by__username"
     )
-    return {row.agent_id: row for row in rows}
+    return {
+        agent_id: ListedCadState(state, set_at, set_by) for agent_id, state, set_at, set_by in rows
+    }
 
 
 def cad_ledger_version() -> str:

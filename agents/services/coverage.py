@@ -22,6 +22,8 @@ from agents.services.staffing_targets import WORST_SLOTS_SHOWN, TargetScope, sho
 
 # Fifty rows of seven day-tracks stay readable on a laptop and render in a few milliseconds.
 TIMELINE_PAGE_SIZE = 50
+# What a timeline row shows of its agent; the rest of the row (JSON, dates) is not even read.
+TIMELINE_FIELDS = ("agent_id", "agent_id_sort", "name", "is_active")
 # The slot panel lists names; past this many the count says it all and the page stays light.
 SLOT_AGENT_LIMIT = 200
 # Heatmap shades: counts are bucketed relative to the busiest slot, 1 (few) to 4 (most).
@@ -97,8 +99,8 @@ class Timeline:
 
 
 def schedule_timeline(*, agents: Iterable[Agent], now: datetime) -> Timeline:
-    """The weekly timeline of `agents` (a page of them): each one's bars per weekday and whether
-    on shift now.
+    """The weekly timeline of `agents` (a page of them, `TIMELINE_FIELDS` enough): each one's
+    bars per weekday and whether on shift now.
 
     Only these agents have their windows fetched (one query), so the cost does not grow with
     the size of the account.

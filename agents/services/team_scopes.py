@@ -67,6 +67,17 @@ def team_scope_of(*, user) -> TeamScope:
     return WHOLE_ACCOUNT if group_ids is None else TeamScope.of_groups(group_ids)
 
 
+def signed_in_team_scope(user) -> TeamScope:
+    """The scope of a request's signed-in user: read with the user by the authentication
+    backend (`agents.auth`), so no query; `team_scope_of` for a user read any other way."""
+    if not get_user_model().team_scope.is_cached(user):
+        return team_scope_of(user=user)
+    try:
+        return TeamScope.of_groups(user.team_scope.group_ids)
+    except UserTeamScope.DoesNotExist:
+        return WHOLE_ACCOUNT
+
+
 def team_scopes_may_change(*, user) -> bool:
     """Whether `user` may change scopes: an admin (`auth.change_user`) with the whole account;
     a scoped admin could otherwise widen their own."""

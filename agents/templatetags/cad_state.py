@@ -9,13 +9,14 @@ from django import template
 from django.utils import timezone
 
 from agents.models import CadState
+from agents.services.cad_ledger import ListedCadState
 from agents.time_ago import age_words
 
 register = template.Library()
 
 
 @register.filter
-def cad_state_label(state: CadState | None, now: datetime | None = None) -> str:
+def cad_state_label(state: CadState | ListedCadState | None, now: datetime | None = None) -> str:
     """ "On · set 2 h ago", "Off · set …", or "Not set here".
 
     Never DeepCall's state: only what this dashboard last set.
@@ -24,4 +25,4 @@ def cad_state_label(state: CadState | None, now: datetime | None = None) -> str:
         return "Not set here"
     now = now or timezone.now()
     age = max(0, int((now - state.set_at).total_seconds()))
-    return f"{state.get_state_display()} · set {age_words(age)}"
+    return f"{CadState.State(state.state).label} · set {age_words(age)}"

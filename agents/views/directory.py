@@ -36,8 +36,8 @@ DETAIL_TEMPLATE = "agents/agent_detail.html"
 
 def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatus) -> dict:
     listing = agent_queries.agent_directory_listing(filters=state.filters)
-    ordered = agent_queries.agents_sorted(
-        listing.agents, sort=state.sort_key, descending=state.descending, now=listing.now
+    ordered = agent_queries.agent_directory_order(
+        listing, sort=state.sort_key, descending=state.descending
     )
     page = list_page(state, ordered, per_page=state.per_page, count=listing.matching_count)
     # Nothing matches: the page says so without reading one (the count is cached).

@@ -48,7 +48,7 @@ def _targets_url(scope: target_service.TargetScope, slot_minutes: int) -> str:
 @permission_required("agents.view_schedules", raise_exception=True)
 def schedule_overview(request):
     state = ScheduleState(request.GET)
-    agents = agents_matching(state.filters)
+    agents = agents_matching(state.filters).only(*coverage_service.TIMELINE_FIELDS)
     page = list_page(
         state,
         agents,

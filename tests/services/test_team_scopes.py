@@ -4,9 +4,16 @@ outside it, and cached counts kept apart per scope."""
 import pytest
 from django.utils import timezone
 
-from agents.models import AgentChange, Group
+from agents.models import Agent, AgentChange, Group, SyncRun
 from agents.services.agent_changes import ChangeFilters, changes_matching
-from agents.services.agent_queries import AgentFilters, agent_matching_count, agents_matching
+from agents.services.agent_queries import (
+    AgentFilters,
+    agent_directory_listing,
+    agent_directory_order,
+    agent_matching_count,
+    agent_page_rows,
+    agents_matching,
+)
 from agents.team_scope import WHOLE_ACCOUNT, TeamScope, parse_group_ids, team_scope_active
 from tests.fixtures.agents import make_agent
 
@@ -106,3 +113,39 @@ def test_a_recorded_scope_reads_back_as_the_scope_it_was():
         assert team_scope_recorded(team_scope_record(scope)) == scope
     # A group named "*" is not the whole account.
     assert team_scope_recorded(team_scope_record(TeamScope.of_groups(["*"]))) != WHOLE_ACCOUNT
+
+
+def directory_page(number: int, *, sort: str = "id", descending: bool = False, per_page=2):
+    listing = agent_directory_listing(filters=AgentFilters())
+    ordered = agent_directory_order(listing, sort=sort, descending=descending)
+    start = (number - 1) * per_page
+    return [agent.name for agent in agent_page_rows(ordered[start : start + per_page])]
+
+
+def new_sync() -> None:
+    """A sync that changed agents: the read model's version moves on."""
+    now = timezone.now()
+    run = SyncRun.objects.create(started_at=now, finished_at=now, outcome=SyncRun.Outcome.SUCCEEDED)
+    SyncRun.objects.filter(pk=run.pk).update(read_model_version=run.pk)
+
+
+def test_a_scoped_directory_pages_through_its_own_agents_in_order_and_follows_each_sync(agents):
+    """A team scope's pages come from its agents in order (kept per read-model version), not
+    from walking the whole account: each page holds the next agents in scope, sorted either
+    way, and a sync that adds an agent to the scope shows it."""
+    make_agent(5, "Another North", groups=["501"])
+    make_agent(6, "Late North", groups=["501", "503"])
+    with team_scope_active(NORTH):
+        assert directory_page(1) == ["North Only", "Both Teams"]
+        assert directory_page(2) == ["Another North", "Late North"]
+        assert directory_page(1, descending=True) == ["Late North", "Another North"]
+        assert directory_page(2, sort="name") == ["Late North", "North Only"]
+
+        make_agent(7, "New North", groups=["501"])
+        Agent.objects.filter(agent_id="1").delete()
+        assert directory_page(2) == ["Another North", "Late North"]  # until the sync is seen
+        new_sync()
+        assert directory_page(1) == ["Both Teams", "Another North"]
+        assert directory_page(2) == ["Late North", "New North"]
+    with team_scope_active(WHOLE_ACCOUNT):
+        assert directory_page(2) == ["No Team", "Another North"]
