@@ -165,16 +165,19 @@ def _iterate_in(context: Context, chunks: Iterable) -> Iterator:
 
 
 class TeamScopeMiddleware:
-    """Each request works within its user's team scope (`agents.team_scope`): every selector
-    reads it, so no view, partial or export can show or change agents outside it. Streamed
-    answers are read within it too."""
+    """Each request works within its user's team scope (`agents.team_scope`), an API request
+    within its token user's: every selector reads it, so no view, partial, export or API
+    answer can show or change agents outside it. Streamed answers are read within it too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        scope = team_scope_of(user=user) if user is not None and user.is_authenticated else None
+        # An API request is its token's user's (agents.api.middleware), never the session's.
+        token = getattr(request, "api_token", None)
+        user = token.user if token is not None else getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        scope = team_scope_of(user=user) if signed_in else None
         with team_scope_active(scope or WHOLE_ACCOUNT):
             response = self.get_response(request)
             if response.streaming and not getattr(response, "is_async", False):
