@@ -27,6 +27,13 @@ def bearer_token(request: HttpRequest) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
+def _holds_nul(request: HttpRequest) -> bool:
+    return "\x00" in request.path or any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for key, values in request.GET.lists()
+    )
+
+
 def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PATH_PREFIX)
 
@@ -44,6 +51,9 @@ class ApiTokenMiddleware:
         request.user = AnonymousUser()
         request.api_token = None
         request.api_token_refused = ""
+        if _holds_nul(request):
+            # No text field of either database can hold one (PostgreSQL refuses it outright).
+            return problem_response(request, 400, "The URL holds a NUL character (%00).")
         if text := bearer_token(request):
             try:
                 token = api_token_authenticate(text)

@@ -95,7 +95,7 @@ def api_token_authenticate(token: str) -> ApiToken:
         prefix = token.removeprefix(TOKEN_PREFIX).partition("_")[0]
     record = (
         ApiToken.objects.select_related("user").filter(prefix=prefix).first()
-        if len(prefix) == PREFIX_LENGTH
+        if len(prefix) == PREFIX_LENGTH and prefix.isascii() and prefix.isalnum()
         else None
     )
     expected = record.secret_hash if record is not None else _NO_HASH

@@ -135,3 +135,11 @@ def test_the_openapi_schema_and_the_docs_page_are_served_by_the_app(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("ninja/swagger-ui-bundle.js") and finders.find("ninja/swagger-ui.css")
+
+
+def test_a_nul_character_in_the_url_or_the_token_is_refused_cleanly(supervisor_api, client):
+    for url in ("/api/v1/agents?q=a%00b", "/api/v1/agents?group=%00", "/api/v1/agents/a%00"):
+        response = supervisor_api.get(url)
+        assert response.status_code == 400, url
+        assert response["Content-Type"] == "application/problem+json"
+    assert_unauthorized(client.get(URL, HTTP_AUTHORIZATION="Bearer dct_\x00bcdefgh_x"))
