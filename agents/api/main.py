@@ -21,11 +21,13 @@ MISSING_CREDENTIALS = (
 )
 # The errors any operation may answer with, besides its own success.
 COMMON_PROBLEMS = {
+    "400": "The URL holds a NUL character (%00).",
     "401": "No valid API token.",
     "403": "The token's role does not allow this.",
     "422": "A value of the request was refused.",
     "429": "Over the token's rate limit; see Retry-After.",
 }
+NOT_FOUND = "Nothing with that id (within the token user's team scope)."
 DESCRIPTION = """\
 The dashboard's data and actions for scripts and other systems, with the same rules as the
 pages: a token acts with its user's role and team scope. Send `Authorization: Bearer <token>`
@@ -49,12 +51,14 @@ class ProblemDocumentedAPI(NinjaAPI):
         )
         components["Problem"].pop("$defs", None)
         problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for path in schema["paths"].values():
+        for url, path in schema["paths"].items():
             for operation in path.values():
                 responses = {str(code): answer for code, answer in operation["responses"].items()}
                 operation["responses"] = responses
                 for status, description in COMMON_PROBLEMS.items():
                     responses[status] = {"description": description, "content": problem}
+                if "{" in url:  # an id in the path may name nothing the token's user can see
+                    responses.setdefault("404", {"description": NOT_FOUND, "content": problem})
                 for status, answer in responses.items():
                     if status.startswith("4") and "content" in answer:
                         answer["content"] = problem
