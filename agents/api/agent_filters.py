@@ -12,9 +12,22 @@ from ninja import Schema
 from pydantic import Field
 
 from agents.api.problems import ApiProblem
-from agents.filters import SEARCH_MAX_LENGTH
+from agents.filters import (
+    CAD_CHOICES,
+    DELETION_CHOICES,
+    ON_SHIFT_CHOICES,
+    SEARCH_MAX_LENGTH,
+    STATUS_CHOICES,
+)
 from agents.liststate import AgentListState
 from agents.services.agent_queries import AgentFilters
+from agents.working_hours import WEEKDAY_CHOICES
+
+
+def offered(choices) -> dict:
+    """A filter's values as the schema lists them ("" = no filter, as on the page); the
+    FilterSet still checks each value, with the page's wording."""
+    return {"enum": ["", *(str(value) for value, _ in choices)]}
 
 
 class AgentFilterQuery(Schema):
@@ -28,13 +41,29 @@ class AgentFilterQuery(Schema):
     group: list[str] | None = Field(
         None, description="DeepCall group ids (repeat for several): in any of them."
     )
-    status: str | None = Field(None, description="active or inactive.")
+    status: str | None = Field(
+        None, description="active or inactive.", json_schema_extra=offered(STATUS_CHOICES)
+    )
     dest_type: str | None = Field(None, description="A destination type the directory offers.")
     role: str | None = Field(None, description="A role name the directory offers.")
-    day: str | None = Field(None, description="Works on: 0 (Monday) to 6 (Sunday).")
-    on_shift: str | None = Field(None, description="yes: on shift now.")
-    cad: str | None = Field(None, description="on, off (as set here) or unknown (never set here).")
-    deletion: str | None = Field(None, description="pending: DeepCall lists it for deletion.")
+    day: str | None = Field(
+        None,
+        description="Works on: 0 (Monday) to 6 (Sunday).",
+        json_schema_extra=offered(WEEKDAY_CHOICES),
+    )
+    on_shift: str | None = Field(
+        None, description="yes: on shift now.", json_schema_extra=offered(ON_SHIFT_CHOICES)
+    )
+    cad: str | None = Field(
+        None,
+        description="on, off (as set here) or unknown (never set here).",
+        json_schema_extra=offered(CAD_CHOICES),
+    )
+    deletion: str | None = Field(
+        None,
+        description="pending: DeepCall lists it for deletion.",
+        json_schema_extra=offered(DELETION_CHOICES),
+    )
 
 
 FILTER_NAMES = tuple(AgentFilterQuery.model_fields)
