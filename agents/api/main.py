@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from agents.api import agents, cad_jobs
+from agents.api import agents, cad_jobs, changes, coverage, targets
 from agents.api.auth import ApiTokenAuth
 from agents.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem, Problem, problem_response
 
@@ -80,6 +80,9 @@ api = ProblemDocumentedAPI(
 )
 api.add_router("", agents.router)
 api.add_router("", cad_jobs.router)
+api.add_router("", changes.router)
+api.add_router("", targets.router)
+api.add_router("", coverage.router)
 
 
 def _authentication_error(request: HttpRequest, exc: Exception) -> HttpResponse:
