@@ -17,6 +17,8 @@ from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from agents.api.middleware import is_api_request
+from agents.api.problems import problem_response
 from agents.services.read_model_cache import one_read_model_version
 from agents.services.team_scopes import team_scope_of
 from agents.team_scope import WHOLE_ACCOUNT, team_scope_active
@@ -60,23 +62,25 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             declared = 0
         if declared > limit:
-            return self._too_large(limit)
+            return self._too_large(request, limit)
         raw = request.META.get("wsgi.input")
         if not declared and raw is not None and "HTTP_TRANSFER_ENCODING" in request.META:
             body = raw.read(limit + 1)
             if len(body) > limit:
-                return self._too_large(limit)
+                return self._too_large(request, limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = LimitedStream(io.BytesIO(body), len(body))
         return self.get_response(request)
 
     @staticmethod
-    def _too_large(limit: int) -> HttpResponse:
-        response = HttpResponse(
-            f"The request is larger than {limit // (1024 * 1024)} MB, the most this site takes.",
-            status=413,
-            content_type="text/plain; charset=utf-8",
+    def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
+        message = (
+            f"The request is larger than {limit // (1024 * 1024)} MB, the most this site takes."
         )
+        if is_api_request(request):
+            response = problem_response(request, 413, message)
+        else:
+            response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         # The rest of the body is never read: the connection cannot carry another request.
         response["Connection"] = "close"
         return response

@@ -460,6 +460,7 @@ class StaffingTargetChange(models.Model):
         COPY_MONDAY = "copy_monday", "Copied Monday to the weekdays"
         CLEAR = "clear", "Cleared all targets"
         IMPORT = "import", "Imported a CSV file"
+        API = "api", "Replaced through the API"
 
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -14,7 +14,7 @@ import agents.converters  # noqa: F401 - registers the agent_id path converter
 from agents import working_hours
 from agents.api.agent_filters import AgentFilterQuery, agent_list_state
 from agents.api.audit import api_read_record
-from agents.api.permissions import require_permission
+from agents.api.auth import needs
 from agents.api.problems import ApiProblem
 from agents.api.schemas import AgentOut, AgentPage
 from agents.services import agent_queries
@@ -75,12 +75,16 @@ def working_hours_out(windows) -> dict:
     }
 
 
-@router.get("/agents", response=AgentPage, summary="List agents, as the directory does")
+@router.get(
+    "/agents",
+    response=AgentPage,
+    summary="List agents, as the directory does",
+    auth=needs("agents.view_agent"),
+)
 def agent_list(request: HttpRequest, query: Query[AgentListQuery]):
     """The directory's agents: its filters (the same names and meanings as `/agents/?…`), its
     sort, `per_page` up to 500. Within the token user's team scope. Each read is recorded in
     the exports audit trail."""
-    require_permission(request, "agents.view_agent")
     state = agent_list_state(request.GET)
     sort = query.sort
     listing = agent_queries.agent_directory_listing(filters=state.filters)
@@ -120,13 +124,15 @@ def agent_list(request: HttpRequest, query: Query[AgentListQuery]):
 
 
 @router.get(
-    "/agents/{agent_id:agent_id}", response=AgentOut, summary="One agent, as its page shows it"
+    "/agents/{agent_id:agent_id}",
+    response=AgentOut,
+    summary="One agent, as its page shows it",
+    auth=needs("agents.view_agent"),
 )
 def agent_get(request: HttpRequest, agent_id: str):
     """One agent by its id (an id holding "/" or "~" writes them as ~2F and ~7E, as the
     directory's links do). 404 for an agent not in the directory, or not in the token user's
     team scope (the two are not told apart)."""
-    require_permission(request, "agents.view_agent")
     detail = agent_queries.agent_detail(agent_id=agent_id)
     if detail is None:
         raise ApiProblem(

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from agents.api import agents
+from agents.api import agents, cad_jobs, changes, coverage, targets
 from agents.api.auth import ApiTokenAuth
 from agents.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem, Problem, problem_response
 
@@ -21,13 +21,18 @@ MISSING_CREDENTIALS = (
 )
 # The errors any operation may answer with, besides its own success.
 COMMON_PROBLEMS = {
-    "400": "The URL holds a NUL character (%00).",
+    "400": "The URL holds a NUL character, or the body is not JSON.",
     "401": "No valid API token.",
     "403": "The token's role does not allow this.",
+    "404": "Not found, or not in the token user's team scope.",
     "422": "A value of the request was refused.",
     "429": "Over the token's rate limit; see Retry-After.",
 }
-NOT_FOUND = "Nothing with that id (within the token user's team scope)."
+# And those of the operations that change something.
+CHANGE_PROBLEMS = {
+    "409": "Refused as things stand (a job still running, nothing to do); `detail` says why.",
+    "413": "The body is over 1 MB.",
+}
 DESCRIPTION = """\
 The dashboard's data and actions for scripts and other systems, with the same rules as the
 pages: a token acts with its user's role and team scope. Send `Authorization: Bearer <token>`
@@ -51,14 +56,15 @@ class ProblemDocumentedAPI(NinjaAPI):
         )
         components["Problem"].pop("$defs", None)
         problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for url, path in schema["paths"].items():
-            for operation in path.values():
+        for path in schema["paths"].values():
+            for method, operation in path.items():
                 responses = {str(code): answer for code, answer in operation["responses"].items()}
                 operation["responses"] = responses
-                for status, description in COMMON_PROBLEMS.items():
+                problems = dict(COMMON_PROBLEMS)
+                if method in ("post", "put"):
+                    problems.update(CHANGE_PROBLEMS)
+                for status, description in problems.items():
                     responses[status] = {"description": description, "content": problem}
-                if "{" in url:  # an id in the path may name nothing the token's user can see
-                    responses.setdefault("404", {"description": NOT_FOUND, "content": problem})
                 for status, answer in responses.items():
                     if status.startswith("4") and "content" in answer:
                         answer["content"] = problem
@@ -73,6 +79,10 @@ api = ProblemDocumentedAPI(
     auth=ApiTokenAuth(),
 )
 api.add_router("", agents.router)
+api.add_router("", cad_jobs.router)
+api.add_router("", changes.router)
+api.add_router("", targets.router)
+api.add_router("", coverage.router)
 
 
 def _authentication_error(request: HttpRequest, exc: Exception) -> HttpResponse:

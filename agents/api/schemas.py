@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 
 class GroupOut(Schema):
@@ -60,3 +60,16 @@ class AgentPage(Schema):
     per_page: int
     next: str | None = Field(description="The next page's URL; null on the last page.")
     results: list[AgentOut]
+
+
+def _slot_minutes(value: int) -> int:
+    if value not in SLOT_MINUTES:
+        raise ValueError("Slots can be 60 or 30 minutes long.")
+    return value
+
+
+SLOT_MINUTES = (60, 30)
+# A slot length as a query parameter: "60" or "30" (a Literal of ints would refuse the text).
+SlotMinutes = Annotated[
+    int, AfterValidator(_slot_minutes), WithJsonSchema({"type": "integer", "enum": [60, 30]})
+]

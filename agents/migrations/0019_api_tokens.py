@@ -1,5 +1,5 @@
-"""Personal API tokens (hashed), and which token started a CAD job or read an export through
-the HTTP API ("" for the pages)."""
+"""Personal API tokens (hashed); which token started a CAD job or read an export through the
+HTTP API ("" for the pages); staffing targets replaced through the API, in their change log."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -61,5 +61,20 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["-created_at", "-pk"],
             },
+        ),
+        migrations.AlterField(
+            model_name="staffingtargetchange",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("grid", "Edited the grid"),
+                    ("fill", "Filled a range"),
+                    ("copy_monday", "Copied Monday to the weekdays"),
+                    ("clear", "Cleared all targets"),
+                    ("import", "Imported a CSV file"),
+                    ("api", "Replaced through the API"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -131,3 +131,9 @@ def test_an_id_holding_a_slash_is_reached_as_the_directory_links_it(supervisor_a
     make_agent(7, "Slashy")
     Agent.objects.filter(agent_id="7").update(agent_id="a/b")
     assert supervisor_api.get(f"{URL}/a~2Fb").json()["id"] == "a/b"
+
+
+def test_the_exports_page_marks_api_reads_with_the_token(supervisor_api, admin_client, two_groups):
+    supervisor_api.get(URL)
+    page = admin_client.get("/exports/").content.decode()
+    assert "sam.supervisor" in page and "API (token “test script”)" in page

@@ -43,7 +43,8 @@ def test_a_token_opens_the_api_without_a_session_or_csrf_token(supervisor_user, 
     # A POST with no CSRF cookie or header is not refused as a forgery: it gets as far as the
     # role check (a supervisor may not run CAD jobs).
     refused = client.post("/api/v1/cad-jobs", {}, content_type="application/json", **bearer(token))
-    assert refused.status_code in (403, 404, 405, 422) and b"CSRF" not in refused.content
+    assert refused.status_code == 403 and b"CSRF" not in refused.content
+    assert refused["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("header", ["Bearer nonsense", "Bearer dct_abcdefgh_x", "Basic dXNlcjpw"])
@@ -143,3 +144,14 @@ def test_a_nul_character_in_the_url_or_the_token_is_refused_cleanly(supervisor_a
         assert response.status_code == 400, url
         assert response["Content-Type"] == "application/problem+json"
     assert_unauthorized(client.get(URL, HTTP_AUTHORIZATION="Bearer dct_\x00bcdefgh_x"))
+
+
+def test_a_body_over_one_megabyte_is_a_413_problem(admin_api):
+    response = admin_api.client.post(
+        "/api/v1/cad-jobs",
+        b"x" * (1024 * 1024 + 1),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {admin_api.token}",
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
