@@ -13,7 +13,7 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from agents.api.agent_filters import agent_filters_from
 from agents.api.auth import needs
@@ -141,7 +141,8 @@ class UndoPlanOut(Schema):
     unknown_agents: list[str] = Field(description="The first of those, by id.")
 
 
-class UndoIn(Schema):
+class UndoIn(BaseModel):  # not a ninja Schema: that reads any JSON value (a list, a number) as
+    # an object without attributes, so a body that is no object at all passed as the defaults.
     unknown: Literal["leave", "revert"] = Field(
         "leave",
         description="The agents whose state before is not known: leave them as they are, or "
