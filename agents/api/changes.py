@@ -29,6 +29,7 @@ class ChangeQuery(Schema):
         None,
         description="The `next_since` of your last answer: only changes recorded after it. "
         "Without it, from the oldest change kept.",
+        json_schema_extra={"pattern": r"^[0-9]{1,18}$"},  # what `_cursor` takes
     )
     per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
     agent: str | None = Field(None, max_length=200, description="An agent's id, or part of a name.")
