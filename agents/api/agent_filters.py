@@ -6,32 +6,28 @@ did not mean."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.http import QueryDict
 from django.urls import reverse
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from agents.api.problems import ApiProblem
-from agents.filters import (
-    CAD_CHOICES,
-    DELETION_CHOICES,
-    ON_SHIFT_CHOICES,
-    SEARCH_MAX_LENGTH,
-    STATUS_CHOICES,
-)
+from agents.filters import SEARCH_MAX_LENGTH
 from agents.liststate import AgentListState
-from agents.services.agent_queries import AgentFilters
-from agents.working_hours import WEEKDAY_CHOICES
 
-
-def offered(choices) -> dict:
-    """A filter's values as the schema lists them ("" = no filter, as on the page); the
-    FilterSet still checks each value, with the page's wording."""
-    return {"enum": ["", *(str(value) for value, _ in choices)]}
+# The fixed choices of the directory's filters (`filters.AgentFilter`), as the schema's enums.
+StatusValue = Literal["active", "inactive"]
+DayValue = Literal["0", "1", "2", "3", "4", "5", "6"]
+OnShiftValue = Literal["yes"]
+CadValue = Literal["on", "off", "unknown"]
+DeletionValue = Literal["pending"]
 
 
 class AgentFilterQuery(Schema):
-    """The directory's filters (`/agents/?…`), with their names; every one is optional."""
+    """The directory's filters (`/agents/?…`), with their names; every one is optional, and an
+    empty value is no filter, as in the directory's form."""
 
     q: str | None = Field(
         None,
@@ -39,30 +35,30 @@ class AgentFilterQuery(Schema):
         description="Every word must appear in the name, email, phone or id.",
     )
     group: list[str] | None = Field(
-        None, description="DeepCall group ids (repeat for several): in any of them."
+        None,
+        description="DeepCall group ids (repeat for several): in any of them. A group outside "
+        "your team scope is refused as an unknown one.",
     )
-    status: str | None = Field(
-        None, description="active or inactive.", json_schema_extra=offered(STATUS_CHOICES)
-    )
+    status: StatusValue | None = None
     dest_type: str | None = Field(None, description="A destination type the directory offers.")
     role: str | None = Field(None, description="A role name the directory offers.")
-    day: str | None = Field(
-        None,
-        description="Works on: 0 (Monday) to 6 (Sunday).",
-        json_schema_extra=offered(WEEKDAY_CHOICES),
+    day: DayValue | None = Field(None, description="Works on: 0 (Monday) to 6 (Sunday).")
+    on_shift: OnShiftValue | None = Field(None, description="yes: on shift now.")
+    cad: CadValue | None = Field(
+        None, description="on, off (as set here) or unknown (never set here)."
     )
-    on_shift: str | None = Field(
-        None, description="yes: on shift now.", json_schema_extra=offered(ON_SHIFT_CHOICES)
+    deletion: DeletionValue | None = Field(
+        None, description="pending: DeepCall lists it for deletion."
     )
-    cad: str | None = Field(
-        None,
-        description="on, off (as set here) or unknown (never set here).",
-        json_schema_extra=offered(CAD_CHOICES),
-    )
-    deletion: str | None = Field(
-        None,
-        description="pending: DeepCall lists it for deletion.",
-        json_schema_extra=offered(DELETION_CHOICES),
+
+
+class AgentFilterBody(AgentFilterQuery):
+    """The same filters as a JSON object (a CAD job's `filter`); `{}` is every agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: list[str] | str | None = Field(
+        None, description="A DeepCall group id, or several: in any of them."
     )
 
 
@@ -70,11 +66,12 @@ FILTER_NAMES = tuple(AgentFilterQuery.model_fields)
 
 
 def agent_list_state(params: QueryDict) -> AgentListState:
-    """The directory's list state for the filters among `params`; ApiProblem (422) when a value
-    is refused, naming each with the directory's own notice."""
+    """The directory's list state for the filters among `params` (blank values left out, as the
+    directory's form does); ApiProblem (422) when a value is refused, naming each with the
+    directory's own notice."""
     filter_params = QueryDict(mutable=True)
     for name in FILTER_NAMES:
-        values = params.getlist(name)
+        values = [value for value in params.getlist(name) if value.strip()]
         if values:
             filter_params.setlist(name, values)
     state = AgentListState(filter_params, path=reverse("agent-list"))
@@ -88,21 +85,11 @@ def agent_list_state(params: QueryDict) -> AgentListState:
     return state
 
 
-def agent_filters_from(values: dict) -> tuple[AgentFilters, AgentListState]:
-    """`agent_list_state` for a JSON object of filters (a CAD job's `filter`), whose values
-    are a text or a list of texts, as in a query string."""
+def agent_filters_from(body: AgentFilterBody) -> AgentListState:
+    """`agent_list_state` for a JSON object of filters (a CAD job's `filter`)."""
     params = QueryDict(mutable=True)
-    unknown = sorted(set(values) - set(FILTER_NAMES))
-    if unknown:
-        raise ApiProblem(
-            422,
-            f"Unknown filter “{unknown[0]}”: the filters are {', '.join(FILTER_NAMES)}.",
-            errors=[(f"filter.{name}", "Not a filter.") for name in unknown],
+    for name, value in body.model_dump(exclude_none=True).items():
+        params.setlist(
+            name, [str(item) for item in (value if isinstance(value, list) else [value])]
         )
-    for name, value in values.items():
-        if value is None:
-            continue
-        items = value if isinstance(value, list) else [value]
-        params.setlist(name, [str(item) for item in items])
-    state = agent_list_state(params)
-    return state.filters, state
+    return agent_list_state(params)

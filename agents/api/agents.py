@@ -15,7 +15,7 @@ from agents import working_hours
 from agents.api.agent_filters import AgentFilterQuery, agent_list_state
 from agents.api.audit import api_read_record
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem
+from agents.api.problems import ApiProblem, refuse_unknown_parameters
 from agents.api.schemas import AgentOut, AgentPage
 from agents.services import agent_queries
 from agents.services.cad_ledger import cad_states_listed
@@ -85,6 +85,7 @@ def agent_list(request: HttpRequest, query: Query[AgentListQuery]):
     """The directory's agents: its filters (the same names and meanings as `/agents/?…`), its
     sort, `per_page` up to 500. Within the token user's team scope. Each read is recorded in
     the exports audit trail."""
+    refuse_unknown_parameters(request, AgentListQuery)
     state = agent_list_state(request.GET)
     sort = query.sort
     listing = agent_queries.agent_directory_listing(filters=state.filters)
@@ -133,6 +134,7 @@ def agent_get(request: HttpRequest, agent_id: str):
     """One agent by its id (an id holding "/" or "~" writes them as ~2F and ~7E, as the
     directory's links do). 404 for an agent not in the directory, or not in the token user's
     team scope (the two are not told apart)."""
+    refuse_unknown_parameters(request)
     detail = agent_queries.agent_detail(agent_id=agent_id)
     if detail is None:
         raise ApiProblem(

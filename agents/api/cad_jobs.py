@@ -6,18 +6,18 @@ job marked with the name of the token that started it)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from agents.api.agent_filters import agent_filters_from
+from agents.api.agent_filters import AgentFilterBody, agent_filters_from
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem
+from agents.api.problems import ApiProblem, refuse_unknown_parameters
 from agents.forms import MAX_EXPLICIT_IDS, MAX_ID_LENGTH
 from agents.liststate import CadJobListState
 from agents.models import CadJob, CadResult
@@ -56,11 +56,24 @@ IdempotencyKey = Annotated[
 
 
 class CadJobIn(Schema):
-    action: Literal["enable", "disable"]
-    agent_ids: list[AgentId] | None = Field(
-        None, max_length=MAX_EXPLICIT_IDS, description="Agents picked by id (at most 5,000)."
+    """The action, and either the agents by id or a filter (never both)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [{"required": ["agent_ids"]}, {"required": ["filter"]}],
+        },
     )
-    filter: dict[str, str | list[str]] | None = Field(
+
+    action: Literal["enable", "disable"]
+    # Not nullable: give the one you mean and leave the other out.
+    agent_ids: list[AgentId] = Field(
+        None,
+        min_length=1,
+        max_length=MAX_EXPLICIT_IDS,
+        description="Agents picked by id (at most 5,000).",
+    )
+    filter: AgentFilterBody = Field(
         None,
         description="Every agent matching the directory's filters (the names of GET agents), "
         'e.g. {"group": ["501"], "status": "active"}; {} is every agent.',
@@ -143,6 +156,8 @@ class UndoPlanOut(Schema):
 
 class UndoIn(BaseModel):  # not a ninja Schema: that reads any JSON value (a list, a number) as
     # an object without attributes, so a body that is no object at all passed as the defaults.
+    model_config = ConfigDict(extra="forbid")
+
     unknown: Literal["leave", "revert"] = Field(
         "leave",
         description="The agents whose state before is not known: leave them as they are, or "
@@ -214,6 +229,15 @@ def _next_url(request: HttpRequest, *, page: int, shown_to: int, count: int) -> 
     return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
 
 
+def _blank_values_left_out(params: QueryDict) -> QueryDict:
+    """The query without its empty values: an empty filter is no filter, as in the page's form."""
+    kept = QueryDict(mutable=True)
+    for name, values in params.lists():
+        if given := [value for value in values if value.strip()]:
+            kept.setlist(name, given)
+    return kept
+
+
 def _created(request: HttpRequest, response: HttpResponse, job: CadJob, created: bool):
     response["Location"] = reverse("api-v1:cad_job_get", args=[job.public_id])
     return Status(201 if created else 200, job_out(request, job))
@@ -223,7 +247,7 @@ def _selection(request: HttpRequest, payload: CadJobIn) -> Selection:
     """The agents the payload names, as the page's selection; refused (403/422) when any id
     is not an agent the user may act on."""
     if payload.filter is not None:
-        _, state = agent_filters_from(payload.filter)
+        state = agent_filters_from(payload.filter)
         return Selection(all_matching_query=state.filter_query)
     ids = list(dict.fromkeys(payload.agent_ids))
     if not ids:
@@ -265,6 +289,7 @@ def cad_job_create(
     directory's filters. 201 with the job and its Location; the same `Idempotency-Key` again
     returns that job (200) and starts nothing. 409 when the agents are in a job still running,
     or nothing is left to send."""
+    refuse_unknown_parameters(request)
     key = _stored_key(request, idempotency_key)
     existing = CadJob.objects.select_related("created_by", "source_job").filter(idempotency_key=key)
     if job := existing.first():
@@ -289,9 +314,9 @@ def cad_job_create(
 class CadJobListQuery(PageQuery):
     per_page: int = Field(25, ge=1, le=MAX_JOBS_PER_PAGE)
     action: Literal["enable", "disable"] | None = None
-    created_by: int | None = Field(None, description="A user's id: jobs they started.")
-    created_from: str | None = Field(None, description="A day, YYYY-MM-DD (included).")
-    created_to: str | None = Field(None, description="A day, YYYY-MM-DD (included).")
+    created_by: int | None = Field(None, ge=1, description="A user's id: jobs they started.")
+    created_from: date | None = Field(None, description="A day (included).")
+    created_to: date | None = Field(None, description="A day (included).")
 
 
 @router.get(
@@ -300,7 +325,8 @@ class CadJobListQuery(PageQuery):
 def cad_job_list(request: HttpRequest, query: Query[CadJobListQuery]):
     """Every CAD job that touched an agent of your team scope, newest first, with the audit
     log page's filters."""
-    state = CadJobListState(request.GET)
+    refuse_unknown_parameters(request, CadJobListQuery)
+    state = CadJobListState(_blank_values_left_out(request.GET))
     errors = state.filterset.form.errors
     if errors:
         raise ApiProblem(
@@ -328,6 +354,7 @@ def cad_job_list(request: HttpRequest, query: Query[CadJobListQuery]):
     auth=needs("agents.view_cadjob"),
 )
 def cad_job_get(request: HttpRequest, job_id: UUID):
+    refuse_unknown_parameters(request)
     return job_out(request, _job_in_scope(job_id))
 
 
@@ -345,6 +372,7 @@ class CadResultQuery(PageQuery):
 def cad_job_results(request: HttpRequest, job_id: UUID, query: Query[CadResultQuery]):
     """Each agent's outcome and DeepCall's message, by outcome then name, within your team
     scope (`hidden` counts the others)."""
+    refuse_unknown_parameters(request, CadResultQuery)
     job = _job_in_scope(job_id)
     results = cad_service.cad_job_results(job, outcome=query.outcome)
     count = results.count()
@@ -388,6 +416,7 @@ def cad_job_retry(
 ):
     """A new job, the same action, for the agents that failed or were not attempted (of your
     team scope). 201 with it; the same `Idempotency-Key` returns it again (200)."""
+    refuse_unknown_parameters(request)
     job = _job_in_scope(job_id)
     key = _stored_key(request, idempotency_key)
     if existing := CadJob.objects.filter(idempotency_key=key).first():
@@ -411,6 +440,7 @@ def cad_job_retry(
 def cad_job_undo_plan(request: HttpRequest, job_id: UUID):
     """The undo page's plan: how many agents are switched back, left as they are, and whose
     state before is not known (your choice, with `unknown` when you undo)."""
+    refuse_unknown_parameters(request)
     job = _job_in_scope(job_id)
     _finished(job, "undo")
     plan = cad_service.cad_undo_plan(job)
@@ -438,6 +468,7 @@ def cad_job_undo(
 ):
     """Put back the state each agent had before the job: a new job of the opposite action.
     Agents whose state before is not known are left, unless `unknown` is "revert"."""
+    refuse_unknown_parameters(request)
     job = _job_in_scope(job_id)
     key = _stored_key(request, idempotency_key)
     if existing := CadJob.objects.filter(idempotency_key=key).first():

@@ -4,8 +4,8 @@ filters are the history page's (`liststate.ChangeListState`), within the team sc
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.http import urlencode
@@ -14,11 +14,30 @@ from pydantic import Field
 
 from agents.api.audit import api_read_record
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem
+from agents.api.problems import ApiProblem, refuse_unknown_parameters
+from agents.filters import SEARCH_MAX_LENGTH
 from agents.liststate import ChangeListState
 from agents.services import agent_changes as changes_service
 
 router = Router(tags=["changes"])
+
+# The history page's "Change" filter: a kind, any field, or one field.
+ChangeKind = Literal[
+    "added",
+    "removed",
+    "changed",
+    "first_load",
+    "name",
+    "email",
+    "phone",
+    "address",
+    "destination",
+    "role",
+    "status",
+    "groups",
+    "hours",
+    "pending_deletion",
+]
 
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 100
@@ -27,20 +46,21 @@ DEFAULT_PER_PAGE = 100
 class ChangeQuery(Schema):
     since: str | None = Field(
         None,
+        pattern=r"^[0-9]{1,18}$",
         description="The `next_since` of your last answer: only changes recorded after it. "
         "Without it, from the oldest change kept.",
-        json_schema_extra={"pattern": r"^[0-9]{1,18}$"},  # what `_cursor` takes
     )
     per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
-    agent: str | None = Field(None, max_length=200, description="An agent's id, or part of a name.")
-    group: str | None = Field(None, description="A DeepCall group id: its agents' changes.")
-    kind: str | None = Field(
-        None,
-        description="added, removed, changed (any field), first_load, or a field: name, "
-        "email, phone, address, destination, role, status, groups, hours, pending_deletion.",
+    agent: str | None = Field(
+        None, max_length=SEARCH_MAX_LENGTH, description="An agent's id, or part of a name."
     )
-    date_from: str | None = Field(None, description="A day, YYYY-MM-DD (included).")
-    date_to: str | None = Field(None, description="A day, YYYY-MM-DD (included).")
+    group: str | None = Field(None, description="A DeepCall group id: its agents' changes.")
+    kind: ChangeKind | None = Field(
+        None,
+        description="added, removed, changed (any field), first_load, or the field that changed.",
+    )
+    date_from: date | None = Field(None, description="A day (included).")
+    date_to: date | None = Field(None, description="A day (included).")
 
 
 class ChangeOut(Schema):
@@ -90,10 +110,11 @@ def _cursor(since: str | None) -> int:
 def change_list(request: HttpRequest, query: Query[ChangeQuery]):
     """Changes in the order they were recorded, after `since`. Each read is recorded in the
     exports audit trail, as the history's CSV export is."""
+    refuse_unknown_parameters(request, ChangeQuery)
     since = _cursor(query.since)
     params = request.GET.copy()
     for name in list(params):
-        if name not in FILTER_NAMES:
+        if name not in FILTER_NAMES or not params[name].strip():
             del params[name]
     state = ChangeListState(params)
     errors = state.filterset.form.errors

@@ -13,6 +13,7 @@ from agents import working_hours
 from agents.api.agent_filters import AgentFilterQuery, agent_list_state
 from agents.api.audit import api_read_record
 from agents.api.auth import needs
+from agents.api.problems import refuse_unknown_parameters
 from agents.api.schemas import SlotMinutes
 from agents.services import coverage as coverage_service
 from agents.services import staffing_targets as target_service
@@ -55,6 +56,7 @@ class CoverageOut(Schema):
 def coverage_get(request: HttpRequest, query: Query[CoverageQuery]):
     """The heatmap's figures for the agents the directory's filters select (recorded in the
     exports audit trail, as the heatmap's CSV is)."""
+    refuse_unknown_parameters(request, CoverageQuery)
     state = agent_list_state(request.GET)
     target_scope = target_service.staffing_target_scope(
         group_pks=state.filters.group_pks, slot_minutes=query.slot

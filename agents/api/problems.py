@@ -76,3 +76,19 @@ def problem_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def refuse_unknown_parameters(request: HttpRequest, *schemas: type[Schema]) -> None:
+    """ApiProblem 422 for a query parameter the endpoint does not take: a misspelt filter
+    (`stauts=active`) would otherwise be ignored, and a CAD job sent to every agent."""
+    known = {
+        field.alias or name for schema in schemas for name, field in schema.model_fields.items()
+    }
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) if known else "no query parameters"
+        raise ApiProblem(
+            422,
+            f"Unknown query parameter “{unknown[0]}”: this endpoint takes {takes}.",
+            errors=[(name, "Not a parameter of this endpoint.") for name in unknown],
+        )

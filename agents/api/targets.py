@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from pydantic import Field, StrictInt
+from pydantic import ConfigDict, Field, StrictInt
 
 from agents import working_hours
 from agents.api.audit import api_read_record
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem
+from agents.api.problems import ApiProblem, refuse_unknown_parameters
 from agents.api.schemas import SlotMinutes
 from agents.forms import TargetScopeForm
 from agents.models import StaffingTargetChange
 from agents.services import staffing_targets as target_service
 
 router = Router(tags=["staffing targets"])
+
+_FILE_LINE = re.compile(r"first on line ([0-9]+)")
 
 # A week of half hours is 336 slots; the CSV import's own bound.
 MAX_TARGETS = target_service.IMPORT_MAX_ROWS
@@ -33,13 +37,26 @@ class TargetQuery(Schema):
     slot: SlotMinutes = Field(60, description="Slot length in minutes.")
 
 
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
 class TargetRow(Schema):
-    weekday: str = Field(description="Monday … Sunday.")
-    start: str = Field(description="The slot's start, HH:MM, in the account's time zone.")
-    target: StrictInt | None = Field(description="Agents needed; null: no target.")
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: Weekday
+    start: str = Field(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="The slot's start, HH:MM, in the account's time zone: on the hour (or "
+        "the half hour, with slot=30).",
+    )
+    target: StrictInt | None = Field(
+        ge=0, le=target_service.TARGET_MAX, description="Agents needed; null: no target."
+    )
 
 
 class TargetsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     targets: list[TargetRow] = Field(
         max_length=MAX_TARGETS,
         description="Every slot that has a target: the others are cleared.",
@@ -109,6 +126,7 @@ def _targets_out(group_id: str, slot_minutes: int) -> dict:
 def targets_get(request: HttpRequest, query: Query[TargetQuery]):
     """The slots that have a target, Monday first; read as the targets page's CSV export is
     (and recorded in the exports audit trail as it is)."""
+    refuse_unknown_parameters(request, TargetQuery)
     group_id, slot_minutes = _group_and_slot(request, query)
     answer = _targets_out(group_id, slot_minutes)
     api_read_record(
@@ -130,7 +148,8 @@ def targets_get(request: HttpRequest, query: Query[TargetQuery]):
 def targets_put(request: HttpRequest, query: Query[TargetQuery], payload: TargetsIn):
     """All of the group's targets at once: the slots listed get their target, every other slot
     is cleared. Checked as the page's CSV import is; one bad row and nothing changes (422,
-    every bad row listed as `targets[<index>]`)."""
+    every bad row listed as `targets.<index>`)."""
+    refuse_unknown_parameters(request, TargetQuery)
     group_id, slot_minutes = _group_and_slot(request, query)
     # The import's own parser: one set of rules and words for a file and for a script.
     text = io.StringIO()
@@ -143,8 +162,12 @@ def targets_put(request: HttpRequest, query: Query[TargetQuery], payload: Target
             content=text.getvalue().encode(), slot_minutes=slot_minutes
         )
     except target_service.TargetImportInvalid as invalid:
+        # The parser counts the lines of a file (the header is line 1); a script counts items.
         errors = [
-            (f"targets[{problem.line - 2}]" if problem.line >= 2 else "targets", problem.message)
+            (
+                f"targets.{problem.line - 2}" if problem.line >= 2 else "targets",
+                _FILE_LINE.sub(lambda m: f"first as targets.{int(m[1]) - 2}", problem.message),
+            )
             for problem in invalid.errors
         ]
         raise ApiProblem(

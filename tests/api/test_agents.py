@@ -89,8 +89,20 @@ def test_a_bad_query_value_is_a_problem_naming_it(supervisor_api, two_groups, qu
 
 
 def test_a_refused_filter_is_worded_as_the_directory_words_it(supervisor_api, two_groups):
-    problem = supervisor_api.get(URL, {"status": "asleep"}).json()
-    assert problem["detail"].startswith("Ignored status “asleep”: Select a valid choice.")
+    problem = supervisor_api.get(URL, {"dest_type": "carrier pigeon"}).json()
+    assert problem["detail"].startswith(
+        "Ignored destination “carrier pigeon”: Select a valid choice."
+    )
+    assert problem["errors"] == [
+        {
+            "name": "dest_type",
+            "message": "Select a valid choice. carrier pigeon is not one of the available choices.",
+        }
+    ]
+
+
+def test_an_empty_filter_is_no_filter_as_in_the_directorys_form(supervisor_api, two_groups):
+    assert ids(supervisor_api.get(URL, {"group": "", "dest_type": "", "q": " "})) == ["1", "2", "3"]
 
 
 def test_one_agent_and_a_clear_404_for_an_unknown_id(supervisor_api, two_groups):
@@ -137,3 +149,12 @@ def test_the_exports_page_marks_api_reads_with_the_token(supervisor_api, admin_c
     supervisor_api.get(URL)
     page = admin_client.get("/exports/").content.decode()
     assert "sam.supervisor" in page and "API (token “test script”)" in page
+
+
+def test_a_misspelt_parameter_is_refused_not_ignored(supervisor_api, two_groups):
+    response = supervisor_api.get(URL, {"stauts": "active"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"].startswith("Unknown query parameter “stauts”: this endpoint takes")
+    assert problem["errors"] == [{"name": "stauts", "message": "Not a parameter of this endpoint."}]
+    assert supervisor_api.get(f"{URL}/1", {"verbose": "1"}).status_code == 422

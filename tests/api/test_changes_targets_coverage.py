@@ -99,7 +99,7 @@ def test_a_manager_replaces_a_groups_targets_and_reads_them_back(manager_api, ma
     body = {
         "targets": [
             {"weekday": "Monday", "start": "09:00", "target": 5},
-            {"weekday": "tuesday", "start": "10:00", "target": 0},
+            {"weekday": "Tuesday", "start": "10:00", "target": 0},
         ]
     }
     response = manager_api.put("/api/v1/staffing-targets?group=501&slot=60", body)
@@ -128,36 +128,39 @@ def test_bad_targets_are_each_listed_with_the_imports_words_and_nothing_changes(
     body = {
         "targets": [
             {"weekday": "Monday", "start": "09:00", "target": 5},
-            {"weekday": "Funday", "start": "09:00", "target": 1},
             {"weekday": "Monday", "start": "09:30", "target": 1},
             {"weekday": "Monday", "start": "09:00", "target": 2},
-            {"weekday": "Friday", "start": "11:00", "target": 100001},
+            {"weekday": "Friday", "start": "11:00", "target": 3},
         ]
     }
     response = manager_api.put("/api/v1/staffing-targets?group=501", body)
     assert response.status_code == 422
     problem = response.json()
-    assert problem["detail"] == "Nothing was changed: 4 of the targets are not valid."
-    assert [e["name"] for e in problem["errors"]] == [
-        "targets[1]",
-        "targets[2]",
-        "targets[3]",
-        "targets[4]",
+    assert problem["detail"] == "Nothing was changed: 2 of the targets are not valid."
+    assert problem["errors"] == [
+        {
+            "name": "targets.1",
+            "message": "09:30 is not the start of an hour (slots start at 09:00, 10:00 …).",
+        },
+        {
+            "name": "targets.2",
+            "message": "Monday 09:00 is listed twice (first as targets.0).",
+        },
     ]
-    assert "unknown weekday “Funday” (use Monday … Sunday)" in problem["errors"][0]["message"]
-    assert "is listed twice" in problem["errors"][2]["message"]
-    assert "is more than 100,000" in problem["errors"][3]["message"]
+    for row in (
+        {"weekday": "Funday", "start": "09:00", "target": 1},
+        {"weekday": "Monday", "start": "9 am", "target": 1},
+        {"weekday": "Monday", "start": "09:00", "target": 100_001},
+        {"weekday": "Monday", "start": "09:00", "target": -1},
+        {"weekday": "Monday", "start": "09:00", "target": "5"},
+    ):
+        refused = manager_api.put("/api/v1/staffing-targets?group=501", {"targets": [row]})
+        assert refused.status_code == 422, row
+        assert refused.json()["errors"][0]["name"].startswith("targets.0."), row
     assert list(StaffingTarget.objects.values_list("weekday", "start_minute", "target")) == [
         (0, 540, 4),
         (0, 570, 4),
     ]
-    assert (
-        manager_api.put(
-            "/api/v1/staffing-targets",
-            {"targets": [{"weekday": "Monday", "start": "09:00", "target": "5"}]},
-        ).status_code
-        == 422
-    )
 
 
 def test_targets_permissions_and_scope(supervisor_api, manager_api, manager_user, admin_user):
