@@ -13,7 +13,7 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from agents.api.agent_filters import AgentFilterBody, agent_filters_from
 from agents.api.auth import needs
@@ -154,8 +154,7 @@ class UndoPlanOut(Schema):
     unknown_agents: list[str] = Field(description="The first of those, by id.")
 
 
-class UndoIn(BaseModel):  # not a ninja Schema: that reads any JSON value (a list, a number) as
-    # an object without attributes, so a body that is no object at all passed as the defaults.
+class UndoIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     unknown: Literal["leave", "revert"] = Field(

@@ -1,5 +1,7 @@
 """A request body that is not the JSON object an operation documents is refused, even where
-every field has a default (found by the schema run: an undo took `[null, null]` as `{}`)."""
+every field has a default (found by the schema run: an undo took `[null, null]` as `{}`, since
+a ninja Schema nested in the body reads any value as an object without attributes; a model
+that forbids extra fields does not)."""
 
 import pytest
 
