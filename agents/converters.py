@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from django.urls import register_converter
+
 # The fixed routes that share /agents/<segment>/ with the agents' pages (agents/urls.py).
 FIXED_SEGMENTS = frozenset({"refresh", "export.csv"})
 _ESCAPED = re.compile(r"~([0-9A-Fa-f]{2})")
@@ -31,3 +33,8 @@ class AgentIdConverter:
         if text in FIXED_SEGMENTS or set(text) == {"."}:
             text = _escape(text[0]) + text[1:]
         return text
+
+
+# Registered here, once, for every URL configuration that names it: the pages' (agents/urls.py)
+# and the API's (agents/api/agents.py), whichever is imported first.
+register_converter(AgentIdConverter, "agent_id")

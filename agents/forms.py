@@ -14,6 +14,7 @@ from django.utils.html import escape
 
 from agents import working_hours
 from agents.models import CadJob
+from agents.services import api_tokens
 from agents.services.staffing_targets import IMPORT_MAX_BYTES, TARGET_MAX
 from agents.team_scope import WHOLE_ACCOUNT, TeamScope
 
@@ -205,6 +206,37 @@ class UserScopeForm(forms.Form):
         if self.cleaned_data["extent"] == self.WHOLE:
             return WHOLE_ACCOUNT
         return TeamScope.of_groups(self.cleaned_data["groups"])
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    """A new personal API token: what it is for, and for how many days it works."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=api_tokens.NAME_MAX_LENGTH,
+        help_text="What the token is for, e.g. the script or system that will use it.",
+    )
+    days = forms.IntegerField(
+        label="Expires after (days)",
+        min_value=1,
+        max_value=api_tokens.MAX_DAYS,
+        initial=api_tokens.DEFAULT_DAYS,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the token a name.")
+        return name
 
 
 # --- Staffing targets ----------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from django.shortcuts import resolve_url
 from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from agents.api.middleware import is_api_request
+from agents.api.problems import problem_response
 from agents.services.read_model_cache import one_read_model_version
 from agents.services.team_scopes import signed_in_team_scope
 from agents.team_scope import WHOLE_ACCOUNT, team_scope_active
@@ -60,23 +62,25 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             declared = 0
         if declared > limit:
-            return self._too_large(limit)
+            return self._too_large(request, limit)
         raw = request.META.get("wsgi.input")
         if not declared and raw is not None and "HTTP_TRANSFER_ENCODING" in request.META:
             body = raw.read(limit + 1)
             if len(body) > limit:
-                return self._too_large(limit)
+                return self._too_large(request, limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = LimitedStream(io.BytesIO(body), len(body))
         return self.get_response(request)
 
     @staticmethod
-    def _too_large(limit: int) -> HttpResponse:
-        response = HttpResponse(
-            f"The request is larger than {limit // (1024 * 1024)} MB, the most this site takes.",
-            status=413,
-            content_type="text/plain; charset=utf-8",
+    def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
+        message = (
+            f"The request is larger than {limit // (1024 * 1024)} MB, the most this site takes."
         )
+        if is_api_request(request):
+            response = problem_response(request, 413, message)
+        else:
+            response = HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         # The rest of the body is never read: the connection cannot carry another request.
         response["Connection"] = "close"
         return response
@@ -165,15 +169,17 @@ def _iterate_in(context: Context, chunks: Iterable) -> Iterator:
 
 
 class TeamScopeMiddleware:
-    """Each request works within its user's team scope (`agents.team_scope`): every selector
-    reads it, so no view, partial or export can show or change agents outside it. Streamed
-    answers are read within it too."""
+    """Each request works within its user's team scope (`agents.team_scope`), an API request
+    within its token user's: every selector reads it, so no view, partial, export or API
+    answer can show or change agents outside it. Streamed answers are read within it too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
+        # An API request is its token's user's (agents.api.middleware), never the session's.
+        token = getattr(request, "api_token", None)
+        user = token.user if token is not None else getattr(request, "user", None)
         scope = signed_in_team_scope(user) if user is not None and user.is_authenticated else None
         with team_scope_active(scope or WHOLE_ACCOUNT):
             response = self.get_response(request)

@@ -293,6 +293,8 @@ class CadJob(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
+    # Started through the HTTP API: the name of the token used ("" from the pages).
+    api_token_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -467,6 +469,7 @@ class StaffingTargetChange(models.Model):
         COPY_MONDAY = "copy_monday", "Copied Monday to the weekdays"
         CLEAR = "clear", "Cleared all targets"
         IMPORT = "import", "Imported a CSV file"
+        API = "api", "Replaced through the API"
 
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -527,6 +530,8 @@ class CsvExport(models.Model):
     # Data rows sent, header excluded; None while the download runs (or if the process died).
     rows = models.PositiveIntegerField(null=True)
     completed = models.BooleanField(default=False)  # False: abandoned by the client
+    # Read through the HTTP API: the name of the token used ("" from the pages).
+    api_token_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -651,3 +656,40 @@ class TeamScopeChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.changed_by_name} set {self.username}'s scope at {self.changed_at:%Y-%m-%d}"
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A personal token for the HTTP API (`agents.api`): it acts as its user, with the user's
+    role and team scope, until it expires or is revoked (`services.api_tokens`).
+
+    Only a SHA-256 of the token is kept: it is shown once, when made, and cannot be read back.
+    `prefix` is the token's public part, for finding the row and for telling tokens apart in
+    lists; a token is long random text, so a fast hash is enough (no guessing to slow down).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)  # hex SHA-256 of the whole token
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token {self.name!r} ({self.prefix}…) of user {self.user_id}"

@@ -1,6 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from agents.converters import AgentIdConverter
+import agents.converters  # noqa: F401 - registers the agent_id path converter
 from agents.views import (
     cad,
     changes,
@@ -12,8 +12,6 @@ from agents.views import (
     targets,
     users,
 )
-
-register_converter(AgentIdConverter, "agent_id")
 
 urlpatterns = [
     # Directory

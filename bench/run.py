@@ -17,6 +17,7 @@ BENCHMARKS = [
     "schedules_bench.py",
     "cad_bench.py",
     "changes_bench.py",
+    "api_bench.py",
     "cad_browser_bench.py",
 ]
 

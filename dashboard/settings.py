@@ -114,6 +114,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The API's docs page (/api/v1/docs) then uses the package's own Swagger UI files, not a CDN.
+    "ninja",
     "agents",
 ]
 
@@ -129,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # /api/: the token, not the session, is the user; rate limit per token (agents/api/).
+    "agents.api.middleware.ApiTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -478,6 +482,12 @@ OIDC_TIMEOUT = 10
 # within it stay in memory, so no request body is ever written to disk.
 REQUEST_BODY_MAX_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
+# --- The HTTP API (agents/api/) --------------------------------------------------------------
+
+# Requests a minute per API token: ten a second is plenty for a sync script, and stops a loop
+# gone wrong from taking the dashboard's workers from the people using the pages.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 600)
 
 # Selecting "all matching" keeps the filter, not the ids, so forms stay small; this only
 # guards the ordinary forms.

@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from agents import views
-from agents.views import account, sign_in
+from agents.api.main import api, api_not_found
+from agents.views import account, api_tokens, sign_in
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +20,12 @@ urlpatterns = [
     path("accounts/sessions/end-others/", account.sessions_end_others, name="sessions-end-others"),
     path("accounts/two-factor/", account.two_factor_verify, name="two-factor-verify"),
     path("accounts/two-factor/enrol/", account.two_factor_enrol, name="two-factor-enrol"),
+    path("account/tokens/", api_tokens.api_token_list, name="api-tokens"),
+    path(
+        "account/tokens/<int:token_id>/revoke/",
+        api_tokens.api_token_revoke,
+        name="api-token-revoke",
+    ),
     # Django's admin signs in through the dashboard's own page, second factor included.
     path(
         "admin/login/",
@@ -26,5 +33,8 @@ urlpatterns = [
         name="admin-login",
     ),
     path("admin/", admin.site.urls),
+    # The API for scripts (agents/api/): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+    path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
     path("", include("agents.urls")),
 ]

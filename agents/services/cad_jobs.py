@@ -167,6 +167,7 @@ def cad_job_create(
     kind: str = CadJob.Kind.NEW,
     source_job: CadJob | None = None,
     skip_already_set: bool = False,
+    api_token_name: str = "",
 ) -> tuple[CadJob, bool]:
     """Create a job for these agents and queue it; return (job, created).
 
@@ -174,7 +175,8 @@ def cad_job_create(
     form) without queueing anything. Raises CadJobRefused when there is nothing to do or a
     queued or running job already covers some of these agents. With `skip_already_set`, the
     agents the ledger says already have the state the action sets are not sent: the job
-    records each of them as skipped, with why.
+    records each of them as skipped, with why. `api_token_name`: started through the API
+    with that token (the audit log says so).
     """
     if action not in CadJob.Action.values:
         raise CadJobRefused("Unknown action: choose Enable CAD or Disable CAD.")
@@ -227,6 +229,7 @@ def cad_job_create(
                 agent_ids=to_send,
                 total=len(ids),
                 skipped=len(skipped),
+                api_token_name=api_token_name,
             )
             CadBatch.objects.bulk_create(
                 CadBatch(job=job, number=n, agent_ids=to_send[start : start + size])
@@ -330,12 +333,15 @@ def cad_job_start(
     return job
 
 
-def cad_job_retry_failed(*, job: CadJob, user, idempotency_key: str) -> CadJob:
+def cad_job_retry_failed(
+    *, job: CadJob, user, idempotency_key: str, api_token_name: str = ""
+) -> CadJob:
     """A new job, same action, for the agents that failed or were not attempted."""
     return _follow_up_job(
         job,
         user=user,
         idempotency_key=idempotency_key,
+        api_token_name=api_token_name,
         results=cad_results_in_scope(
             job.results.filter(
                 outcome__in=[CadResult.Outcome.FAILED, CadResult.Outcome.NOT_ATTEMPTED]
@@ -408,7 +414,12 @@ def cad_undo_plan(job: CadJob) -> UndoPlan:
 
 
 def cad_job_undo(
-    *, job: CadJob, user, idempotency_key: str, include_unknown: bool = False
+    *,
+    job: CadJob,
+    user,
+    idempotency_key: str,
+    include_unknown: bool = False,
+    api_token_name: str = "",
 ) -> CadJob:
     """Put back, for each agent this job changed, the state it had before the job.
 
@@ -440,12 +451,22 @@ def cad_job_undo(
         kind=CadJob.Kind.UNDO,
         source_job=job,
         filter_description=f"agents changed by job {job.public_id}",
+        api_token_name=api_token_name,
     )
     return new
 
 
 def _follow_up_job(
-    job: CadJob, *, user, idempotency_key, results, action, kind, description, nothing_to_do
+    job: CadJob,
+    *,
+    user,
+    idempotency_key,
+    results,
+    action,
+    kind,
+    description,
+    nothing_to_do,
+    api_token_name: str = "",
 ) -> CadJob:
     ids = list(results.values_list("agent_id", flat=True))
     if not ids:
@@ -458,6 +479,7 @@ def _follow_up_job(
         kind=kind,
         source_job=job,
         filter_description=description,
+        api_token_name=api_token_name,
     )
     return new
 

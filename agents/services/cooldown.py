@@ -28,3 +28,21 @@ def cooldown_start(*, action: str, seconds: int) -> int:
     if not isinstance(started, float):
         return 1
     return max(1, math.ceil(started + seconds - now))
+
+
+def rate_limit_take(*, bucket: str, limit: int, window_s: int = 60) -> int:
+    """Count one request against `bucket` (at most `limit` per `window_s`, in fixed windows):
+    0 when it may go ahead, else the seconds until the window ends (for Retry-After)."""
+    now = time.time()
+    window = int(now // window_s)
+    key = f"rate:{bucket}:{window}"
+    cache.add(key, 0, timeout=window_s + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:
+        # The key expired (or the cache was cleared) between the two calls: a fresh window.
+        cache.add(key, 1, timeout=window_s + 1)
+        used = 1
+    if used <= limit:
+        return 0
+    return max(1, math.ceil((window + 1) * window_s - now))

@@ -515,14 +515,20 @@ def staffing_targets_parse_csv(*, content: bytes, slot_minutes: int) -> dict[Slo
 
 
 def staffing_targets_import(
-    *, group_id: str, slot_minutes: int, values: Mapping[Slot, int | None], user
+    *,
+    group_id: str,
+    slot_minutes: int,
+    values: Mapping[Slot, int | None],
+    user,
+    action: str = StaffingTargetChange.Action.IMPORT,
 ) -> int:
-    """Replace all of the group's targets with an import's, in one transaction."""
+    """Replace all of the group's targets with an import's (a file, or the API's `action`), in
+    one transaction."""
     return _targets_replace(
         group_id=group_id,
         slot_minutes=slot_minutes,
         user=user,
-        action=StaffingTargetChange.Action.IMPORT,
+        action=action,
         build=lambda halves: _set_slots({}, values, slot_minutes),
     )
 

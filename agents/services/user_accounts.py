@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from agents.models import SingleSignOnIdentity, UserSession, UserTeamScope
 from agents.roles import ROLE_PERMISSIONS
+from agents.services.api_tokens import api_tokens_revoke_all
 from agents.services.team_scopes import users_in_scope
 
 # A page of the users list: a call center's dashboard has tens of users, rarely hundreds.
@@ -67,15 +68,13 @@ def user_other_session_count(*, user, session_key: str | None) -> int:
 
 
 @transaction.atomic
-def user_disable(*, user) -> int:
-    """Disable the account and end its access at once: every session now. Returns the number
-    of sessions ended.
-
-    API tokens do not exist yet: when they do, revoke `user`'s here, in this transaction,
-    so that disabling an account keeps meaning "nothing of theirs works any more".
-    """
+def user_disable(*, user, by=None) -> int:
+    """Disable the account and end its access at once: every session now, and every API token
+    (revoked, by `by`), so that disabling an account means "nothing of theirs works any more".
+    Returns the number of sessions ended."""
     get_user_model().objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
+    api_tokens_revoke_all(user=user, by=by)
     return user_sessions_end(user=user)
 
 

@@ -110,7 +110,7 @@ def user_disable(request: HttpRequest, user_id: int) -> HttpResponse:
     if user == request.user:
         messages.error(request, "You cannot disable your own account.")
         return _back_to_list(request)
-    ended = user_accounts.user_disable(user=user)
+    ended = user_accounts.user_disable(user=user, by=request.user)
     messages.success(
         request,
         f"{user.get_username()} is disabled; {ended} session{'s' if ended != 1 else ''} ended.",

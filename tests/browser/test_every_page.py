@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from agents import working_hours
 from agents.models import Agent, CadJob, CsvExport, Group, WorkingWindow
 from agents.services import cad_jobs as cad_service
+from agents.services.api_tokens import api_token_authenticate, api_token_issue
 from agents.services.coverage import HEATMAP_LEVELS
 from agents.services.staffing_targets import staffing_targets_fill
 from tests.fixtures.browser import assert_accessible, login, new_page, screenshot
@@ -120,6 +121,8 @@ def every_kind_of_data(synced_sandbox, admin_user):
         rows=1,
         completed=True,
     )
+    # The API tokens page's table: a token of the admin's, used once.
+    api_token_authenticate(api_token_issue(user=admin_user, name="hr-sync nightly").token)
     job.refresh_from_db()
     assert (job.succeeded, job.failed, job.skipped) == (2, 1, 4), "the data is not as planned"
     return job
@@ -153,6 +156,7 @@ def pages_to_visit(job: CadJob) -> dict[str, str]:
         "user-scope": f"/users/{job.created_by_id}/scope/",
         "account": "/accounts/",
         "password-change": "/accounts/password/",
+        "api-tokens": "/account/tokens/",
     }
 
 
@@ -168,6 +172,7 @@ PAGE_SHOWS = {
     "users": "Password and code",
     "user-scope": "Changes of scope",
     "account": "Two-factor sign-in",
+    "api-tokens": "hr-sync nightly",
     "targets-of-a-group": "Recent changes of targets",
     "schedules-of-a-group-short": "short",
 }

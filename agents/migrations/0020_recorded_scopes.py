@@ -3,7 +3,6 @@ is shown another user's filter text only when it was typed within their own scop
 
 Records made before this migration are taken to be the whole account's ("*"): their filter text
 is shown to users with the whole account only (nothing says which scope they were made within).
-Numbered 0025 to leave 0019-0024 to the branches landing beside it.
 """
 
 from django.db import migrations, models
@@ -11,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("agents", "0018_agent_group_keys"),
+        ("agents", "0019_api_tokens"),
     ]
 
     operations = [

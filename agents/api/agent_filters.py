@@ -1,0 +1,95 @@
+"""An API request's agent filters, read exactly as the directory reads its query string: the
+same FilterSet (`filters.AgentFilter`, through `liststate.AgentListState`), the same names and
+meanings, the same wording for a value it refuses. Only the outcome differs: a page drops a bad
+value with a notice, the API refuses the request (422), so a script never acts on a filter it
+did not mean."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import QueryDict
+from django.urls import reverse
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from agents.api.problems import ApiProblem
+from agents.filters import SEARCH_MAX_LENGTH
+from agents.liststate import AgentListState
+
+# The fixed choices of the directory's filters (`filters.AgentFilter`), as the schema's enums.
+StatusValue = Literal["active", "inactive"]
+DayValue = Literal["0", "1", "2", "3", "4", "5", "6"]
+OnShiftValue = Literal["yes"]
+CadValue = Literal["on", "off", "unknown"]
+DeletionValue = Literal["pending"]
+
+
+class AgentFilterQuery(Schema):
+    """The directory's filters (`/agents/?…`), with their names; every one is optional, and an
+    empty value is no filter, as in the directory's form."""
+
+    q: str | None = Field(
+        None,
+        max_length=SEARCH_MAX_LENGTH,
+        description="Every word must appear in the name, email, phone or id.",
+    )
+    group: list[str] | None = Field(
+        None,
+        description="DeepCall group ids (repeat for several): in any of them. A group outside "
+        "your team scope is refused as an unknown one.",
+    )
+    status: StatusValue | None = None
+    dest_type: str | None = Field(None, description="A destination type the directory offers.")
+    role: str | None = Field(None, description="A role name the directory offers.")
+    day: DayValue | None = Field(None, description="Works on: 0 (Monday) to 6 (Sunday).")
+    on_shift: OnShiftValue | None = Field(None, description="yes: on shift now.")
+    cad: CadValue | None = Field(
+        None, description="on, off (as set here) or unknown (never set here)."
+    )
+    deletion: DeletionValue | None = Field(
+        None, description="pending: DeepCall lists it for deletion."
+    )
+
+
+class AgentFilterBody(AgentFilterQuery):
+    """The same filters as a JSON object (a CAD job's `filter`); `{}` is every agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: list[str] | str | None = Field(
+        None, description="A DeepCall group id, or several: in any of them."
+    )
+
+
+FILTER_NAMES = tuple(AgentFilterQuery.model_fields)
+
+
+def agent_list_state(params: QueryDict) -> AgentListState:
+    """The directory's list state for the filters among `params` (blank values left out, as the
+    directory's form does); ApiProblem (422) when a value is refused, naming each with the
+    directory's own notice."""
+    filter_params = QueryDict(mutable=True)
+    for name in FILTER_NAMES:
+        values = [value for value in params.getlist(name) if value.strip()]
+        if values:
+            filter_params.setlist(name, values)
+    state = AgentListState(filter_params, path=reverse("agent-list"))
+    errors = state.filterset.form.errors
+    if errors:
+        raise ApiProblem(
+            422,
+            " ".join(state.notices),
+            errors=[(name, " ".join(messages)) for name, messages in errors.items()],
+        )
+    return state
+
+
+def agent_filters_from(body: AgentFilterBody) -> AgentListState:
+    """`agent_list_state` for a JSON object of filters (a CAD job's `filter`)."""
+    params = QueryDict(mutable=True)
+    for name, value in body.model_dump(exclude_none=True).items():
+        params.setlist(
+            name, [str(item) for item in (value if isinstance(value, list) else [value])]
+        )
+    return agent_list_state(params)
