@@ -26,6 +26,7 @@ from agents.services import cad_jobs as cad_service
 from agents.services.team_scopes import (
     agent_ids_out_of_scope,
     cad_job_visible,
+    made_within_scope,
     out_of_scope_message,
 )
 from agents.team_scope import active_team_scope
@@ -105,8 +106,11 @@ class CadJobOut(Schema):
     created_by: str
     api_token_name: str = Field(description='The token that started it; "" from the pages.')
     source_job: UUID | None = Field(description="The job a retry or an undo follows up.")
-    filter_description: str
-    filter_query: str
+    filter_description: str = Field(
+        description='The selection in words; "" when the job was made for groups beyond your '
+        "team scope (as on its page)."
+    )
+    filter_query: str = Field(description='The filter it selected by; "" likewise.')
     total: int
     done: int
     succeeded: int
@@ -178,6 +182,9 @@ def _stored_key(request: HttpRequest, key: str) -> str:
 
 
 def job_out(request: HttpRequest, job: CadJob) -> dict:
+    # What another admin typed may name agents outside the team scope: as on the job's page,
+    # a job made for groups beyond the token user's shows neither its filter nor its words.
+    typed_within_scope = made_within_scope(job.scope_keys)
     url = request.build_absolute_uri(reverse("api-v1:cad_job_get", args=[job.public_id]))
     return {
         "id": job.public_id,
@@ -195,8 +202,8 @@ def job_out(request: HttpRequest, job: CadJob) -> dict:
         "created_by": job.created_by.get_username(),
         "api_token_name": job.api_token_name,
         "source_job": job.source_job.public_id if job.source_job_id else None,
-        "filter_description": job.filter_description,
-        "filter_query": job.filter_query,
+        "filter_description": job.filter_description if typed_within_scope else "",
+        "filter_query": job.filter_query if typed_within_scope else "",
         "total": job.total,
         "done": job.done,
         "succeeded": job.succeeded,

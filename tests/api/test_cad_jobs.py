@@ -225,3 +225,30 @@ def test_the_job_page_and_the_audit_log_say_a_job_came_from_the_api(
     page = admin_client.get(f"/cad/{job['id']}/").content.decode()
     assert "ada.admin through the API (token “hr-sync”)" in page
     assert "API (token “hr-sync”)" in admin_client.get("/cad/").content.decode()
+
+
+def test_a_scoped_token_is_not_shown_what_a_wider_scoped_admin_typed(
+    admin_user, django_user_model, two_groups, queued
+):
+    """A job made for the whole account that touched one of the team's agents is listed for
+    the team's token, but not its filter (another admin's search may name outside agents)."""
+    from agents.roles import ADMIN
+    from tests.fixtures.users import enrol_second_factor, make_user
+
+    lead = make_user(django_user_model, "nina.north", ADMIN)
+    enrol_second_factor(lead)
+    team_scope_set(user=lead, scope=TeamScope.of_groups(["501"]), changed_by=admin_user)
+    north = api_client_for(lead, "north script")
+    whole = api_client_for(admin_user)
+
+    made = start(whole, {"action": "enable", "filter": {"q": "th"}}, key="wide")
+    assert made.status_code == 201, made.json()
+    assert "th" in made.json()["filter_description"] and made.json()["total"] == 3
+
+    seen_by_north = north.get(f"{URL}/{made.json()['id']}").json()
+    listed_for_north = north.get(URL).json()["results"]
+    for job in (seen_by_north, *listed_for_north):
+        assert job["filter_description"] == "" and job["filter_query"] == ""
+    make_agent(4, "North Dee", groups=["501"])  # in no queued job yet
+    own = start(north, {"action": "disable", "filter": {"q": "Dee"}}, key="own").json()
+    assert "Dee" in north.get(f"{URL}/{own['id']}").json()["filter_description"]
