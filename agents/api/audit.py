@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from agents.models import CsvExport
+from agents.services.team_scopes import team_scope_record
+from agents.team_scope import active_team_scope
 
 
 def api_read_record(request: HttpRequest, *, filter_query: str, rows: int) -> None:
@@ -19,4 +21,5 @@ def api_read_record(request: HttpRequest, *, filter_query: str, rows: int) -> No
         rows=rows,
         completed=True,
         api_token_name=request.auth.name,
+        scope_keys=team_scope_record(active_team_scope()),
     )

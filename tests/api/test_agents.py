@@ -158,3 +158,30 @@ def test_a_misspelt_parameter_is_refused_not_ignored(supervisor_api, two_groups)
     assert problem["detail"].startswith("Unknown query parameter “stauts”: this endpoint takes")
     assert problem["errors"] == [{"name": "stauts", "message": "Not a parameter of this endpoint."}]
     assert supervisor_api.get(f"{URL}/1", {"verbose": "1"}).status_code == 422
+
+
+def test_a_scoped_tokens_reads_are_on_its_teams_exports_page_not_on_another_teams(
+    admin_user, django_user_model, client, two_groups
+):
+    """An API read is an export made within the token user's scope: the team's scoped admin
+    sees it on /exports/, another team's does not (its filter may name the first team's
+    agents)."""
+    from agents.roles import ADMIN, SUPERVISOR
+    from tests.api.conftest import api_client_for
+    from tests.fixtures.users import enrol_second_factor, make_user
+
+    def scoped(username, role, group):
+        user = make_user(django_user_model, username, role)
+        enrol_second_factor(user)
+        team_scope_set(user=user, scope=TeamScope.of_groups([group]), changed_by=admin_user)
+        return user
+
+    reader = scoped("sue.north", SUPERVISOR, "501")
+    north_admin = scoped("abe.north", ADMIN, "501")
+    south_admin = scoped("sam.south", ADMIN, "502")
+    assert ids(api_client_for(reader, "north sheet").get(URL, {"q": "Ann"})) == ["1"]
+
+    client.force_login(north_admin)
+    assert "north sheet" in client.get("/exports/").content.decode()
+    client.force_login(south_admin)
+    assert "north sheet" not in client.get("/exports/").content.decode()
