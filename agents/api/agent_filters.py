@@ -6,8 +6,6 @@ did not mean."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from django.http import QueryDict
 from django.urls import reverse
 from ninja import Schema
@@ -17,12 +15,12 @@ from agents.api.problems import ApiProblem
 from agents.filters import SEARCH_MAX_LENGTH
 from agents.liststate import AgentListState
 
-# The fixed choices of the directory's filters (`filters.AgentFilter`), as the schema's enums.
-StatusValue = Literal["active", "inactive"]
-DayValue = Literal["0", "1", "2", "3", "4", "5", "6"]
-OnShiftValue = Literal["yes"]
-CadValue = Literal["on", "off", "unknown"]
-DeletionValue = Literal["pending"]
+
+def one_of(*values: str, description: str | None = None):
+    """A filter with fixed choices: listed as the schema's enum ("" = no filter, as in the
+    directory's form), but checked by the directory's FilterSet, so a refused value is worded
+    as the page words it, not in pydantic's words."""
+    return Field(None, description=description, json_schema_extra={"enum": ["", *values]})
 
 
 class AgentFilterQuery(Schema):
@@ -39,17 +37,15 @@ class AgentFilterQuery(Schema):
         description="DeepCall group ids (repeat for several): in any of them. A group outside "
         "your team scope is refused as an unknown one.",
     )
-    status: StatusValue | None = None
+    status: str | None = one_of("active", "inactive")
     dest_type: str | None = Field(None, description="A destination type the directory offers.")
     role: str | None = Field(None, description="A role name the directory offers.")
-    day: DayValue | None = Field(None, description="Works on: 0 (Monday) to 6 (Sunday).")
-    on_shift: OnShiftValue | None = Field(None, description="yes: on shift now.")
-    cad: CadValue | None = Field(
-        None, description="on, off (as set here) or unknown (never set here)."
+    day: str | None = one_of(*"0123456", description="Works on: 0 (Monday) to 6 (Sunday).")
+    on_shift: str | None = one_of("yes", description="yes: on shift now.")
+    cad: str | None = one_of(
+        "on", "off", "unknown", description="on, off (as set here) or unknown (never set here)."
     )
-    deletion: DeletionValue | None = Field(
-        None, description="pending: DeepCall lists it for deletion."
-    )
+    deletion: str | None = one_of("pending", description="pending: DeepCall lists it for deletion.")
 
 
 class AgentFilterBody(AgentFilterQuery):

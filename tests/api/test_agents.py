@@ -88,17 +88,20 @@ def test_a_bad_query_value_is_a_problem_naming_it(supervisor_api, two_groups, qu
     assert name in [error["name"] for error in problem["errors"]]
 
 
-def test_a_refused_filter_is_worded_as_the_directory_words_it(supervisor_api, two_groups):
-    problem = supervisor_api.get(URL, {"dest_type": "carrier pigeon"}).json()
-    assert problem["detail"].startswith(
-        "Ignored destination “carrier pigeon”: Select a valid choice."
-    )
-    assert problem["errors"] == [
-        {
-            "name": "dest_type",
-            "message": "Select a valid choice. carrier pigeon is not one of the available choices.",
-        }
-    ]
+@pytest.mark.parametrize(
+    ("name", "label", "value"),
+    [("dest_type", "destination", "carrier pigeon"), ("status", "status", "asleep")],
+)
+def test_a_refused_filter_is_worded_as_the_directory_words_it(
+    supervisor_api, client, supervisor_user, two_groups, name, label, value
+):
+    problem = supervisor_api.get(URL, {name: value}).json()
+    assert problem["detail"].startswith(f"Ignored {label} “{value}”: Select a valid choice.")
+    worded = f"Select a valid choice. {value} is not one of the available choices."
+    assert problem["errors"] == [{"name": name, "message": worded}]
+    client.force_login(supervisor_user)
+    page = client.get("/agents/", {name: value}).content.decode()
+    assert f"Ignored {label} “{value}”" in page
 
 
 def test_an_empty_filter_is_no_filter_as_in_the_directorys_form(supervisor_api, two_groups):
