@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agents.models import ApiToken
+from agents.services.team_scopes import users_in_scope
 
 TOKEN_PREFIX = "dct_"  # noqa: S105 - the public mark of our tokens, not a secret
 # 8 characters of base32-ish text: enough to tell a user's tokens apart and to find the row;
@@ -138,21 +139,23 @@ def api_tokens_revoke_all(*, user, by=None) -> int:
 
 
 def api_tokens_listed(*, user, everyone: bool = False) -> QuerySet[ApiToken]:
-    """`user`'s tokens, newest first; with `everyone` (admins only), every user's."""
+    """`user`'s tokens, newest first; with `everyone` (admins only), the tokens of every user
+    within the team scope in force (`users_in_scope`: a scoped admin manages their team only)."""
     tokens = ApiToken.objects.select_related("user", "revoked_by")
     if everyone:
         if not api_tokens_may_manage_all(user=user):
             raise PermissionDenied("Only an admin may list every user's API tokens.")
-        return tokens
+        return tokens.filter(user__in=users_in_scope())
     return tokens.filter(user=user)
 
 
 def api_token_get_for_revoke(*, token_pk: int, by) -> ApiToken | None:
-    """The token `by` may revoke (their own, or anyone's for an admin), or None."""
+    """The token `by` may revoke (their own, or for an admin, any user's within the team scope
+    in force), or None."""
     tokens = ApiToken.objects.filter(pk=token_pk)
-    if not api_tokens_may_manage_all(user=by):
-        tokens = tokens.filter(user=by)
-    return tokens.first()
+    if api_tokens_may_manage_all(user=by):
+        return tokens.filter(Q(user=by) | Q(user__in=users_in_scope())).first()
+    return tokens.filter(user=by).first()
 
 
 def api_token_state(token: ApiToken) -> str:

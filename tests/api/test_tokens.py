@@ -114,3 +114,41 @@ def test_the_command_refuses_an_unknown_user_and_a_bad_expiry(supervisor_user):
     with pytest.raises(CommandError, match="from 1 to 365 days"):
         call_command("api_token", "sam.supervisor", "--name", "x", "--days", "0")
     assert not ApiToken.objects.exists()
+
+
+def test_a_scoped_admin_sees_and_revokes_only_their_teams_tokens(
+    client, admin_user, supervisor_user, django_user_model
+):
+    """An admin scoped to a team manages the tokens of the users within their scope, as on
+    the users page: not the whole-account admin's, nor another team's."""
+    from agents.roles import ADMIN, SUPERVISOR
+    from agents.services.team_scopes import team_scope_set
+    from agents.team_scope import TeamScope
+    from tests.fixtures.users import enrol_second_factor, make_user
+
+    def scoped(username, role, group):
+        user = make_user(django_user_model, username, role)
+        team_scope_set(user=user, scope=TeamScope.of_groups([group]), changed_by=admin_user)
+        return user
+
+    north_admin = scoped("abe.north", ADMIN, "501")
+    enrol_second_factor(north_admin)
+    north_lead = scoped("sue.north", SUPERVISOR, "501")
+    south_lead = scoped("sid.south", SUPERVISOR, "502")
+    team = api_token_issue(user=north_lead, name="north sheet").record
+    foreign = [
+        api_token_issue(user=south_lead, name="south sheet").record,
+        api_token_issue(user=admin_user, name="owner's script").record,
+    ]
+    client.force_login(north_admin)
+    page = client.get(PAGE).content.decode()
+    assert "north sheet" in page
+    assert "south sheet" not in page and "owner's script" not in page
+    for token in foreign:
+        refused = client.post(f"{PAGE}{token.pk}/revoke/", follow=True)
+        assert "There is no such API token of yours." in refused.content.decode()
+        token.refresh_from_db()
+        assert token.revoked_at is None
+    client.post(f"{PAGE}{team.pk}/revoke/")
+    team.refresh_from_db()
+    assert team.revoked_by == north_admin
