@@ -35,6 +35,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The API for scripts (agents/api/): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
     path("api/v1/", api.urls),
-    re_path(r"^api/", api_not_found),
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("", include("agents.urls")),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -77,6 +78,8 @@ api = ProblemDocumentedAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     auth=ApiTokenAuth(),
+    # The schema and its page are read, never posted to (405, as the pages' GET-only views).
+    docs_decorator=require_safe,
 )
 api.add_router("", agents.router)
 api.add_router("", cad_jobs.router)

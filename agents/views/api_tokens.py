@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -49,8 +49,9 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke one of your tokens (or, as an admin, anyone's)."""
     token = api_tokens.api_token_get_for_revoke(token_pk=token_id, by=request.user)
     if token is None:
-        raise Http404("No such API token.")
-    if api_tokens.api_token_revoke(token=token, by=request.user):
+        # Another user's token is not told apart from one that does not exist.
+        messages.error(request, "There is no such API token of yours.")
+    elif api_tokens.api_token_revoke(token=token, by=request.user):
         owner = "" if token.user_id == request.user.pk else f" of {token.user.get_username()}"
         messages.success(request, f"The API token “{token.name}”{owner} is revoked.")
     else:

@@ -74,7 +74,8 @@ def test_a_user_revokes_their_own_token_but_not_anothers(
     assert "mine" in page and "theirs" not in page
     response = supervisor_client.post(f"{PAGE}{own.pk}/revoke/", follow=True)
     assert "The API token “mine” is revoked." in response.content.decode()
-    assert supervisor_client.post(f"{PAGE}{other.pk}/revoke/").status_code == 404
+    refused = supervisor_client.post(f"{PAGE}{other.pk}/revoke/", follow=True)
+    assert "There is no such API token of yours." in refused.content.decode()
     own.refresh_from_db()
     other.refresh_from_db()
     assert own.revoked_by == supervisor_user and other.revoked_at is None

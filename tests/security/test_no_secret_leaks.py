@@ -19,6 +19,7 @@ from django.urls import reverse
 from agents import services
 from agents.models import CadJob
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
+from agents.services.api_tokens import api_token_issue
 from tests.security.test_url_permissions import ACCESS, ANYONE, PATTERNS, url_for
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,13 @@ QUERY_VARIANTS = [
 
 
 # Pages that show agents' data, which each role (and then an admin) must have been served.
+API_READS = [
+    "/api/v1/agents?per_page=500",
+    "/api/v1/agents/{agent_id}",
+    "/api/v1/changes?per_page=500",
+    "/api/v1/coverage",
+]
+ADMIN_API_READS = ["/api/v1/cad-jobs", "/api/v1/cad-jobs/{public_id}/results?per_page=500"]
 DATA_PAGES = {"home", "agent-list", "agent-detail", "agent-export", "schedules", "change-export"}
 ADMIN_DATA_PAGES = {"cad-job-detail", "cad-job-undo", "upstream-status", "csv-export-list"}
 
@@ -112,7 +120,13 @@ def test_no_secret_survives_anywhere(
     assert start.status_code == 302
     job = CadJob.objects.get(idempotency_key=key)
     assert job.status == CadJob.Status.SUCCEEDED
-    samples = {"agent_id": "2", "public_id": job.public_id, "user_id": manager_user.pk}
+    samples = {
+        "agent_id": "2",
+        "public_id": job.public_id,
+        "job_id": job.public_id,
+        "user_id": manager_user.pk,
+        "token_id": api_token_issue(user=manager_user, name="listed").record.pk,
+    }
 
     bodies = []
 
@@ -140,6 +154,13 @@ def test_no_secret_survives_anywhere(
         for url in QUERY_VARIANTS:
             assert fetch(url) == 200, url
             assert fetch(url, headers={"HX-Request": "true"}) == 200, url
+        # The API, with the role's own token: every agent at once, one agent, the history.
+        bearer = {"Authorization": f"Bearer {api_token_issue(user=user, name='sweep').token}"}
+        for url in API_READS:
+            assert fetch(url.format(**samples), headers=bearer) == 200, url
+        if role == ADMIN:
+            for url in ADMIN_API_READS:
+                assert fetch(url.format(**samples), headers=bearer) == 200, url
 
     haystacks = {
         "responses": "\n".join(bodies),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from agents.models import AgentChange, CadJob, CadResult, CadSelection, StaffingTarget
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
 from agents.services import cad_jobs as cad_service
+from agents.services.api_tokens import api_token_issue
 from agents.services.team_scopes import team_scope_set
 from agents.team_scope import TeamScope
 from tests.fixtures.agents import make_agent
@@ -125,7 +126,8 @@ def teams(settings, django_user_model):
 def _outside_strings() -> list[str]:
     strings = ["Gone Southbound"]
     for agent_id, name, email, phone in OUTSIDE:
-        strings += [name, email, phone, f"/agents/{agent_id}/"]
+        strings += [name, email, phone, f"/agents/{agent_id}/", f'"id": "{agent_id}"']
+        strings.append(f'"agent_id": "{agent_id}"')
     return strings
 
 
@@ -145,6 +147,12 @@ ASKING_FOR_OUTSIDE = {
     "schedules-slot": ["?slot_day=0&slot_minute=600", f"?group={SOUTH}&slot_day=0&slot_minute=600"],
     "schedules-targets": ["", f"?group={SOUTH}", "?group="],
     "schedules-targets-csv": ["", f"?group={SOUTH}"],
+    # The API, asked with the user's own token.
+    "api-v1:agent_list": ["", "?q=oskar", f"?group={SOUTH}", "?sort=-name&per_page=500"],
+    "api-v1:change_list": ["", "?agent=7301", f"?group={SOUTH}", "?kind=removed"],
+    "api-v1:coverage_get": ["", f"?group={SOUTH}"],
+    "api-v1:targets_get": ["", f"?group={SOUTH}"],
+    "api-v1:cad_job_results": ["", "?per_page=500", "?outcome=failed"],
 }
 
 
@@ -154,6 +162,8 @@ def _urls(teams) -> list[str]:
         "agent_id": [INSIDE[0][0], OUTSIDE[0][0], BOTH[0], "7399"],
         "public_id": [teams["mixed"].public_id, teams["south_only"].public_id],
         "user_id": [teams["boss"].pk],
+        "job_id": [teams["mixed"].public_id, teams["south_only"].public_id],
+        "token_id": [api_token_issue(user=teams["boss"], name="boss's").record.pk],
     }
     urls = []
     for key, (pattern, _route) in sorted(PATTERNS.items()):
@@ -162,7 +172,7 @@ def _urls(teams) -> list[str]:
         for name in names:
             combos = [{**combo, name: value} for combo in combos for value in samples[name]]
         for kwargs in combos:
-            url = reverse(pattern.name, kwargs=kwargs)
+            url = reverse(key, kwargs=kwargs)
             urls += [url + query for query in ASKING_FOR_OUTSIDE.get(key, [""])]
     return urls
 
@@ -170,12 +180,13 @@ def _urls(teams) -> list[str]:
 @pytest.mark.parametrize("role", [SUPERVISOR, MANAGER, ADMIN])
 def test_no_agent_outside_the_scope_appears_at_any_url(client, teams, role):
     client.force_login(teams["users"][role])
+    token = api_token_issue(user=teams["users"][role], name="sweep").token
     urls = _urls(teams)
     assert len(urls) > len(PATTERNS)
     outside = _outside_strings()
     readiness = reverse("readyz")  # 503 by design: no task worker runs during these tests
     for url in urls:
-        for headers in ({}, {"HX-Request": "true"}):
+        for headers in ({}, {"HX-Request": "true"}, {"Authorization": f"Bearer {token}"}):
             response = client.get(url, headers=headers)
             assert response.status_code < 500 or url == readiness, url
             body = _body(response)

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from agents.roles import ADMIN, MANAGER, SUPERVISOR
+from agents.services.api_tokens import api_token_issue
 from tests.fixtures.agents import create_agents
 
 DIRECTORY = {SUPERVISOR, MANAGER, ADMIN}
@@ -66,20 +67,46 @@ ACCESS = {
     "cad-job-undo": (CAD, 200, 302),  # GET: what undoing would do; POST: back to it
     "upstream-status": (CAD, 200, 200),
     "csv-export-list": (CAD, 200, 405),  # the CSV export audit trail: Admins only
+    # One's own API tokens (admins: everyone's); revoking one that is not there, or not
+    # theirs, sends them back to the list with a message.
+    "api-tokens": (SIGNED_IN, 200, 200),  # an empty form comes back with its errors
+    "api-token-revoke": (SIGNED_IN, 405, 302),
+    # The API (/api/v1/) takes a token, never a session: every role, signed in on the pages
+    # or not, gets 401 (tests/api/ checks what each role's token may do). Its schema and
+    # docs are public; any other path under /api/ is a 404 problem.
+    "api-v1:openapi-json": (ANYONE, 200, 405),
+    "api-v1:openapi-view": (ANYONE, 200, 405),
+    "api-v1:api-root": (ANYONE, 404, 404),
+    "api-not-found": (ANYONE, 404, 404),
+    "api-v1:agent_list": (ANYONE, 401, 405),
+    "api-v1:agent_get": (ANYONE, 401, 405),
+    "api-v1:cad_job_list": (ANYONE, 401, 401),
+    "api-v1:cad_job_create": (ANYONE, 401, 401),
+    "api-v1:cad_job_get": (ANYONE, 401, 405),
+    "api-v1:cad_job_results": (ANYONE, 401, 405),
+    "api-v1:cad_job_retry": (ANYONE, 405, 401),
+    "api-v1:cad_job_undo_plan": (ANYONE, 401, 401),
+    "api-v1:cad_job_undo": (ANYONE, 401, 401),
+    "api-v1:change_list": (ANYONE, 401, 405),
+    "api-v1:coverage_get": (ANYONE, 401, 405),
+    "api-v1:targets_get": (ANYONE, 401, 405),
+    "api-v1:targets_put": (ANYONE, 401, 405),
 }
 
 
-def all_patterns(resolver=None, prefix=""):
-    """(key, pattern, route) for every URL pattern outside Django's admin (its own login)."""
+def all_patterns(resolver=None, prefix="", namespace=""):
+    """(key, pattern, route) for every URL pattern outside Django's admin (its own login); a
+    namespaced pattern's key is its full name ("api-v1:agent_list"), as `reverse` takes it."""
     resolver = resolver or get_resolver()
     for pattern in resolver.url_patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
             if pattern.app_name == "admin":
                 continue
-            yield from all_patterns(pattern, route)
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from all_patterns(pattern, route, inner)
         elif isinstance(pattern, URLPattern):
-            yield (pattern.name or route), pattern, route
+            yield (f"{namespace}{pattern.name}" if pattern.name else route), pattern, route
 
 
 PATTERNS = {key: (pattern, route) for key, pattern, route in all_patterns()}
@@ -101,14 +128,21 @@ def samples(db, admin_user, settings, sso_settings):
         user=admin_user, action="enable", agent_ids=["2"], idempotency_key="sample-job"
     )
     CadJob.objects.filter(pk=job.pk).update(status=CadJob.Status.SUCCEEDED, succeeded=1)
-    return {"agent_id": "2", "public_id": job.public_id, "user_id": admin_user.pk}
+    token = api_token_issue(user=admin_user, name="sample").record
+    return {
+        "agent_id": "2",
+        "public_id": job.public_id,
+        "job_id": job.public_id,
+        "user_id": admin_user.pk,
+        "token_id": token.pk,
+    }
 
 
 def url_for(key: str, samples: dict) -> str:
     pattern, route = PATTERNS[key]
     kwargs = {name: samples[name] for name in pattern.pattern.converters}
     if pattern.name:
-        return reverse(pattern.name, kwargs=kwargs)
+        return reverse(key, kwargs=kwargs)
     raise AssertionError(f"give the pattern {route!r} a name, then list it in ACCESS")
 
 
