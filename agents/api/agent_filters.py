@@ -11,7 +11,7 @@ from django.urls import reverse
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from agents.api.problems import ApiProblem
+from agents.api.problems import refuse_ignored_filters
 from agents.filters import SEARCH_MAX_LENGTH
 from agents.liststate import AgentListState
 
@@ -71,13 +71,7 @@ def agent_list_state(params: QueryDict) -> AgentListState:
         if values:
             filter_params.setlist(name, values)
     state = AgentListState(filter_params, path=reverse("agent-list"))
-    errors = state.filterset.form.errors
-    if errors:
-        raise ApiProblem(
-            422,
-            " ".join(state.notices),
-            errors=[(name, " ".join(messages)) for name, messages in errors.items()],
-        )
+    refuse_ignored_filters(state)
     return state
 
 

@@ -17,7 +17,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from agents.api.agent_filters import AgentFilterBody, agent_filters_from
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem, refuse_unknown_parameters
+from agents.api.problems import ApiProblem, refuse_ignored_filters, refuse_unknown_parameters
 from agents.forms import MAX_EXPLICIT_IDS, MAX_ID_LENGTH
 from agents.liststate import CadJobListState
 from agents.models import CadJob, CadResult
@@ -333,13 +333,7 @@ def cad_job_list(request: HttpRequest, query: Query[CadJobListQuery]):
     log page's filters."""
     refuse_unknown_parameters(request, CadJobListQuery)
     state = CadJobListState(_blank_values_left_out(request.GET))
-    errors = state.filterset.form.errors
-    if errors:
-        raise ApiProblem(
-            422,
-            "Refused: not a valid value for " + ", ".join(errors) + ".",
-            errors=[(name, " ".join(messages)) for name, messages in errors.items()],
-        )
+    refuse_ignored_filters(state)
     jobs = state.filterset.qs.select_related("source_job")
     count = jobs.count()
     start = (query.page - 1) * query.per_page

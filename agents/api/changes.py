@@ -14,7 +14,7 @@ from pydantic import Field
 
 from agents.api.audit import api_read_record
 from agents.api.auth import needs
-from agents.api.problems import ApiProblem, refuse_unknown_parameters
+from agents.api.problems import ApiProblem, refuse_ignored_filters, refuse_unknown_parameters
 from agents.filters import SEARCH_MAX_LENGTH
 from agents.liststate import ChangeListState
 from agents.services import agent_changes as changes_service
@@ -117,13 +117,7 @@ def change_list(request: HttpRequest, query: Query[ChangeQuery]):
         if name not in FILTER_NAMES or not params[name].strip():
             del params[name]
     state = ChangeListState(params)
-    errors = state.filterset.form.errors
-    if errors:
-        raise ApiProblem(
-            422,
-            " ".join(state.notices),
-            errors=[(name, " ".join(messages)) for name, messages in errors.items()],
-        )
+    refuse_ignored_filters(state)
     changes = (
         changes_service.changes_matching(state.filters)
         .filter(pk__gt=since)

@@ -54,6 +54,18 @@ class ApiProblem(Exception):
         self.headers = headers or {}
 
 
+def refuse_ignored_filters(state) -> None:
+    """ApiProblem 422 when a list state ignored filter values: where a page would drop them with
+    its notice, the API refuses the request in the notice's words, naming each value."""
+    errors = state.filterset.form.errors
+    if errors:
+        raise ApiProblem(
+            422,
+            " ".join(state.notices),
+            errors=[(name, " ".join(messages)) for name, messages in errors.items()],
+        )
+
+
 def problem_response(
     request: HttpRequest,
     status: int,
