@@ -10,7 +10,7 @@ help:
 	@echo "make test      set up, then run ruff and every test (unit, integration, browser)"
 	@echo "make bench     print benchmark medians (directory, sync, CAD, schedules, sandbox, change history)"
 	@echo "make loadtest  50 users for 60 s against a production-like setup"
-	@echo "make test-scaleout  the test suite on PostgreSQL and Redis (the fault suite included)"
+	@echo "make test-scaleout  the test suite on PostgreSQL and Redis (the fault suite included; browser tests with SCALEOUT_BROWSER=1)"
 	@echo "make test-faults    only the fault suite (PostgreSQL; its own redis-server)"
 
 setup:
