@@ -8,12 +8,10 @@ from io import StringIO
 import httpx
 import pytest
 from django.core.management import call_command
-from django_tasks_db.management.commands.db_worker import Worker
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
-from agents.services.task_workers import task_worker_beat
-from tests.fixtures.workers import worker_in_thread
+from tests.fixtures.workers import one_cad_job_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,18 +45,7 @@ def test_a_script_runs_a_cad_job_and_reads_its_results(
         assert started.status_code == 201, started.text
         job_url = live_server.url + started.headers["location"]
 
-        worker = Worker(
-            queue_names=["*"],
-            interval=0.1,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=1,  # the CAD job; the directory refresh it asks for is not this test's
-            worker_id="api-test-worker",
-            excluded_queue_names=[],
-        )
-        task_worker_beat(worker_id=worker.worker_id)
-        with worker_in_thread(worker):
+        with one_cad_job_worker("api-test-worker"):
             deadline = time.monotonic() + FINISH_DEADLINE_S
             job = api.get(job_url).json()
             while job["status"] in ("queued", "running") and time.monotonic() < deadline:

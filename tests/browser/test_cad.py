@@ -7,14 +7,12 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import expect
 
 from agents.models import Agent, CadJob
 from agents.services import agent_sync
-from agents.services.task_workers import task_worker_beat
 from tests.fixtures.browser import assert_accessible, login, readme_screenshot
-from tests.fixtures.workers import worker_in_thread
+from tests.fixtures.workers import one_cad_job_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,27 +30,6 @@ def directory(sandbox_settings, settings):
 
 def selected_count(page):
     return page.locator("#selection-count")
-
-
-@contextmanager
-def database_worker():
-    """`manage.py db_worker` in a thread (its loop, without the signal handlers a thread may
-    not install): takes the job the browser queues off the database queue and runs it."""
-    worker = Worker(
-        queue_names=["*"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=1,  # the CAD job; the directory refresh it asks for is not this test's
-        worker_id="browser-test-worker",
-        excluded_queue_names=[],
-    )
-
-    # Alive, as a task_worker's heartbeat says: the job's page does not say no worker runs.
-    task_worker_beat(worker_id=worker.worker_id)
-    with worker_in_thread(worker):
-        yield
 
 
 def test_selection_survives_paging_and_filters_until_cleared(page, admin_user, directory):
@@ -158,7 +135,7 @@ def test_watch_a_job_run_see_a_failure_and_retry_it(
     page.get_by_role("button", name="Enable CAD").click()
 
     held = cad_calls_held(directory, monkeypatch, cad_failures={"5": "Agent is on a call"})
-    with database_worker(), held as release:
+    with one_cad_job_worker("browser-test-worker"), held as release:
         page.get_by_role("button", name="Confirm: Enable CAD for 6 agents").click()
         # The page shows the job while it runs (its first batch held), then its progress.
         expect(page.locator(".job-status")).to_have_text("Running")
