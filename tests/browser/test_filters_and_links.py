@@ -16,8 +16,9 @@ from playwright.sync_api import expect
 from agents.liststate import DirectoryState
 from agents.models import Agent, SyncRun
 from agents.services import cad_jobs as cad_service
-from tests.browser.test_cad import DATABASE_QUEUE, database_worker
+from tests.browser.test_cad import DATABASE_QUEUE
 from tests.fixtures.browser import assert_accessible, login, new_page
+from tests.fixtures.workers import one_cad_job_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -235,7 +236,7 @@ def test_home_page_updates_itself_during_the_first_load(
     assert_accessible(page)
     page.evaluate("() => { window.notReloaded = true; }")
 
-    with database_worker():
+    with one_cad_job_worker("browser-test-worker"):
         expect(page.locator("#home-sync-age")).to_contain_text("synced", timeout=20_000)
     total = Agent.objects.count()
     expect(page.locator(".stat-value").first).to_have_text(f"{total:,}")
