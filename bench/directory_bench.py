@@ -28,6 +28,7 @@ Targets on a 2-core machine: filtered partial under 50 ms median at 10,000 agent
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 # The tree whose code runs: a worker of `--ab` serves another tree's code with this script.
@@ -46,11 +48,15 @@ EXPORT_RUNS = 3
 TARGET_MS = {10_000: 50, 100_000: 150}
 
 
-def configure(db_path: str) -> None:
+def configure(db_path: str, *, database_url: str = "", redis_url: str = "") -> None:
+    """Production-like settings on the SQLite file `db_path`, or on `database_url` (and the
+    shared cache on `redis_url`) when given."""
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url or f"sqlite:///{db_path}",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "bench-" + "x" * 60,
             "DJANGO_ALLOWED_HOSTS": "testserver",
@@ -234,13 +240,48 @@ def _database_of(size: int) -> None:
     _sync_from_sandbox(size)
 
 
+# `--ab` on PostgreSQL and Redis, as `make loadtest` runs, rather than SQLite and local memory:
+# BENCH_AB_POSTGRES=postgres://postgres@127.0.0.1:5432 BENCH_AB_REDIS=redis://127.0.0.1:6379.
+# Each side gets a database of its own (dropped afterwards) and a Redis database number of its
+# own (BENCH_AB_REDIS_DB, set per side; flushed before and after).
+AB_POSTGRES = os.environ.get("BENCH_AB_POSTGRES", "")
+AB_REDIS = os.environ.get("BENCH_AB_REDIS", "")
+
+
+@contextlib.contextmanager
+def _ab_database() -> Iterator[dict[str, str]]:
+    if not AB_POSTGRES:
+        yield {}
+        return
+    import psycopg
+
+    name = f"directory_ab_{os.getpid()}"
+    with psycopg.connect(f"{AB_POSTGRES}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    redis_url = f"{AB_REDIS}/{os.environ['BENCH_AB_REDIS_DB']}" if AB_REDIS else ""
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    try:
+        yield {"database_url": f"{AB_POSTGRES}/{name}", "redis_url": redis_url}
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{AB_POSTGRES}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        if redis_url:
+            redis.Redis.from_url(redis_url).flushdb()
+
+
 def serve_size(size: int) -> None:
     """Worker of `--ab`: build a database of `size` agents, then answer timing requests read
     from stdin (one JSON object a line: params, htmx) with the milliseconds on stdout."""
     import json
 
-    with tempfile.TemporaryDirectory(prefix="directory-ab-") as tmp:
-        configure(str(Path(tmp) / "bench.sqlite3"))
+    with tempfile.TemporaryDirectory(prefix="directory-ab-") as tmp, _ab_database() as urls:
+        configure(str(Path(tmp) / "bench.sqlite3"), **urls)
         from django.contrib.auth.models import Group as Role
         from django.contrib.auth.models import User
         from django.test import Client
@@ -273,11 +314,11 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
     import json
 
     sides = {}
-    for name, tree in (("A", tree_a), ("B", tree_b)):
+    for name, tree, redis_db in (("A", tree_a, "13"), ("B", tree_b, "14")):
         sides[name] = subprocess.Popen(
             [str(tree / ".venv/bin/python"), str(Path(__file__).resolve()), "--serve", str(size)],
             cwd=tree,
-            env={**os.environ, "BENCH_ROOT": str(tree)},
+            env={**os.environ, "BENCH_ROOT": str(tree), "BENCH_AB_REDIS_DB": redis_db},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -293,7 +334,8 @@ def run_ab(tree_a: Path, tree_b: Path, size: int, *, pages: bool = False) -> Non
             process.stdin.flush()
             return json.loads(process.stdout.readline())
 
-        print(f"\n{size:,} agents, A = {tree_a}, B = {tree_b}")
+        on = "PostgreSQL" + (" and Redis" if AB_REDIS else "") if AB_POSTGRES else "SQLite"
+        print(f"\n{size:,} agents on {on}, A = {tree_a}, B = {tree_b}")
         # Wall time, and in brackets the CPU time of the serving thread: on a shared machine the
         # CPU a request costs moves less with the other processes' load than its wall time.
         print(f"  median of {AB_ROUNDS} alternating (after {WARMUP_RUNS} warm-up), ms [CPU ms]:")
