@@ -37,9 +37,13 @@ def _fresh_cache():
     """Each test starts with an empty cache, as a fresh deploy would (Redis db included)."""
     from django.core.cache import cache
 
+    from agents.services.read_model_cache import forget_recent_entries
+
     cache.clear()
+    forget_recent_entries()
     yield
     cache.clear()
+    forget_recent_entries()
 
 
 @pytest.fixture(autouse=True)
