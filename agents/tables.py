@@ -1,8 +1,8 @@
 """The directory table: its columns and how each cell shows. It only renders.
 
-The view hands it everything: the page's agents (with their groups and hours), their CAD
-states and the rows the admin's selection ticks (selectors of `services`), and the list
-state's sort headers and the page (`views.lists.list_page`). `templates/tables/list_table.html`
+The view hands it everything: the page's agents (with their groups, hours and CAD states) and
+the rows the admin's selection ticks (selectors of `services`), and the list state's sort
+headers and the page (`views.lists.list_page`). `templates/tables/list_table.html`
 draws it: the region, caption, sort headers, then `rows_html`, then the page links.
 
 A small presenter rather than django-tables2: the directory had replaced both halves of what
@@ -25,12 +25,18 @@ from django.utils.safestring import SafeString, mark_safe
 from agents import working_hours
 from agents.models import Agent, CadState
 from agents.services.agent_queries import group_display_name
-from agents.services.cad_ledger import ListedCadState
 from agents.templatetags.cad_state import cad_state_label
 
 DETAIL_TARGET = "#agent-detail-body"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.
 PENDING_DELETION_BADGE = mark_safe(' <span class="badge text-bg-warning">Pending deletion</span>')
+# Cells that read the same on every row they appear in, built once rather than once a row.
+NO_GROUPS_CELL = format_html('<span class="text-body-secondary">{}</span>', "None")
+ACTIVE_CELL = format_html('<span class="badge text-bg-success">{}</span>', "Active")
+INACTIVE_CELL = format_html('<span class="badge text-bg-secondary">{}</span>', "Inactive")
+ON_SHIFT_CELL = format_html('<span class="badge text-bg-primary">{}</span>', "On shift")
+OFF_SHIFT_CELL = format_html('<span class="text-body-secondary">{}</span>', "Off")
+CAD_NOT_SET_CELL = format_html('<span class="text-body-secondary">{}</span>', cad_state_label(None))
 SELECT_ALL_HEADER = mark_safe(
     '<input type="checkbox" class="form-check-input js-select-page" id="select-page" '
     'aria-label="Select all on this page" form="bulk-form">'
@@ -65,8 +71,7 @@ AGENT_COLUMNS = (
 class AgentTable:
     """One page of the directory, ready to draw."""
 
-    agents: list[Agent]  # with `listed_groups` and `listed_windows` attached
-    cad_states: dict[str, ListedCadState]  # the ledger's by agent id (absent: not set here)
+    agents: list[Agent]  # with `listed_groups`, `listed_windows`, `listed_cad_state` attached
     duplicated_names: frozenset[str]  # group names shown with their id
     now: datetime  # the instant "on shift now" is judged at
     page: object  # views.lists.ListPage: the page links below the table
@@ -165,7 +170,7 @@ class AgentTable:
     def render_groups(self, agent: Agent) -> str:
         groups = agent.listed_groups
         if not groups:
-            return format_html('<span class="text-body-secondary">{}</span>', "None")
+            return NO_GROUPS_CELL
         names = sorted(group_display_name(g, self.duplicated_names) for g in groups)
         return format_html_join(", ", "{}", ((n,) for n in names))
 
@@ -173,9 +178,7 @@ class AgentTable:
         return working_hours.windows_humanise(agent.listed_windows)
 
     def render_status(self, agent: Agent) -> str:
-        if agent.is_active:
-            return format_html('<span class="badge text-bg-success">{}</span>', "Active")
-        return format_html('<span class="badge text-bg-secondary">{}</span>', "Inactive")
+        return ACTIVE_CELL if agent.is_active else INACTIVE_CELL
 
     def render_role(self, agent: Agent) -> str:
         return agent.role_name or "—"
@@ -183,14 +186,14 @@ class AgentTable:
     def render_on_shift(self, agent: Agent) -> str:
         weekday, minute = self.weekday_minute
         if any(working_hours.window_covers(w, weekday, minute) for w in agent.listed_windows):
-            return format_html('<span class="badge text-bg-primary">{}</span>', "On shift")
-        return format_html('<span class="text-body-secondary">{}</span>', "Off")
+            return ON_SHIFT_CELL
+        return OFF_SHIFT_CELL
 
     def render_cad(self, agent: Agent) -> str:
-        state = self.cad_states.get(agent.agent_id)
-        label = cad_state_label(state, now=self.now)
+        state = agent.listed_cad_state
         if state is None:
-            return format_html('<span class="text-body-secondary">{}</span>', label)
+            return CAD_NOT_SET_CELL
+        label = cad_state_label(state, now=self.now)
         set_by = f" by {state.set_by or 'a deleted user'}" if self.can_see_cad_jobs else ""
         return format_html(
             '<span class="badge {}" title="{}">{}</span>',

@@ -15,14 +15,13 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
 def agent(agent_id: str, name: str, **fields) -> Agent:
     row = Agent(agent_id=agent_id, name=name, is_active=True, **fields)
-    row.listed_groups, row.listed_windows = (), ()
+    row.listed_groups, row.listed_windows, row.listed_cad_state = (), (), None
     return row
 
 
 def table(agents, **changes) -> AgentTable:
     arguments = {
         "agents": agents,
-        "cad_states": {},
         "duplicated_names": frozenset(),
         "now": NOW,
         "page": None,

@@ -18,7 +18,6 @@ from agents.api.auth import needs
 from agents.api.problems import ApiProblem, refuse_unknown_parameters
 from agents.api.schemas import AgentOut, AgentPage
 from agents.services import agent_queries
-from agents.services.cad_ledger import cad_states_listed
 
 router = Router(tags=["agents"])
 
@@ -101,7 +100,6 @@ def agent_list(request: HttpRequest, query: Query[AgentListQuery]):
         if start < listing.matching_count
         else []
     )
-    ledger = cad_states_listed([agent.agent_id for agent in rows])
     weekday, minute = working_hours.local_weekday_minute(listing.now)
     next_url = None
     if start + query.per_page < listing.matching_count:
@@ -118,7 +116,7 @@ def agent_list(request: HttpRequest, query: Query[AgentListQuery]):
         "per_page": query.per_page,
         "next": next_url,
         "results": [
-            agent_out(agent, cad_state=ledger.get(agent.agent_id), weekday=weekday, minute=minute)
+            agent_out(agent, cad_state=agent.listed_cad_state, weekday=weekday, minute=minute)
             for agent in rows
         ],
     }

@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 
 from agents import working_hours
 from agents.models import Agent, CadResult, CadState, DeletedAgent, Group, WorkingWindow
-from agents.services.cad_ledger import cad_ledger_version, cad_states
+from agents.services.cad_ledger import cad_ledger_version, cad_states, cad_states_listed
 from agents.services.read_model_cache import cached_per_version
 from agents.services.team_scopes import agents_in_scope
 from agents.team_scope import active_team_scope
@@ -324,13 +324,19 @@ class ListedGroup:
 
 def agent_page_rows(agents: QuerySet[Agent] | Sequence[int]) -> list[Agent]:
     """A page of agents (a slice of `agent_directory_order`: agents, or their primary keys in
-    order), read once, each with its `listed_groups` and `listed_windows`."""
+    order), read once, each with its `listed_groups`, `listed_windows` and `listed_cad_state`
+    (the CAD ledger's, or None: not set here)."""
     if isinstance(agents, QuerySet):
         rows = list(agents)
     else:
         by_pk = Agent.objects.only(*LIST_FIELDS).in_bulk(list(agents))
         rows = [by_pk[pk] for pk in agents if pk in by_pk]
     attach_groups_and_hours(rows)
+    # A query of its own rather than a join in the page's: a join is made for every row an
+    # OFFSET skips too (page 2,000 of 100,000 agents took 3.5 ms more).
+    cad_states = cad_states_listed([agent.agent_id for agent in rows])
+    for agent in rows:
+        agent.listed_cad_state = cad_states.get(agent.agent_id)
     return rows
 
 

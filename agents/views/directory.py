@@ -22,7 +22,6 @@ from agents.liststate import DirectoryState
 from agents.selection import selection_for
 from agents.services import agent_changes as changes_service
 from agents.services import agent_queries
-from agents.services.cad_ledger import cad_states_listed
 from agents.services.cooldown import REFRESH_COOLDOWN_S, cooldown_start
 from agents.services.read_model_status import SyncStatus, sync_status
 from agents.services.read_model_sync import TRIGGER_BUTTON, TRIGGER_TTL, agent_sync_request
@@ -42,18 +41,18 @@ def _list_context(request: HttpRequest, state: DirectoryState, status: SyncStatu
     page = list_page(state, ordered, per_page=state.per_page, count=listing.matching_count)
     # Nothing matches: the page says so without reading one (the count is cached).
     agents = agent_queries.agent_page_rows(page.object_list) if page.count else []
-    agent_ids = [agent.agent_id for agent in agents]
     can_select = request.user.has_perm("agents.run_cad_jobs")
     selection = selection_for(request) if can_select else None
     table = AgentTable(
         agents=agents,
-        cad_states=cad_states_listed(agent_ids),
         duplicated_names=listing.duplicated_names,
         now=listing.now,
         page=page,
         sort_headers=state.sort_headers,
         caption=f"Agents, {state.sort_caption}",
-        ticked_ids=selection.ticks(agent_ids) if selection is not None else None,
+        ticked_ids=(
+            selection.ticks([agent.agent_id for agent in agents]) if selection is not None else None
+        ),
         can_see_cad_jobs=request.user.has_perm("agents.view_cadjob"),
     )
     return {
