@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from agents import working_hours
@@ -171,11 +171,10 @@ class AgentTable:
         groups = agent.listed_groups
         if not groups:
             return NO_GROUPS_CELL
-        names = sorted(group_display_name(g, self.duplicated_names) for g in groups)
-        return format_html_join(", ", "{}", ((n,) for n in names))
+        return ", ".join(sorted(group_display_name(g, self.duplicated_names) for g in groups))
 
     def render_hours(self, agent: Agent) -> str:
-        return working_hours.windows_humanise(agent.listed_windows)
+        return working_hours.schedule_humanise(agent.listed_windows)
 
     def render_status(self, agent: Agent) -> str:
         return ACTIVE_CELL if agent.is_active else INACTIVE_CELL

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
@@ -256,6 +257,14 @@ def windows_humanise(windows: Iterable[WindowLike]) -> str:
     """
     texts = [window_humanise(w) for w in windows if not window_is_unset(w)]
     return "; ".join(texts) if texts else NO_HOURS_TEXT
+
+
+@lru_cache(maxsize=4096)
+def schedule_humanise(windows: tuple[Window, ...]) -> str:
+    """`windows_humanise` of one agent's windows read as plain values: worked out once per
+    process for each schedule, as shifts repeat across a call centre (a directory page reads
+    25 agents' hours, an export every agent's)."""
+    return windows_humanise(windows)
 
 
 # --- on shift --------------------------------------------------------------------------------

@@ -421,7 +421,7 @@ def agent_export_rows(
                 agent.dest_type,
                 agent.dest_value,
                 "; ".join(group_display_name(g, duplicated) for g in groups.get(agent.pk, ())),
-                working_hours.windows_humanise(agent_windows),
+                working_hours.schedule_humanise(agent_windows),
                 "active" if agent.is_active else "inactive",
                 agent.role_name,
                 "yes" if on_shift else "no",
