@@ -10,8 +10,10 @@ is left to Django's own percent-encoding.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from django.urls import register_converter
+from django.utils.http import RFC3986_SUBDELIMS
 
 # The fixed routes that share /agents/<segment>/ with the agents' pages (agents/urls.py).
 FIXED_SEGMENTS = frozenset({"refresh", "export.csv"})
@@ -33,6 +35,12 @@ class AgentIdConverter:
         if text in FIXED_SEGMENTS or set(text) == {"."}:
             text = _escape(text[0]) + text[1:]
         return text
+
+
+def agent_id_url_segment(agent_id: str) -> str:
+    """The id as `reverse()` writes it into /agents/<id>/: this converter's escapes, then
+    Django's percent-encoding (the characters it leaves as they are, as `reverse` does)."""
+    return quote(AgentIdConverter().to_url(agent_id), safe=RFC3986_SUBDELIMS + "/~:@")
 
 
 # Registered here, once, for every URL configuration that names it: the pages' (agents/urls.py)

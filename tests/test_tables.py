@@ -1,10 +1,13 @@
 """The directory table (`agents.tables.AgentTable`) draws what it is given: each cell escaped,
 the select column only for admins with the ticked rows checked, the sorted column marked."""
 
+import re
 from datetime import UTC, datetime
+from html import unescape
 
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.urls import reverse
 
 from agents.liststate import SortHeader
 from agents.models import Agent
@@ -62,3 +65,13 @@ def test_the_sorted_column_says_its_direction_and_the_page_draws_in_a_named_regi
     )
     assert 'role="region" aria-label="Agents table"' in html
     assert 'aria-sort="descending"' in html
+
+
+def test_each_name_links_to_the_url_django_reverses_for_that_id():
+    odd_ids = ["7", "a/b", "..", "~7E", "50%", "a?b#c", "two words", "it's <b>", "ज़ेड-7", "refresh"]
+    html = table([agent(agent_id, "Ann") for agent_id in odd_ids]).rows_html()
+
+    links = re.findall(r'<a href="([^"]+)"', html)
+    assert [unescape(link) for link in links] == [
+        reverse("agent-detail", args=[agent_id]) for agent_id in odd_ids
+    ]

@@ -536,7 +536,10 @@ def test_forced_refresh_has_a_cooldown_so_deepcall_is_not_hammered(
 
 @pytest.mark.parametrize(
     "odd_id",
-    ["refresh", "export.csv", "a/b", ".", "..", "~7E", "1001,1002", "it's <b>&amp;", "ज़ेड-7"],
+    [
+        *("refresh", "export.csv", "a/b", ".", "..", "~7E", "1001,1002", "it's <b>&amp;"),
+        *("ज़ेड-7", "50%", "a?b=c", "a#b", "two words", "a+b;c=d", "~/."),
+    ],
 )
 def test_an_id_of_any_characters_is_listed_and_links_to_its_own_page(
     supervisor_client, directory, odd_id
