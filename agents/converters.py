@@ -10,9 +10,10 @@ is left to Django's own percent-encoding.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
-from django.urls import register_converter
+from django.urls import get_script_prefix, register_converter, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 # The fixed routes that share /agents/<segment>/ with the agents' pages (agents/urls.py).
@@ -41,6 +42,24 @@ def agent_id_url_segment(agent_id: str) -> str:
     """The id as `reverse()` writes it into /agents/<id>/: this converter's escapes, then
     Django's percent-encoding (the characters it leaves as they are, as `reverse` does)."""
     return quote(AgentIdConverter().to_url(agent_id), safe=RFC3986_SUBDELIMS + "/~:@")
+
+
+# Stands for the id in the detail route reversed once (`agent_detail_url`).
+_ID_PLACEHOLDER = "agent-id-placeholder"
+
+
+@lru_cache(maxsize=8)
+def _detail_route(script_prefix: str) -> tuple[str, str]:
+    before, _, after = reverse("agent-detail", args=[_ID_PLACEHOLDER]).rpartition(_ID_PLACEHOLDER)
+    return before, after
+
+
+def agent_detail_url(agent_id: str) -> str:
+    """`reverse("agent-detail", args=[agent_id])`, with the route reversed once per process
+    (and prefix the site is served under) rather than once a row: 30 µs each, 0.75 ms of a
+    25-row directory page and 1.5 ms of a 50-row timeline (README, Performance)."""
+    before, after = _detail_route(get_script_prefix())
+    return f"{before}{agent_id_url_segment(agent_id)}{after}"
 
 
 # Registered here, once, for every URL configuration that names it: the pages' (agents/urls.py)

@@ -17,20 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from agents import working_hours
-from agents.converters import agent_id_url_segment
+from agents.converters import agent_detail_url
 from agents.models import Agent, CadState
 from agents.services.agent_queries import group_display_name
 from agents.templatetags.cad_state import cad_state_label
 
 DETAIL_TARGET = "#agent-detail-body"
-# Stands for the id in the detail URL reversed once per page (see `AgentTable.detail_url`).
-ID_PLACEHOLDER = "agent-id-placeholder"
 # DeepCall's preDeleted: still an agent, listed and counted, but about to go.
 PENDING_DELETION_BADGE = mark_safe(' <span class="badge text-bg-warning">Pending deletion</span>')
 # Cells that read the same on every row they appear in, built once rather than once a row.
@@ -91,14 +88,6 @@ class AgentTable:
 
     def __post_init__(self) -> None:
         self.weekday_minute = working_hours.local_weekday_minute(self.now)
-        before, _, after = reverse("agent-detail", args=[ID_PLACEHOLDER]).rpartition(ID_PLACEHOLDER)
-        self._detail_url_around = (before, after)
-
-    def detail_url(self, agent_id: str) -> str:
-        """`reverse("agent-detail", args=[agent_id])`, with the route reversed once per page
-        rather than once a row: 30 µs each, 0.75 ms of a 25-row page (README, Performance)."""
-        before, after = self._detail_url_around
-        return f"{before}{agent_id_url_segment(agent_id)}{after}"
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -152,7 +141,7 @@ class AgentTable:
         return agent.agent_id
 
     def render_name(self, agent: Agent) -> str:
-        url = self.detail_url(agent.agent_id)
+        url = agent_detail_url(agent.agent_id)
         return format_html(
             '<a href="{}" hx-get="{}" hx-target="{}" hx-push-url="true" '
             'class="agent-link fw-semibold">{}</a>{}',
