@@ -11,6 +11,9 @@ the requests alternate between them (A then B, then B then A), full page and htm
 so both see the same load; it prints each side's median and the ratio B/A. `--ab-pages`
 does the same for the schedules page and the change history, as a manager. BENCH_AB_ROUNDS
 (20) sets the alternations a case, BENCH_AB_CASES a word the cases' names must hold.
+BENCH_AB_POSTGRES=postgres://postgres@127.0.0.1:5432 (and BENCH_AB_REDIS=redis://127.0.0.1:6379)
+runs both sides on PostgreSQL (and Redis), as `make loadtest` can, instead of SQLite and local
+memory: each side on a database of its own, created and dropped by the run.
 
 `--scope [SIZES]` compares a supervisor scoped to two groups (about a fifth of the agents) with
 an unscoped one on the same database, alternating (unscoped then scoped, then the other way
@@ -191,6 +194,9 @@ AB_CASES = {
     "a new search term": {"q": "ab{n}"},
     "deep page": {"page": "{deep}"},
     "sort by -hours": {"sort": "-hours"},
+    # The load test's other two kinds of page (bench/loadtest.py).
+    "sort by -name, page 100": {"sort": "-name", "page": "100"},
+    "on shift on a day, 50 a page": {"day": "2", "on_shift": "yes", "per_page": "50"},
 }
 
 
@@ -242,8 +248,8 @@ def _database_of(size: int) -> None:
 
 # `--ab` on PostgreSQL and Redis, as `make loadtest` runs, rather than SQLite and local memory:
 # BENCH_AB_POSTGRES=postgres://postgres@127.0.0.1:5432 BENCH_AB_REDIS=redis://127.0.0.1:6379.
-# Each side gets a database of its own (dropped afterwards) and a Redis database number of its
-# own (BENCH_AB_REDIS_DB, set per side; flushed before and after).
+# Each side gets a database of its own (dropped afterwards) and a Redis database of its own
+# (BENCH_AB_REDIS_DB: 13 for A, 14 for B; flushed before and after).
 AB_POSTGRES = os.environ.get("BENCH_AB_POSTGRES", "")
 AB_REDIS = os.environ.get("BENCH_AB_REDIS", "")
 
