@@ -1,8 +1,8 @@
 """The directory table: its columns and how each cell shows. It only renders.
 
-The view hands it everything: the page's agents (with their groups, hours and CAD states) and
-the rows the admin's selection ticks (selectors of `services`), and the list state's sort
-headers and the page (`views.lists.list_page`). `templates/tables/list_table.html`
+The view hands it everything: the page's agents with their groups, hours and CAD states, and
+the rows the admin's selection ticks (selectors of `services`); the list state's sort headers
+and the page (`views.lists.list_page`). `templates/tables/list_table.html`
 draws it: the region, caption, sort headers, then `rows_html`, then the page links.
 
 A small presenter rather than django-tables2: the directory had replaced both halves of what

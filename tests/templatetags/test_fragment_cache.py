@@ -29,10 +29,12 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """A cache of its own (local memory, whatever the suite runs on) with a clock of its own."""
+    """A cache of its own (local memory, whatever the suite runs on) with a clock of its own,
+    which the process's copies of its entries follow too."""
     clock = Clock()
     monkeypatch.setattr(read_model_cache, "cache", LocMemCache("fragments", {}))
     monkeypatch.setattr(locmem, "time", clock)
+    monkeypatch.setattr(read_model_cache, "time", clock)
     return clock
 
 
