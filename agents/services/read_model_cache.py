@@ -110,14 +110,17 @@ class RecentEntries:
     An entry never changes once written (a new read-model version makes new keys), so a page's
     several cached values (counts, filter choices, rendered fragments: 2-4 a page) need not
     each be a Redis round trip and an unpickling on every request, about 0.15 ms of CPU each
-    (README, Performance). An entry is kept no longer than its timeout (by `time.time`, the
-    clock of Django's local-memory cache), and at most `max_entries` of them, the least
-    recently read leaving first. What is returned is shared by every request of the process:
+    (README, Performance). A copy is kept `max_seconds` at most (and no longer than the entry's
+    own timeout; by `time.time`, the clock of Django's local-memory cache), then read from the
+    shared cache again: what a process worked out while Redis was away reaches Redis soon after
+    it is back, and a cleared cache is seen. At most `max_entries` copies, the least recently
+    read leaving first. What is returned is shared by every request of the process:
     callers treat cached values as read-only.
     """
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, *, max_entries: int, max_seconds: float) -> None:
         self.max_entries = max_entries
+        self.max_seconds = max_seconds
         self._entries: OrderedDict[tuple[str, int], tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -134,7 +137,8 @@ class RecentEntries:
 
     def put(self, key: str, version: int, value: object, timeout: int) -> None:
         with self._lock:
-            self._entries[key, version] = (time.time() + timeout, value)
+            expires = time.time() + min(timeout, self.max_seconds)
+            self._entries[key, version] = (expires, value)
             self._entries.move_to_end((key, version))
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -144,7 +148,7 @@ class RecentEntries:
             self._entries.clear()
 
 
-_recent = RecentEntries(max_entries=128)
+_recent = RecentEntries(max_entries=128, max_seconds=10)
 
 
 def forget_recent_entries() -> None:
