@@ -34,16 +34,14 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with an empty cache, as a fresh deploy would (Redis db included)."""
-    from django.core.cache import cache
+    """Each test starts with empty caches, as a fresh deploy would (Redis db included)."""
+    from django.core.cache import caches
 
-    from agents.services.read_model_cache import forget_recent_entries
-
-    cache.clear()
-    forget_recent_entries()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
-    forget_recent_entries()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
