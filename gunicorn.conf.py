@@ -4,14 +4,14 @@ import multiprocessing
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One process per core, each with a few threads. Rendering pages is CPU work under Python's
-# GIL, so threads do not make pages faster (`make loadtest`, PostgreSQL and Redis, 2 processes:
-# p95 94-157 ms over four runs with 1 thread, 142 and 182 ms with 4); they are there for the
-# requests that mostly wait: a CSV export streamed to a slow client holds its thread for as long
-# as the client takes to read it, and with one thread a process three slow readers would hold
-# every process and nobody else would get a page (bench/slow_clients_bench.py: other users' p95
-# with three readers at 1 kB/s, see README's Performance). Eight threads leave a process room
-# for other users even if every one of a user's three exports lands on it.
+# One process per core, each with eight threads, of which one at a time works out an answer
+# (WEB_REQUESTS_AT_ONCE, agents/request_turns.py). Rendering pages is CPU work under Python's
+# GIL: eight requests worked out at once each cost more CPU, and at 200 users the site served
+# fewer pages (README, Performance). The threads are for what waits: a CSV export streamed to a
+# slow client holds its thread for as long as the client takes to read it, and with one thread
+# a process three slow readers would hold every process and nobody else would get a page
+# (bench/slow_clients_bench.py: other users' p95 with three readers at 1 kB/s). Eight threads
+# leave a process room for other users even if every one of a user's three exports lands on it.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 worker_class = "gthread"

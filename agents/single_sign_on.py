@@ -34,6 +34,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from agents.auth import PermissionsInOneQuery
 from agents.models import SingleSignOnIdentity
+from agents.request_turns import turn_given_up
 from agents.roles import ROLE_PERMISSIONS
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def provider_metadata() -> dict[str, Any]:
         return metadata
     url = f"{issuer}/.well-known/openid-configuration"
     try:
-        response = httpx.get(url, timeout=PROVIDER_TIMEOUT_S)
+        with turn_given_up():
+            response = httpx.get(url, timeout=PROVIDER_TIMEOUT_S)
         response.raise_for_status()
         metadata = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -133,7 +135,9 @@ class SingleSignOnBackend(PermissionsInOneQuery, OIDCAuthenticationBackend):
         if request is None or not sso_enabled() or "nonce" not in kwargs:
             return None
         try:
-            return super().authenticate(request, **kwargs)
+            # The token exchange, the provider's keys and userinfo: waits on the provider.
+            with turn_given_up():
+                return super().authenticate(request, **kwargs)
         except IdentityProviderUnavailable:
             logger.warning("Single sign-on: the identity provider is unavailable", exc_info=True)
             refuse(request, "The identity provider could not be reached. Try again shortly.")

@@ -150,6 +150,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
+# How many requests a web process works out at once (agents/request_turns.py): its other threads
+# only send answers and wait. One is the fastest under load (README, Performance).
+WEB_REQUESTS_AT_ONCE = env_int("WEB_REQUESTS_AT_ONCE", 1)
+if WEB_REQUESTS_AT_ONCE < 1:
+    raise ImproperlyConfigured("WEB_REQUESTS_AT_ONCE must be 1 or more.")
 
 TEMPLATES = [
     {

@@ -82,6 +82,13 @@ def test_the_web_server_refuses_a_weak_secret_key_too():
     assert "DJANGO_SECRET_KEY is too weak" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_web_processes_must_work_out_at_least_one_request_at_a_time(value):
+    result = run_manage("check", **PRODUCTION, WEB_REQUESTS_AT_ONCE=value)
+    assert result.returncode != 0
+    assert "WEB_REQUESTS_AT_ONCE must be 1 or more." in result.stderr
+
+
 def test_debug_against_a_real_account_must_be_asked_for():
     result = run_manage("check", DEEPCALL_BASE_URL="https://brand.example.com")
     assert result.returncode != 0

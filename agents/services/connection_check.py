@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from agents.deepcall.errors import DeepCallError
 from agents.models import SyncRun
+from agents.request_turns import turn_given_up
 from agents.upstream import get_deepcall_client
 
 LAST_CHECK_CACHE_KEY = "deepcall:last-connection-check"
@@ -59,7 +60,8 @@ def upstream_check() -> ConnectionCheck:
     started = timezone.now()
     try:
         # Any id will do: an unknown one still proves the credentials and the address.
-        listing = get_deepcall_client().list_agents(agent_id="1")
+        with turn_given_up():
+            listing = get_deepcall_client().list_agents(agent_id="1")
     except DeepCallError as exc:
         check = ConnectionCheck(
             ok=False,
