@@ -216,13 +216,6 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Each process's own copies of the read model's cached values (agents.services.read_model_cache):
-# they never change once written, and a page reads 2-4 of them.
-CACHES["process"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "read-model-copies",
-    "OPTIONS": {"MAX_ENTRIES": 128},
-}
 # Sessions live in the database only (Django's default engine), one indexed read a request.
 # Not cached_db: a session ended (logged out, expired) while Redis was away would be served
 # again from Redis's stale copy once it came back.

@@ -34,14 +34,16 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Each test starts with empty caches, as a fresh deploy would (Redis db included)."""
-    from django.core.cache import caches
+    """Each test starts with an empty cache, as a fresh deploy would (Redis db included)."""
+    from django.core.cache import cache
 
-    for cache in caches.all():
-        cache.clear()
+    from agents.services.read_model_cache import forget_recent_entries
+
+    cache.clear()
+    forget_recent_entries()
     yield
-    for cache in caches.all():
-        cache.clear()
+    cache.clear()
+    forget_recent_entries()
 
 
 @pytest.fixture(autouse=True)

@@ -32,12 +32,11 @@ def redis_cache(settings, redis_server):
     redis_server.start()
     fallback_cache.forget_outages()
     settings.CACHES = {
-        **settings.CACHES,
         "default": {
             "BACKEND": "dashboard.cache.FallbackRedisCache",
             "LOCATION": redis_server.url,
             "KEY_PREFIX": "test",
-        },
+        }
     }
     cache.local.clear()
     return redis_server

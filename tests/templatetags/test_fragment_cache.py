@@ -34,6 +34,7 @@ def clock(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(read_model_cache, "cache", LocMemCache("fragments", {}))
     monkeypatch.setattr(locmem, "time", clock)
+    monkeypatch.setattr(read_model_cache, "time", clock)
     return clock
 
 
