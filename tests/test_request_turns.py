@@ -28,35 +28,45 @@ def call(application, path="/"):
     return b"".join(application({"PATH_INFO": path}, start_response))
 
 
-def test_a_second_request_waits_while_the_first_is_worked_out():
+def two_requests_at_once(served) -> list[bytes]:
+    """What two requests sent together through `served` answered."""
+    with ThreadPoolExecutor(2) as pool:
+        answers = [pool.submit(call, served) for _ in range(2)]
+        return sorted(a.result(timeout=WAIT_S) for a in answers)
+
+
+def meeting_application(*, give_turn_up_first: bool = False):
+    """Answers "together" if another request reaches the same point while it waits there
+    (half a second), "alone" otherwise."""
     both_inside = threading.Barrier(2, timeout=0.5)
 
     def application(environ, start_response):
         start_response("200 OK", [])
+        if give_turn_up_first:
+            with turn_given_up():
+                pass
         try:
             both_inside.wait()
         except threading.BrokenBarrierError:
             return [b"alone"]
         return [b"together"]
 
-    served = taking_turns(application, at_once=1)
-    with ThreadPoolExecutor(2) as pool:
-        answers = [pool.submit(call, served) for _ in range(2)]
-        assert sorted(a.result(timeout=WAIT_S) for a in answers) == [b"alone", b"alone"]
+    return application
+
+
+def test_a_second_request_waits_while_the_first_is_worked_out():
+    served = taking_turns(meeting_application(), at_once=1)
+    assert two_requests_at_once(served) == [b"alone", b"alone"]
 
 
 def test_two_turns_let_two_requests_be_worked_out_at_once():
-    both_inside = threading.Barrier(2, timeout=WAIT_S)
+    served = taking_turns(meeting_application(), at_once=2)
+    assert two_requests_at_once(served) == [b"together", b"together"]
 
-    def application(environ, start_response):
-        start_response("200 OK", [])
-        both_inside.wait()
-        return [b"together"]
 
-    served = taking_turns(application, at_once=2)
-    with ThreadPoolExecutor(2) as pool:
-        answers = [pool.submit(call, served) for _ in range(2)]
-        assert [a.result(timeout=WAIT_S) for a in answers] == [b"together", b"together"]
+def test_the_turn_is_taken_back_after_a_wait_on_another_service():
+    served = taking_turns(meeting_application(give_turn_up_first=True), at_once=1)
+    assert two_requests_at_once(served) == [b"alone", b"alone"]
 
 
 def test_an_answer_read_slowly_does_not_hold_the_turn():
@@ -105,25 +115,6 @@ def test_a_wait_on_another_service_lets_other_requests_through():
         assert not sign_in.done()
         provider_answers.set()
         assert sign_in.result(timeout=WAIT_S) == b"signed in"
-
-
-def test_the_turn_is_taken_back_after_the_wait():
-    back_inside = threading.Barrier(2, timeout=0.5)
-
-    def application(environ, start_response):
-        start_response("200 OK", [])
-        with turn_given_up():
-            pass
-        try:
-            back_inside.wait()
-        except threading.BrokenBarrierError:
-            return [b"alone"]
-        return [b"together"]
-
-    served = taking_turns(application, at_once=1)
-    with ThreadPoolExecutor(2) as pool:
-        answers = [pool.submit(call, served) for _ in range(2)]
-        assert sorted(a.result(timeout=WAIT_S) for a in answers) == [b"alone", b"alone"]
 
 
 def test_the_turn_is_given_back_when_a_request_fails():
