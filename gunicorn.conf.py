@@ -4,7 +4,7 @@ import multiprocessing
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One process per core, each with eight threads, of which one at a time works out an answer
+# One process per core, each with eight threads, of which two at a time work out an answer
 # (WEB_REQUESTS_AT_ONCE, agents/request_turns.py). Rendering pages is CPU work under Python's
 # GIL: eight requests worked out at once each cost more CPU, and at 200 users the site served
 # fewer pages (README, Performance). The threads are for what waits: a CSV export streamed to a

@@ -1,13 +1,14 @@
-"""A process works out one request's answer at a time; its other threads wait their turn.
+"""A process works out a request's answer only in its turn; its other threads wait for one.
 
 gunicorn gives each process several threads (gunicorn.conf.py) so that a client reading an
 answer slowly, a CSV export on a bad line, holds one thread rather than the whole process. But
 working out an answer is CPU work under Python's GIL: eight requests worked out at once each
-cost more CPU than one at a time, and under load the site served fewer pages a second (README,
-Performance). So a request takes its process's turn while Django works out the answer and
-gives it back before the answer is sent: sending it, however slowly it is read, and the rows of
-a streamed export are produced outside the turn. A wait on another service (the identity
-provider, DeepCall) gives the turn up meanwhile: `turn_given_up()`.
+cost more CPU than one or two at a time, and under load the site served fewer pages a second
+(README, Performance). So a request takes one of its process's turns (`WEB_REQUESTS_AT_ONCE`)
+while Django works out the answer and gives it back before the answer is sent: sending it,
+however slowly it is read, and the rows of a streamed export are produced outside the turn. A
+wait on another service (the identity provider, DeepCall) gives the turn up meanwhile:
+`turn_given_up()`.
 """
 
 from __future__ import annotations

@@ -151,8 +151,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "dashboard.wsgi.application"
 # How many requests a web process works out at once (agents/request_turns.py): its other threads
-# only send answers and wait. Under load 1 and 2 both beat eight at once; README, Performance.
-WEB_REQUESTS_AT_ONCE = env_int("WEB_REQUESTS_AT_ONCE", 1)
+# only send answers and wait. Two rather than one: under load one left the machine idle more
+# of the time (a process's only turn also waits for the database) and the site served fewer
+# pages (README, Performance); both serve more than eight at once.
+WEB_REQUESTS_AT_ONCE = env_int("WEB_REQUESTS_AT_ONCE", 2)
 if WEB_REQUESTS_AT_ONCE < 1:
     raise ImproperlyConfigured("WEB_REQUESTS_AT_ONCE must be 1 or more.")
 
