@@ -35,10 +35,10 @@ def two_requests_at_once(served) -> list[bytes]:
         return sorted(a.result(timeout=WAIT_S) for a in answers)
 
 
-def meeting_application(*, give_turn_up_first: bool = False):
+def meeting_application(*, give_turn_up_first: bool = False, wait_s: float = 0.5):
     """Answers "together" if another request reaches the same point while it waits there
-    (half a second), "alone" otherwise."""
-    both_inside = threading.Barrier(2, timeout=0.5)
+    (`wait_s`), "alone" otherwise."""
+    both_inside = threading.Barrier(2, timeout=wait_s)
 
     def application(environ, start_response):
         start_response("200 OK", [])
@@ -60,7 +60,8 @@ def test_a_second_request_waits_while_the_first_is_worked_out():
 
 
 def test_two_turns_let_two_requests_be_worked_out_at_once():
-    served = taking_turns(meeting_application(), at_once=2)
+    # Where meeting is expected, wait long enough that a slow machine cannot fake "alone".
+    served = taking_turns(meeting_application(wait_s=WAIT_S), at_once=2)
     assert two_requests_at_once(served) == [b"together", b"together"]
 
 
