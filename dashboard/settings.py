@@ -102,6 +102,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before WhiteNoise's app: `manage.py runserver` is the first listed app's, and ours
+    # (agents/management/commands/runserver.py) is WhiteNoise's without Nagle's delay.
+    "agents",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -116,7 +119,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # The API's docs page (/api/v1/docs) then uses the package's own Swagger UI files, not a CDN.
     "ninja",
-    "agents",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,10 @@
 import os
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
+
+from agents.tcp_no_delay import SendsWithoutDelay
 
 # Playwright's sync API runs an event loop in the test thread; the test's own ORM calls are
 # still synchronous and safe, so tell Django not to refuse them.
@@ -30,6 +34,20 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if not item.get_closest_marker(left_out)]
+
+
+class LiveServer(SendsWithoutDelay, ThreadedWSGIServer):
+    pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_sends_without_delay():
+    """pytest-django's `live_server` is Django's test server, which answers in several writes;
+    sent without delay, a request to it does not wait 40 ms for the client's acknowledgement
+    between them (agents/tcp_no_delay.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LiveServerThread, "server_class", LiveServer)
+        yield
 
 
 @pytest.fixture(autouse=True)

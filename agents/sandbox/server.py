@@ -25,6 +25,7 @@ from agents.sandbox.app import SandboxApp
 from agents.sandbox.data import DEFAULT_AGENT_COUNT, DEFAULT_SEED, MAX_AGENT_COUNT, build_dataset
 from agents.sandbox.faults import DEFAULT_HANG_SECONDS, CadFailure, Faults
 from agents.sandbox.state import DEFAULT_PAGE_SIZE, SandboxState
+from agents.tcp_no_delay import SendsWithoutDelay
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -118,7 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-class SandboxHTTPServer(ThreadingHTTPServer):
+class SandboxHTTPServer(SendsWithoutDelay, ThreadingHTTPServer):
     daemon_threads = True  # a hanging request never blocks shutdown
     allow_reuse_address = True
     request_queue_size = LISTEN_BACKLOG
