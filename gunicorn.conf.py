@@ -12,9 +12,11 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # a process three slow readers would hold every process and nobody else would get a page
 # (bench/slow_clients_bench.py: other users' p95 with three readers at 1 kB/s). Eight threads
 # leave a process room for other users even if every one of a user's three exports lands on it.
+# The worker is gunicorn's threaded one, except that a process takes a new connection only
+# while one of its turns is free, so a request goes to the process that can start on it.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
-worker_class = "gthread"
+worker_class = "dashboard.gunicorn_worker.TurnTakingWorker"
 timeout = 60
 graceful_timeout = 30
 # A kept-alive connection stays with the process that accepted it, so a few busy clients can

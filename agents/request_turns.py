@@ -8,7 +8,8 @@ cost more CPU than one or two at a time, and under load the site served fewer pa
 while Django works out the answer and gives it back before the answer is sent: sending it,
 however slowly it is read, and the rows of a streamed export are produced outside the turn. A
 wait on another service (the identity provider, DeepCall) gives the turn up meanwhile:
-`turn_given_up()`.
+`turn_given_up()`. The web processes' gunicorn worker (dashboard/gunicorn_worker.py) takes a
+new connection only while one of its turns is free.
 """
 
 from __future__ import annotations
@@ -20,18 +21,43 @@ from contextlib import contextmanager
 _held = threading.local()
 
 
+class Turns:
+    """At most `at_once` holders at a time; `free` of them are not held. `when_one_frees` is
+    called after each release, for a server that waits for a free turn to take a connection."""
+
+    def __init__(self, at_once: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(at_once)
+        self._count_lock = threading.Lock()
+        self.free = at_once
+        self.when_one_frees: Callable[[], None] = lambda: None
+
+    def take(self) -> None:
+        self._semaphore.acquire()
+        with self._count_lock:
+            self.free -= 1
+
+    def give_back(self) -> None:
+        with self._count_lock:
+            self.free += 1
+        self._semaphore.release()
+        self.when_one_frees()
+
+
 def taking_turns(application: Callable, at_once: int) -> Callable:
-    """`application` (WSGI) with at most `at_once` of its calls running at a time."""
-    turns = threading.BoundedSemaphore(at_once)
+    """`application` (WSGI) with at most `at_once` of its calls running at a time; its
+    `turns` attribute is the `Turns` they take."""
+    turns = Turns(at_once)
 
     def application_taking_turns(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        with turns:
-            _held.turns = turns
-            try:
-                return application(environ, start_response)
-            finally:
-                _held.turns = None
+        turns.take()
+        _held.turns = turns
+        try:
+            return application(environ, start_response)
+        finally:
+            _held.turns = None
+            turns.give_back()
 
+    application_taking_turns.turns = turns
     return application_taking_turns
 
 
@@ -44,9 +70,9 @@ def turn_given_up() -> Iterator[None]:
         yield
         return
     _held.turns = None
-    turns.release()
+    turns.give_back()
     try:
         yield
     finally:
-        turns.acquire()
+        turns.take()
         _held.turns = turns
