@@ -19,15 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.redis_server import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 # Long enough for an answer on a busy machine; reached only when a request is left waiting.
 ANSWER_WAIT_S = 10
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:
