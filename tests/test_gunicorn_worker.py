@@ -54,7 +54,6 @@ class Served:
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
         )
-        self.wait_for_processes(processes)
 
     def wait_for_processes(self, count: int) -> None:
         deadline = time.monotonic() + 30
@@ -89,7 +88,8 @@ def served(tmp_path):
     started = []
 
     def serve(processes: int) -> Served:
-        started.append(Served(tmp_path, processes))
+        started.append(Served(tmp_path, processes))  # stopped even if it never comes up
+        started[-1].wait_for_processes(processes)
         return started[-1]
 
     yield serve
