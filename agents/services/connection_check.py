@@ -12,6 +12,7 @@ from django.utils import timezone
 from agents.deepcall.errors import DeepCallError
 from agents.models import SyncRun
 from agents.request_turns import turn_given_up
+from agents.team_scope import active_team_scope
 from agents.upstream import get_deepcall_client
 
 LAST_CHECK_CACHE_KEY = "deepcall:last-connection-check"
@@ -52,6 +53,9 @@ def upstream_status() -> dict:
         .order_by("-started_at")
         .first(),
         "last_check": cache.get(LAST_CHECK_CACHE_KEY),
+        # A sync's counts are the whole account's: an admin with a team scope is not told how
+        # many agents the account has (as on the home page).
+        "account_counts_shown": active_team_scope().is_whole_account,
     }
 
 

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents.models import CadJob, TaskWorker
+from agents.services.team_scopes import cad_jobs_in_scope
 
 # Often enough that a dead worker is noticed within seconds, rarely enough to cost nothing:
 # one UPDATE of one row every 2 s per worker.
@@ -98,11 +99,11 @@ def task_worker_last_seen() -> TaskWorker | None:
 
 
 def task_workers_status() -> dict:
-    """For the status page: workers alive, the last one heard from, and the CAD jobs waiting."""
+    """For the status page: workers alive, the last one heard from, and the CAD jobs waiting
+    (those of the team scope in force)."""
+    waiting = CadJob.objects.filter(status__in=(CadJob.Status.QUEUED, CadJob.Status.RUNNING))
     return {
         "workers_alive": task_workers_alive().count(),
         "last_worker": task_worker_last_seen(),
-        "cad_jobs_waiting": CadJob.objects.filter(
-            status__in=(CadJob.Status.QUEUED, CadJob.Status.RUNNING)
-        ).count(),
+        "cad_jobs_waiting": cad_jobs_in_scope(waiting).count(),
     }

@@ -449,6 +449,35 @@ def test_the_home_page_shows_a_scoped_user_no_account_wide_counts(client, teams)
     assert "98,765" not in partial
 
 
+def test_the_status_page_shows_a_scoped_admin_no_account_wide_counts(client, teams):
+    """Nor how many agents the account's syncs read, nor the other team's waiting CAD jobs;
+    the admin with the whole account sees both."""
+    now = timezone.now()
+    for outcome, started in (("succeeded", now - timedelta(hours=1)), ("failed", now)):
+        SyncRun.objects.create(
+            started_at=started, finished_at=started, outcome=outcome, agent_count=98765
+        )
+    CadJob.objects.create(
+        idempotency_key="south-waiting",
+        action=CadJob.Action.ENABLE,
+        created_by=teams["south_lead"],
+        agent_ids=[agent_id for agent_id, *_ in OUTSIDE],
+        total=len(OUTSIDE),
+        status=CadJob.Status.QUEUED,
+        filter_description="agents picked one by one",
+    )
+    client.force_login(teams["users"][ADMIN])
+    status = client.get(reverse("upstream-status")).content.decode()
+    assert "Last good sync" in status
+    assert "98765 agents" not in status
+    assert "No worker is running: CAD jobs and syncs start when one does." in status
+    enrol_second_factor(teams["boss"])
+    client.force_login(teams["boss"])
+    status = client.get(reverse("upstream-status")).content.decode()
+    assert "(98765 agents)" in status
+    assert "the 1 CAD job waiting starts when one does" in status
+
+
 # --- forged POSTs ---------------------------------------------------------------------------
 
 
