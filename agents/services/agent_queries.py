@@ -191,7 +191,7 @@ def agent_matching_count(filters: AgentFilters, *, now: datetime | None = None) 
     ledger = cad_ledger_version() if filters.cad else None
     return cached_per_version(
         "matching-count",
-        agents_matching(filters, now=now).count,
+        lambda: agents_matching(filters, now=now).count(),
         filters,
         minute,
         ledger,
